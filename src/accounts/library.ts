@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequest, Conflict } from '../errors.ts';
+import { isUniqueViolation, type AccountQueries, type AccountRow, type Profile } from '../store/queries/accounts.ts';
+import { normaliseEmail, normalisePhone, normaliseUsername, type Identifier } from './identifier.ts';
+import { checkPasswordPolicy, type PasswordHasher, type PasswordPolicy } from './passwords.ts';
+
+export interface Registration {
+  email?: string | undefined;
+  phone?: string | undefined;
+  username?: string | undefined;
+  name?: string | undefined;
+  password: string;
+}
+
+export type LocalLogin =
+  | { ok: true; account: AccountRow }
+  | { ok: false; reason: 'unknown_user' | 'wrong_password' };
+
+/** Normalised identifiers of a registration; throws a BadRequest naming the field that is wrong. */
+export function normaliseIdentifiers(input: { email?: unknown; phone?: unknown; username?: unknown }) {
+  const read = (field: 'email' | 'phone' | 'username', normalise: (raw: string) => string | undefined, what: string) => {
+    const raw = input[field];
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    const value = typeof raw === 'string' ? normalise(raw) : undefined;
+    if (value === undefined) throw new BadRequest(`Enter ${what}.`, `invalid_${field}`, { field });
+    return value;
+  };
+  const ids = {
+    email: read('email', normaliseEmail, 'a valid email address'),
+    phone: read('phone', normalisePhone, 'a phone number of 6 to 15 digits'),
+    username: read('username', normaliseUsername, 'a username of letters, digits, dots, dashes or underscores (not only digits)'),
+  };
+  if (!ids.email && !ids.phone && !ids.username) {
+    throw new BadRequest('Enter an email address, a phone number or a username.', 'identifier_required');
+  }
+  return ids;
+}
+
+/** Maps a unique violation on the accounts table to the sentence a person can act on. */
+export function conflictFor(error: Error & { constraint?: string }): Conflict {
+  const field = /email/.test(error.constraint ?? '') ? 'email address' : /phone/.test(error.constraint ?? '') ? 'phone number' : /username/.test(error.constraint ?? '') ? 'username' : 'account';
+  return new Conflict(`An account with this ${field} already exists.`, 'account_exists');
+}
+
+/** Ferry's own accounts: registration, password checks and look-ups, over the accounts table. */
+export function createAccountLibrary(deps: {
+  queries: AccountQueries;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  subjectPrefix: string;
+}) {
+  const { queries, hasher, policy, subjectPrefix } = deps;
+
+  return {
+    findBySub: (sub: string) => queries.findBy('sub', sub),
+    findById: (id: string) => queries.findBy('id', id),
+    findByIdentifier: (identifier: Identifier) => queries.findBy(identifier.kind, identifier.value),
+
+    async register(input: Registration): Promise<AccountRow> {
+      const ids = normaliseIdentifiers(input);
+      const password = checkPasswordPolicy(input.password, policy);
+      const id = randomUUID();
+      const name = typeof input.name === 'string' ? input.name.trim().slice(0, 200) : '';
+      const profile: Profile = { id, ...definedOnly({ ...ids, name: name || undefined }), emailVerified: false, phoneVerified: false };
+      try {
+        return await queries.insert({ id, sub: `${subjectPrefix}${id}`, ...ids, passwordHash: await hasher.hash(password), profile });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflictFor(error);
+        throw error;
+      }
+    },
+
+    /** Checks a password against a local account, spending the same time whether or not it exists. */
+    async verifyLogin(identifier: Identifier, password: string): Promise<LocalLogin> {
+      const account = await queries.findBy(identifier.kind, identifier.value);
+      if (!account) {
+        await hasher.decoy(password);
+        return { ok: false, reason: 'unknown_user' };
+      }
+      const valid = await hasher.verify(account.password_hash, password);
+      return valid ? { ok: true, account } : { ok: false, reason: 'wrong_password' };
+    },
+
+    async setPassword(id: string, password: string): Promise<AccountRow | undefined> {
+      const normalised = checkPasswordPolicy(password, policy);
+      return queries.update(id, { passwordHash: await hasher.hash(normalised) });
+    },
+  };
+}
+
+export type AccountLibrary = ReturnType<typeof createAccountLibrary>;
+
+export function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}

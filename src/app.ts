@@ -1,0 +1,128 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type Provider from 'oidc-provider';
+import { createAccountLibrary } from './accounts/library.ts';
+import { createPasswordHasher } from './accounts/passwords.ts';
+import type { Config } from './config/schema.ts';
+import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
+import type { Logger } from './log.ts';
+import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+import { createHealthRoutes } from './ops/health.ts';
+import { createInteractionRoutes } from './pages/interactions.ts';
+import { createLocalSignIn } from './sign-in/service.ts';
+import { openDatabase, type Database } from './store/index.ts';
+import { createAccountQueries } from './store/queries/accounts.ts';
+import { createOidcModelQueries } from './store/queries/oidc-models.ts';
+import { createCsrf } from './web/csrf.ts';
+import { errorHandler } from './web/errors.ts';
+import { securityHeaders } from './web/security-headers.ts';
+import { staticFiles } from './web/static.ts';
+import { createViews, VIEWS_DIR } from './web/views.ts';
+
+export interface Ferry {
+  config: Config;
+  db: Database;
+  /** The Node request listener; it always reaches the current provider. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  provider(): Provider;
+  /** Set once the server listens, so in-process relying parties (the demo) can reach it. */
+  setInternalUrl(url: string): void;
+  /** Picks up signing keys rotated by any instance; true when they changed. */
+  reloadKeys(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const CLEANUP_EVERY_MS = 10 * 60 * 1000;
+const KEY_CHECK_EVERY_MS = 30 * 1000;
+
+/** Wires every part of Ferry together over one database. */
+export async function createFerry(config: Config, log: Logger): Promise<Ferry> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await assemble(config, log, db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+async function assemble(config: Config, log: Logger, db: Database): Promise<Ferry> {
+  const keys: KeyMaterial = await loadKeyMaterial(db);
+  const views = createViews();
+  const csrf = createCsrf(keys.cookieKeys[0]!);
+  const models = createOidcModelQueries(db);
+  const accounts = createAccountLibrary({
+    queries: createAccountQueries(db),
+    hasher: createPasswordHasher(),
+    policy: config.passwordPolicy,
+    subjectPrefix: config.subjectPrefix,
+  });
+  const signIn = createLocalSignIn({ accounts, customClaims: config.customClaims, log });
+  let internalUrl = config.issuer;
+  const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
+
+  const build = (material: KeyMaterial): Provider => {
+    const provider = createProvider({
+      config,
+      keys: material,
+      models,
+      views,
+      log,
+      findClaims: (sub) => signIn.findClaims(sub),
+      extraClients: demo ? [demo] : [],
+    });
+    provider.use(errorHandler({ views, log }));
+    provider.use(securityHeaders({ hsts: config.issuer.startsWith('https:') }));
+    provider.use(staticFiles(join(VIEWS_DIR, 'static')));
+    provider.use(createHealthRoutes(db).routes());
+    const routes = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true });
+    provider.use(routes.routes());
+    if (demo) {
+      const demoRoutes = createDemoRoutes({ issuer: config.issuer, internalUrl: () => internalUrl, client: demo, views, csrf });
+      provider.use(demoRoutes.routes());
+      provider.use(async (ctx, next) => (ctx.path === '/' ? ctx.redirect('/demo') : next()));
+    }
+    return provider;
+  };
+
+  let current = build(keys);
+  let handler = current.callback();
+  let fingerprint = keys.fingerprint;
+
+  /** oidc-provider's keystore is fixed at construction: a rotation (by any instance) rebuilds the provider. */
+  const reloadKeys = async (): Promise<boolean> => {
+    if ((await signingKeysFingerprint(db)) === fingerprint) return false;
+    const material = await loadKeyMaterial(db);
+    current = build(material);
+    handler = current.callback();
+    fingerprint = material.fingerprint;
+    log.info({ keys: material.signingKeys.length }, 'signing keys reloaded');
+    return true;
+  };
+
+  const every = (ms: number, task: () => Promise<unknown>, what: string) => {
+    const timer = setInterval(() => void task().catch((error: unknown) => log.warn({ err: error }, `${what} failed`)), ms);
+    timer.unref();
+    return timer;
+  };
+  const timers = [
+    every(CLEANUP_EVERY_MS, () => models.deleteExpired(), 'expired model clean-up'),
+    every(KEY_CHECK_EVERY_MS, reloadKeys, 'signing key check'),
+  ];
+
+  return {
+    config,
+    db,
+    handle: (req, res) => void handler(req, res),
+    provider: () => current,
+    setInternalUrl(url) {
+      internalUrl = url;
+    },
+    reloadKeys,
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** Numbers and booleans may arrive as strings from the environment. */
+const integer = () => z.coerce.number().int();
+const boolean = () =>
+  z.preprocess((value) => {
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    return value;
+  }, z.boolean());
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/**
+ * A relying party, in oidc-provider's client metadata format. Ferry checks the fields it relies on
+ * here; oidc-provider validates the rest when it starts and Ferry reports its complaints by key.
+ */
+const client = z.looseObject({
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1).optional(),
+  redirect_uris: z.array(httpUrl).min(1),
+  post_logout_redirect_uris: z.array(httpUrl).optional(),
+  grant_types: z.array(z.string()).optional(),
+  response_types: z.array(z.string()).optional(),
+  token_endpoint_auth_method: z.string().optional(),
+  /** Ferry extension: a first-party client whose users are not asked for consent. */
+  skip_consent: z.boolean().optional(),
+});
+export type ClientConfig = z.infer<typeof client>;
+
+/** Lifetimes in seconds of what the provider issues. */
+const ttl = z.strictObject({
+  /** The browser session at Ferry (sign-in is remembered this long). */
+  session: integer().positive().default(14 * 24 * 3600),
+  /** A login or consent page may stay open this long. */
+  interaction: integer().positive().default(3600),
+  authorizationCode: integer().positive().default(60),
+  accessToken: integer().positive().default(3600),
+  idToken: integer().positive().default(3600),
+  refreshToken: integer().positive().default(14 * 24 * 3600),
+  /** A user's consent to a client is remembered this long. */
+  grant: integer().positive().default(365 * 24 * 3600),
+});
+
+export const configSchema = z.strictObject({
+  /** Public URL of the provider, the `iss` of every token. Default: `http://localhost:<port>`. */
+  issuer: httpUrl
+    .refine((value) => !/[?#]/.test(value), 'must not contain a query or fragment')
+    .refine((value) => !value.endsWith('/'), 'must not end with a slash')
+    .optional(),
+  /** TCP port to listen on; 0 picks a free one. */
+  port: integer().min(0).max(65535).default(3000),
+  /** Address to listen on. */
+  host: z.string().min(1).default('0.0.0.0'),
+  /** PostgreSQL URL for Ferry's own data. Without it, embedded PGlite keeps the data in `dataDir`. */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  /** Folder for the embedded database (only used without `databaseUrl`). */
+  dataDir: z.string().min(1).default('./data'),
+  /** Bearer token for the admin API; at least 32 characters. Without it the admin API is off. */
+  adminToken: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Relying parties allowed to sign users in. */
+  clients: z.array(client).default([]),
+  /** Trust `X-Forwarded-*` headers from a reverse proxy that terminates TLS. */
+  trustProxy: boolean().default(false),
+  /** pino log level. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Serve the demo relying party at `/demo`. Default: on only when Ferry runs without any configuration. */
+  demo: boolean().optional(),
+  /** Token and session lifetimes. */
+  ttl: ttl.default(ttl.parse({})),
+  /** Prefix put in front of every `sub` (so subjects of several providers cannot collide). */
+  subjectPrefix: z.string().max(64).default(''),
+  /** Extra profile fields released as claims of the same name under the `profile` scope. */
+  customClaims: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)).default([]),
+  /** Password rules for accounts Ferry stores. */
+  passwordPolicy: z
+    .strictObject({
+      minLength: integer().min(1).max(64).default(8),
+    })
+    .default({ minLength: 8 }),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & { issuer: string; demo: boolean };

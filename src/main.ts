@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { loadConfig } from './config/load.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger } from './log.ts';
+import { startServer } from './server.ts';
+import { describeDatabase } from './store/index.ts';
+
+/** `ferry start`: load and check the configuration, open the database, serve, stop on SIGTERM. */
+export async function start(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig();
+  } catch (error) {
+    return fail(error);
+  }
+  const { config, file } = loaded;
+  const log = createLogger({ level: config.logLevel });
+  let running;
+  try {
+    running = await startServer(config, log);
+  } catch (error) {
+    return fail(error, `Ferry could not start with ${describeDatabase(config)}`);
+  }
+  log.info({ issuer: config.issuer, url: running.url, database: running.ferry.db.kind, config: file ?? null }, 'ferry started');
+  if (config.demo) printDemoBanner(config.issuer);
+
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+function printDemoBanner(issuer: string): void {
+  process.stdout.write(
+    [
+      '',
+      `  Ferry is running at ${issuer}`,
+      `  Try it:    open ${issuer}/demo and choose "Sign in with Ferry"`,
+      '             (no account yet? choose "Create an account" on the sign-in page)',
+      `  Discovery: ${issuer}/.well-known/openid-configuration`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+function fail(error: unknown, context?: string): void {
+  const message = error instanceof ConfigError ? error.message : `${context ?? 'Ferry could not start'}: ${(error as Error).message}`;
+  process.stderr.write(`${message}\n`);
+  process.exitCode = 1;
+}
+
+if (import.meta.main) {
+  const command = process.argv[2] ?? 'start';
+  if (command === 'start') await start();
+  else {
+    process.stderr.write(`Unknown command "${command}". Use: start\n`);
+    process.exitCode = 2;
+  }
+}

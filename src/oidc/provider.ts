@@ -1,0 +1,134 @@
+import Provider, { type Configuration, type KoaContextWithOIDC, type Account as OidcAccount, type ClientMetadata } from 'oidc-provider';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
+import type { Views } from '../web/views.ts';
+import { createAdapterClass } from './adapter.ts';
+import { SCOPE_CLAIMS } from './claims.ts';
+import type { KeyMaterial } from './keys.ts';
+
+/** Looks up the claims of a subject; undefined when the account no longer exists. */
+export type FindClaims = (sub: string, ctx: KoaContextWithOIDC | undefined) => Promise<Record<string, unknown> | undefined>;
+
+export interface ProviderDeps {
+  config: Config;
+  keys: KeyMaterial;
+  models: OidcModelQueries;
+  views: Views;
+  log: Logger;
+  findClaims: FindClaims;
+  /** Clients on top of the configured ones (the demo relying party). */
+  extraClients?: ClientMetadata[];
+}
+
+/**
+ * Builds the oidc-provider instance: authorization code with PKCE, refresh tokens with rotation,
+ * userinfo, introspection, revocation, RP-initiated logout; keys and storage from Ferry's database.
+ */
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, keys, views } = deps;
+  const customClaims = config.customClaims;
+  const configuration: Configuration = {
+    adapter: createAdapterClass(deps.models),
+    clients: [...config.clients, ...(deps.extraClients ?? [])] as ClientMetadata[],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    extraClientMetadata: {
+      properties: ['skip_consent'],
+      validator(_ctx, key, value) {
+        if (key === 'skip_consent' && value !== undefined && typeof value !== 'boolean') throw new Error('skip_consent must be a boolean');
+      },
+    },
+    async findAccount(ctx, sub): Promise<OidcAccount | undefined> {
+      const claims = await deps.findClaims(sub, ctx);
+      if (!claims) return undefined;
+      return { accountId: sub, claims: () => ({ ...claims, sub }) };
+    },
+    jwks: { keys: keys.signingKeys as never },
+    cookies: {
+      keys: keys.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    claims: {
+      openid: ['sub'],
+      profile: [...SCOPE_CLAIMS.profile, ...customClaims],
+      email: [...SCOPE_CLAIMS.email],
+      phone: [...SCOPE_CLAIMS.phone],
+      address: [...SCOPE_CLAIMS.address],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'phone', 'address'],
+    // Claims of the requested scopes go into the ID token too, as most relying parties expect.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = await views.render('logout', { title: 'Sign out', form, client: clientName(ctx) });
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = await views.render('logged-out', { title: 'Signed out', client: clientName(ctx) });
+        },
+      },
+    },
+    // A client allowed the refresh_token grant gets a refresh token; each use rotates it.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant,
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      AuthorizationCode: config.ttl.authorizationCode,
+      IdToken: config.ttl.idToken,
+      RefreshToken: config.ttl.refreshToken,
+      Session: config.ttl.session,
+      Interaction: config.ttl.interaction,
+      Grant: config.ttl.grant,
+    },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = await views.render('error', {
+        title: 'Sign-in could not continue',
+        message: out.error_description ?? 'The request could not be completed.',
+        code: out.error,
+      });
+    },
+  };
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  provider.on('server_error', (_ctx, error) => deps.log.error({ err: error }, 'oidc server error'));
+  return provider;
+}
+
+function clientName(ctx: KoaContextWithOIDC): string | undefined {
+  const client = ctx.oidc.client;
+  return client ? (client.clientName ?? client.clientId) : undefined;
+}
+
+/** First-party clients (`skip_consent`) get their grant without a consent page. */
+async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const client = oidc.client!;
+  const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
+  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!(client as unknown as { skip_consent?: boolean }).skip_consent) return existing;
+  const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session!.accountId! });
+  const scope = [...oidc.requestParamScopes].join(' ');
+  if (scope) grant.addOIDCScope(scope);
+  const claims = [...oidc.requestParamClaims];
+  if (claims.length > 0) grant.addOIDCClaims(claims);
+  await grant.save();
+  return grant;
+}

@@ -1,0 +1,153 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { FerryError } from '../errors.ts';
+import type { SignInService, RequestContext } from '../sign-in/service.ts';
+import { readForm } from '../web/body.ts';
+import type { Csrf } from '../web/csrf.ts';
+import type { Views } from '../web/views.ts';
+
+export interface InteractionDeps {
+  provider: () => Provider;
+  signIn: SignInService;
+  views: Views;
+  csrf: Csrf;
+  registration: boolean;
+}
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const SCOPE_TEXT: Record<string, string> = {
+  profile: 'your name, username and profile details',
+  email: 'your email address',
+  phone: 'your phone number',
+  address: 'your postal address',
+  offline_access: 'stay signed in to it when you are away',
+};
+
+/**
+ * The hosted pages oidc-provider sends people to: sign-in, registration and consent. Each handler
+ * reads the interaction, checks the form, and ends with `interactionFinished`.
+ */
+export function createInteractionRoutes(deps: InteractionDeps): Router {
+  const router = new Router({ prefix: '/interaction/:uid' });
+  const { views, csrf } = deps;
+
+  const details = async (ctx: Context): Promise<Interaction> => {
+    // A missing or stale interaction cookie means the page outlived its sign-in attempt.
+    const interaction = await deps.provider().interactionDetails(ctx.req, ctx.res).catch((error: Error) => {
+      throw error.name === 'SessionNotFound' ? expired() : error;
+    });
+    if (interaction.uid !== ctx.params.uid) throw expired();
+    return interaction;
+  };
+
+  const page = async (ctx: Context, name: string, data: Record<string, unknown>, status = 200) => {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await views.render(name, { csrf: csrf.token(ctx), uid: ctx.params.uid, registration: deps.registration, ...data });
+  };
+
+  const clientOf = async (interaction: Interaction) => {
+    const client = await deps.provider().Client.find(String(interaction.params.client_id));
+    return { id: client?.clientId, name: client?.clientName ?? client?.clientId ?? 'the application' };
+  };
+
+  const requestContext = async (ctx: Context, interaction: Interaction, form: Record<string, string>): Promise<RequestContext> => {
+    const client = await clientOf(interaction);
+    const { password: _password, password_confirm: _confirm, csrf: _csrf, ...body } = form;
+    return { ip: ctx.ip, clientId: client.id, clientName: client.name, body };
+  };
+
+  router.get('/', async (ctx) => {
+    const interaction = await details(ctx);
+    const client = await clientOf(interaction);
+    if (interaction.prompt.name === 'login') {
+      return page(ctx, 'login', { title: 'Sign in', client, identifier: String(interaction.params.login_hint ?? ''), error: undefined });
+    }
+    if (interaction.prompt.name === 'consent') {
+      return page(ctx, 'consent', { title: 'Allow access', client, scopes: consentScopes(interaction) });
+    }
+    throw new FerryError(`Unsupported prompt ${interaction.prompt.name}.`);
+  });
+
+  router.post('/login', async (ctx) => {
+    const interaction = await details(ctx);
+    const form = await readForm(ctx);
+    csrf.verify(ctx, form.csrf);
+    if (interaction.prompt.name !== 'login') throw expired();
+    const identifier = form.identifier ?? '';
+    const result = await deps.signIn.signIn(identifier, form.password ?? '', await requestContext(ctx, interaction, form));
+    if (!result.ok) {
+      const status = result.reason === 'unavailable' ? 503 : result.reason === 'invalid_identifier' ? 400 : 401;
+      return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, status);
+    }
+    await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: result.sub } }, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+  });
+
+  router.get('/register', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!deps.registration || interaction.prompt.name !== 'login') throw expired();
+    return page(ctx, 'register', { title: 'Create an account', client: await clientOf(interaction), values: {}, error: undefined });
+  });
+
+  router.post('/register', async (ctx) => {
+    const interaction = await details(ctx);
+    const form = await readForm(ctx);
+    csrf.verify(ctx, form.csrf);
+    if (!deps.registration || interaction.prompt.name !== 'login') throw expired();
+    const values = { email: form.email ?? '', phone: form.phone ?? '', username: form.username ?? '', name: form.name ?? '' };
+    const retry = (error: string, status: number) =>
+      clientOf(interaction).then((client) => page(ctx, 'register', { title: 'Create an account', client, values, error }, status));
+    if ((form.password ?? '') !== (form.password_confirm ?? '')) return retry('The two passwords do not match.', 400);
+    try {
+      const { sub } = await deps.signIn.register({ ...values, password: form.password ?? '' }, await requestContext(ctx, interaction, form));
+      await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
+      ctx.respond = false;
+    } catch (error) {
+      if (error instanceof FerryError && error.expose) return retry(error.message, error.status);
+      throw error;
+    }
+  });
+
+  router.post('/confirm', async (ctx) => {
+    const interaction = await details(ctx);
+    const form = await readForm(ctx);
+    csrf.verify(ctx, form.csrf);
+    if (interaction.prompt.name !== 'consent') throw expired();
+    const provider = deps.provider();
+    const { details: missing } = interaction.prompt as { details: { missingOIDCScope?: string[]; missingOIDCClaims?: string[] } };
+    const grant = interaction.grantId
+      ? await provider.Grant.find(interaction.grantId)
+      : new provider.Grant({ accountId: interaction.session!.accountId, clientId: String(interaction.params.client_id) });
+    if (!grant) throw expired();
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    const grantId = await grant.save();
+    const consent = interaction.grantId ? {} : { grantId };
+    await provider.interactionFinished(ctx.req, ctx.res, { consent }, { mergeWithLastSubmission: true });
+    ctx.respond = false;
+  });
+
+  router.post('/abort', async (ctx) => {
+    await details(ctx);
+    const form = await readForm(ctx);
+    csrf.verify(ctx, form.csrf);
+    const result = { error: 'access_denied', error_description: 'The user cancelled the sign-in.' };
+    await deps.provider().interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+  });
+
+  return router;
+}
+
+function consentScopes(interaction: Interaction): string[] {
+  const missing = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+  return missing.filter((scope) => scope !== 'openid').map((scope) => SCOPE_TEXT[scope] ?? `the "${scope}" permission`);
+}
+
+function expired(): FerryError {
+  return new FerryError('This sign-in page has expired. Go back to the application and start again.', { status: 400, code: 'interaction_expired' });
+}

@@ -1,0 +1,59 @@
+import { parseIdentifier, type Identifier } from '../accounts/identifier.ts';
+import type { AccountLibrary, Registration } from '../accounts/library.ts';
+import type { Logger } from '../log.ts';
+import { profileToClaims } from '../oidc/claims.ts';
+
+/** What Ferry knows of the request a sign-in comes from (passed to scripts as `context.request`). */
+export interface RequestContext {
+  ip: string;
+  clientId?: string | undefined;
+  clientName?: string | undefined;
+  body?: Record<string, string> | undefined;
+}
+
+export type SignInResult =
+  | { ok: true; sub: string }
+  | { ok: false; reason: 'invalid_credentials' | 'invalid_identifier' | 'unavailable'; message: string };
+
+/** The sentences people see. Unknown user and wrong password share one on purpose. */
+export const MESSAGES = {
+  invalidCredentials: 'The sign-in details you entered are not correct. Check them and try again.',
+  invalidIdentifier: 'Enter your email address, phone number or username.',
+  unavailable: 'Sign-in is temporarily unavailable. Please try again in a few minutes.',
+} as const;
+
+export interface SignInService {
+  signIn(identifier: string, password: string, context: RequestContext): Promise<SignInResult>;
+  /** Creates an account and returns its subject; throws a FerryError the page can show. */
+  register(registration: Registration, context: RequestContext): Promise<{ sub: string }>;
+  /** The claims of a subject for ID tokens and userinfo. */
+  findClaims(sub: string): Promise<Record<string, unknown> | undefined>;
+}
+
+/** Sign-in against Ferry's own accounts only (no legacy connection). */
+export function createLocalSignIn(deps: { accounts: AccountLibrary; customClaims: readonly string[]; log: Logger }): SignInService {
+  const { accounts } = deps;
+  return {
+    async signIn(raw, password) {
+      const identifier = parseIdentifier(raw);
+      if (!identifier || !password) return { ok: false, reason: 'invalid_identifier', message: MESSAGES.invalidIdentifier };
+      return localSignIn(accounts, identifier, password, deps.log);
+    },
+    async register(registration) {
+      const account = await accounts.register(registration);
+      deps.log.info({ sub: account.sub }, 'account registered');
+      return { sub: account.sub };
+    },
+    async findClaims(sub) {
+      const account = await accounts.findBySub(sub);
+      return account ? profileToClaims(account.profile, account.sub, deps.customClaims) : undefined;
+    },
+  };
+}
+
+export async function localSignIn(accounts: AccountLibrary, identifier: Identifier, password: string, log: Logger): Promise<SignInResult> {
+  const result = await accounts.verifyLogin(identifier, password);
+  if (result.ok) return { ok: true, sub: result.account.sub };
+  log.info({ kind: identifier.kind, reason: result.reason }, 'local sign-in refused');
+  return { ok: false, reason: 'invalid_credentials', message: MESSAGES.invalidCredentials };
+}

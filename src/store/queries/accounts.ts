@@ -1,0 +1,121 @@
+import type { Queryable } from '../db.ts';
+
+export type Profile = Record<string, unknown>;
+
+export interface AccountRow {
+  id: string;
+  sub: string;
+  email: string | null;
+  phone: string | null;
+  username: string | null;
+  password_hash: string | null;
+  profile: Profile;
+  legacy_id: string | null;
+  migrated_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewAccount {
+  id: string;
+  sub: string;
+  email?: string | null;
+  phone?: string | null;
+  username?: string | null;
+  passwordHash?: string | null;
+  profile: Profile;
+  legacyId?: string | null;
+  migratedAt?: Date | null;
+}
+
+export type IdentifierColumn = 'email' | 'phone' | 'username';
+type LookupColumn = IdentifierColumn | 'id' | 'sub' | 'legacy_id';
+
+const COLUMNS = 'id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at, created_at, updated_at';
+
+/** SQL for Ferry's own accounts table. */
+export function createAccountQueries(db: Queryable) {
+  const findBy = async (column: LookupColumn, value: string): Promise<AccountRow | undefined> => {
+    const { rows } = await db.query<AccountRow>(`select ${COLUMNS} from accounts where ${column} = $1`, [value]);
+    return rows[0];
+  };
+
+  return {
+    findBy,
+
+    /** Inserts an account; a unique violation (code 23505) names the constraint that refused it. */
+    async insert(account: NewAccount, tx: Queryable = db): Promise<AccountRow> {
+      const { rows } = await tx.query<AccountRow>(
+        `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at)
+         values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) returning ${COLUMNS}`,
+        [
+          account.id,
+          account.sub,
+          account.email ?? null,
+          account.phone ?? null,
+          account.username ?? null,
+          account.passwordHash ?? null,
+          JSON.stringify(account.profile),
+          account.legacyId ?? null,
+          account.migratedAt ?? null,
+        ],
+      );
+      return rows[0]!;
+    },
+
+    async update(
+      id: string,
+      changes: { email?: string | null; phone?: string | null; username?: string | null; profile?: Profile; passwordHash?: string },
+    ): Promise<AccountRow | undefined> {
+      const sets: string[] = [];
+      const params: unknown[] = [id];
+      const set = (column: string, value: unknown, cast = '') => {
+        params.push(value);
+        sets.push(`${column} = $${params.length}${cast}`);
+      };
+      if ('email' in changes) set('email', changes.email);
+      if ('phone' in changes) set('phone', changes.phone);
+      if ('username' in changes) set('username', changes.username);
+      if (changes.profile) set('profile', JSON.stringify(changes.profile), '::jsonb');
+      if (changes.passwordHash) set('password_hash', changes.passwordHash);
+      const { rows } = await db.query<AccountRow>(
+        `update accounts set ${[...sets, 'updated_at = now()'].join(', ')} where id = $1 returning ${COLUMNS}`,
+        params,
+      );
+      return rows[0];
+    },
+
+    async delete(id: string): Promise<boolean> {
+      const { rowCount } = await db.query('delete from accounts where id = $1', [id]);
+      return rowCount > 0;
+    },
+
+    async list(offset: number, limit: number): Promise<{ rows: AccountRow[]; total: number }> {
+      const [page, count] = await Promise.all([
+        db.query<AccountRow>(`select ${COLUMNS} from accounts order by created_at, id offset $1 limit $2`, [offset, limit]),
+        db.query<{ n: number }>('select count(*)::int as n from accounts'),
+      ]);
+      return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
+    },
+
+    /** Case-insensitive substring match on identifiers and names. */
+    async search(keyword: string, limit: number): Promise<AccountRow[]> {
+      const pattern = `%${keyword.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const { rows } = await db.query<AccountRow>(
+        `select ${COLUMNS} from accounts
+         where email ilike $1 or phone ilike $1 or username ilike $1 or sub ilike $1
+            or profile->>'name' ilike $1 or profile->>'nickname' ilike $1
+         order by created_at, id limit $2`,
+        [pattern, limit],
+      );
+      return rows;
+    },
+  };
+}
+
+export type AccountQueries = ReturnType<typeof createAccountQueries>;
+
+/** True when `error` is PostgreSQL's unique violation. */
+export function isUniqueViolation(error: unknown): error is Error & { constraint?: string; detail?: string } {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}

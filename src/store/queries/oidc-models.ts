@@ -1,0 +1,71 @@
+import type { Queryable } from '../db.ts';
+
+export type ModelPayload = Record<string, unknown>;
+
+/** SQL for oidc-provider's persisted models (sessions, interactions, grants, codes, tokens). */
+export function createOidcModelQueries(db: Queryable) {
+  const live = '(expires_at is null or expires_at > now())';
+  const withConsumed = (row: { payload: ModelPayload; consumed: number | null } | undefined) => {
+    if (!row) return undefined;
+    return row.consumed === null ? row.payload : { ...row.payload, consumed: row.consumed };
+  };
+  const select = `select payload, extract(epoch from consumed_at)::int as consumed from oidc_models`;
+  type Row = { payload: ModelPayload; consumed: number | null };
+
+  return {
+    async upsert(model: string, id: string, payload: ModelPayload, expiresIn: number | undefined): Promise<void> {
+      const grantId = typeof payload.grantId === 'string' ? payload.grantId : null;
+      const userCode = typeof payload.userCode === 'string' ? payload.userCode : null;
+      const uid = typeof payload.uid === 'string' ? payload.uid : null;
+      await db.query(
+        `insert into oidc_models (model, id, payload, grant_id, user_code, uid, expires_at)
+         values ($1, $2, $3::jsonb, $4, $5, $6, case when $7::int is null then null else now() + make_interval(secs => $7::int) end)
+         on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+           user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`,
+        [model, id, JSON.stringify(payload), grantId, userCode, uid, expiresIn ?? null],
+      );
+    },
+
+    async find(model: string, id: string): Promise<ModelPayload | undefined> {
+      const { rows } = await db.query<Row>(`${select} where model = $1 and id = $2 and ${live}`, [model, id]);
+      return withConsumed(rows[0]);
+    },
+
+    async findByUid(model: string, uid: string): Promise<ModelPayload | undefined> {
+      const { rows } = await db.query<Row>(`${select} where model = $1 and uid = $2 and ${live} limit 1`, [model, uid]);
+      return withConsumed(rows[0]);
+    },
+
+    async findByUserCode(model: string, userCode: string): Promise<ModelPayload | undefined> {
+      const { rows } = await db.query<Row>(`${select} where model = $1 and user_code = $2 and ${live} limit 1`, [model, userCode]);
+      return withConsumed(rows[0]);
+    },
+
+    async consume(model: string, id: string): Promise<void> {
+      await db.query('update oidc_models set consumed_at = now() where model = $1 and id = $2', [model, id]);
+    },
+
+    async destroy(model: string, id: string): Promise<void> {
+      await db.query('delete from oidc_models where model = $1 and id = $2', [model, id]);
+    },
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.query('delete from oidc_models where grant_id = $1', [grantId]);
+    },
+
+    /** Deletes expired rows; returns how many. */
+    async deleteExpired(): Promise<number> {
+      const { rowCount } = await db.query('delete from oidc_models where expires_at < now()');
+      return rowCount;
+    },
+
+    async countByModel(): Promise<Record<string, number>> {
+      const { rows } = await db.query<{ model: string; n: number }>(
+        `select model, count(*)::int as n from oidc_models where ${live} group by model`,
+      );
+      return Object.fromEntries(rows.map((row) => [row.model, row.n]));
+    },
+  };
+}
+
+export type OidcModelQueries = ReturnType<typeof createOidcModelQueries>;

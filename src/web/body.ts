@@ -1,0 +1,40 @@
+import type { Context } from 'koa';
+import { BadRequest, FerryError } from '../errors.ts';
+
+const FORM_LIMIT = 64 * 1024;
+const JSON_LIMIT = 1024 * 1024;
+
+async function readRaw(ctx: Context, limit: number): Promise<string> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > limit) throw new FerryError('The request body is too large.', { status: 413, code: 'body_too_large' });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new FerryError('The request body is too large.', { status: 413, code: 'body_too_large' });
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An `application/x-www-form-urlencoded` body as a map of its first values. */
+export async function readForm(ctx: Context): Promise<Record<string, string>> {
+  if (!ctx.is('application/x-www-form-urlencoded')) {
+    throw new BadRequest('Send the form as application/x-www-form-urlencoded.', 'unsupported_media_type');
+  }
+  const params = new URLSearchParams(await readRaw(ctx, FORM_LIMIT));
+  const form: Record<string, string> = Object.create(null);
+  for (const [key, value] of params) if (!(key in form)) form[key] = value;
+  return form;
+}
+
+/** A JSON body; a syntax error or a non-object is a BadRequest. */
+export async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) throw new BadRequest('Send the body as application/json.', 'unsupported_media_type');
+  const text = await readRaw(ctx, JSON_LIMIT);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BadRequest(`The body is not valid JSON: ${(error as Error).message}`, 'invalid_json');
+  }
+}

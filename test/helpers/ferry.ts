@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export const TEST_CLIENT = {
+  client_id: 'test-app',
+  client_secret: 'test-app-secret-that-is-long-enough',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+};
+
+export interface TestFerry extends RunningServer {
+  issuer: string;
+  dataDir: string;
+  redirectUri: string;
+  /** Stops this server and starts a new one on the same port and data. */
+  restart(): Promise<TestFerry>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts Ferry in this process on a free port with a test client; PGlite in a temporary folder
+ * unless `databaseUrl` is given. The issuer is http://127.0.0.1:<port>.
+ */
+export async function startFerry(overrides: Partial<ConfigInput> = {}, reuse?: { port: number; dataDir: string }): Promise<TestFerry> {
+  const port = reuse?.port ?? (await freePort());
+  const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ferry-test-'));
+  const issuer = `http://127.0.0.1:${port}`;
+  const redirectUri = `http://127.0.0.1:${port}/test-callback`;
+  const config = parseConfig({
+    port,
+    host: '127.0.0.1',
+    dataDir,
+    demo: false,
+    logLevel: process.env.FERRY_TEST_LOG ?? 'silent',
+    clients: [{ ...TEST_CLIENT, redirect_uris: [redirectUri], post_logout_redirect_uris: [`${issuer}/signed-out`] }],
+    ...overrides,
+    issuer,
+  });
+  const running = await startServer(config, createLogger({ level: config.logLevel }));
+  const ferry: TestFerry = {
+    ...running,
+    issuer,
+    dataDir,
+    redirectUri,
+    async restart() {
+      await running.stop();
+      return startFerry(overrides, { port, dataDir });
+    },
+  };
+  return ferry;
+}
+
+export function removeDataDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
