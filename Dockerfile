@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Build stage: the same install command as the README (`npm install`), then drop dev dependencies.
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install
+COPY tsconfig.json ./
+COPY src ./src
+COPY views ./views
+COPY hooks ./hooks
+COPY docs ./docs
+RUN npx tsc -p . && npm prune --omit=dev
+
+# Run stage: Node 24 slim, non-root, data in a volume.
+FROM node:24-slim
+ENV NODE_ENV=production \
+    FERRY_DATA_DIR=/data \
+    PORT=3000
+WORKDIR /app
+RUN mkdir -p /data && chown node:node /data
+COPY --from=build --chown=node:node /app /app
+USER node
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# isolated-vm needs --no-node-snapshot; the package's start script passes it too.
+CMD ["node", "--no-node-snapshot", "src/main.ts", "start"]

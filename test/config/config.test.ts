@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/load.ts';
+import { freePort } from '../helpers/ferry.ts';
+
+const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
+
+/** Runs `ferry start` as a separate process and collects what it prints until it exits (or is stopped). */
+function runFerry(env: Record<string, string>, cwd: string, killAfterMs = 20_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--no-node-snapshot', MAIN, 'start'], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function folderWith(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-config-'));
+  writeFileSync(join(dir, 'ferry.config.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  return dir;
+}
+
+describe('configuration', () => {
+  it('stops the start on an unknown key, naming it, with a non-zero exit', async () => {
+    const result = await runFerry({}, folderWith({ issuer: 'http://localhost:3000', colour: 'blue' }));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /colour: unknown key/);
+  });
+
+  it('stops the start on a bad issuer, naming the key and the problem', async () => {
+    const result = await runFerry({}, folderWith({ issuer: 'localhost:3000/' }));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /issuer: must be an http\(s\) URL/);
+  });
+
+  it('names the environment variable a bad value came from', async () => {
+    const result = await runFerry({ FERRY_PORT: 'eighty' }, mkdtempSync(join(tmpdir(), 'ferry-config-')));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /port: .*\(from FERRY_PORT\)/);
+  });
+
+  it('stops the start when the database cannot be reached, saying where it looked', async () => {
+    const port = await freePort();
+    const result = await runFerry({ DATABASE_URL: `postgres://ferry:secret-password@127.0.0.1:${port}/ferry` }, mkdtempSync(join(tmpdir(), 'ferry-config-')));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`could not start with PostgreSQL at 127\\.0\\.0\\.1:${port}/ferry: .*ECONNREFUSED`));
+    assert.doesNotMatch(result.stderr + result.stdout, /secret-password/, 'the password never appears');
+  });
+
+  it('reports a file that is not JSON', async () => {
+    const result = await runFerry({}, folderWith('{ "issuer": '));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /is not valid JSON/);
+  });
+
+  it('reads FERRY_CONFIG, then lets the environment override nested keys', () => {
+    const dir = folderWith({ port: 4000, ttl: { session: 600 } });
+    const { config, file } = loadConfig({ FERRY_CONFIG: 'ferry.config.json', FERRY_TTL__SESSION: '120', FERRY_CLIENTS: '[{"client_id":"a","redirect_uris":["https://a.example/cb"]}]' }, dir);
+    assert.equal(file, join(dir, 'ferry.config.json'));
+    assert.equal(config.port, 4000);
+    assert.equal(config.issuer, 'http://localhost:4000');
+    assert.equal(config.ttl.session, 120);
+    assert.equal(config.ttl.accessToken, 3600);
+    assert.equal(config.clients[0]?.client_id, 'a');
+    assert.equal(config.demo, false, 'the demo is off once a configuration file is used');
+  });
+
+  it('runs the demo with no configuration at all', () => {
+    const { config, file } = loadConfig({}, mkdtempSync(join(tmpdir(), 'ferry-config-')));
+    assert.equal(file, undefined);
+    assert.equal(config.demo, true);
+    assert.equal(config.issuer, 'http://localhost:3000');
+    assert.equal(config.port, 3000);
+  });
+
+  it('refuses a short admin token and a client without redirect URIs', () => {
+    assert.throws(
+      () => loadConfig({ FERRY_ADMIN_TOKEN: 'short', FERRY_CLIENTS: '[{"client_id":"a"}]' }, mkdtempSync(join(tmpdir(), 'ferry-config-'))),
+      (error: Error) => /adminToken: must be at least 32 characters/.test(error.message) && /clients\[0\]\.redirect_uris/.test(error.message),
+    );
+  });
+
+  it('starts with no configuration, prints how to try it, and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--no-node-snapshot', MAIN], { cwd: dir, env: { PATH: process.env.PATH ?? '', PORT: String(port) } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 200 && !stdout.includes('Try it'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(stdout, new RegExp(`open http://localhost:${port}/demo`));
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.deepEqual(await ready.json(), { status: 'ready', database: 'pglite' });
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(stdout, /"msg":"shutting down"/);
+  });
+});

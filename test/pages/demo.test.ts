@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
+import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
+
+describe('hosted pages in a real browser', () => {
+  let ferry: TestFerry;
+  let browser: Browser | undefined;
+
+  before(async () => {
+    ferry = await startFerry({ demo: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await ferry.stop();
+    removeDataDir(ferry.dataDir);
+  });
+
+  it('registers, consents and shows the ID token claims and userinfo on the demo page', async (t) => {
+    browser = await launchChromium(t);
+    if (!browser) return;
+    const page = await browser.newPage();
+    await page.goto(`${ferry.issuer}/`);
+    assert.equal(new URL(page.url()).pathname, '/demo');
+    await page.getByRole('link', { name: 'Sign in with Ferry' }).click();
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill('grace@example.com');
+    await page.getByLabel('Your name').fill('Grace Hopper');
+    await page.getByLabel('Password', { exact: true }).fill('a long enough password');
+    await page.getByLabel('Password again').fill('a long enough password');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${ferry.issuer}/demo`);
+    const claims = JSON.parse(await page.locator('#id-token-claims').innerText());
+    const userinfo = JSON.parse(await page.locator('#userinfo').innerText());
+    assert.equal(claims.email, 'grace@example.com');
+    assert.equal(claims.name, 'Grace Hopper');
+    assert.equal(userinfo.sub, claims.sub);
+
+    await page.getByRole('button', { name: /Use the refresh token/ }).click();
+    assert.match(await page.getByRole('button', { name: /Use the refresh token/ }).innerText(), /rotated 1 time/);
+
+    await page.getByRole('link', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL(`${ferry.issuer}/demo`);
+    assert.equal(await page.getByRole('link', { name: 'Sign in with Ferry' }).count(), 1);
+  });
+
+  it('signs in with the keyboard alone on a phone-sized screen, and shows a plain error first', async (t) => {
+    browser ??= await launchChromium(t);
+    if (!browser) return;
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto(`${ferry.issuer}/demo/login`);
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.equal(overflow, 0, 'the login page fits a 360 px screen');
+    await page.keyboard.type('grace@example.com');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('wrong password');
+    await page.keyboard.press('Enter');
+    await page.waitForLoadState();
+    assert.match(await page.getByRole('alert').innerText(), /not correct/);
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByLabel('Password').press('Enter');
+    // A new browser is a new session, so consent is asked again; "Allow" has the focus.
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${ferry.issuer}/demo`);
+    assert.match(await page.locator('.notice').innerText(), /grace@example.com/);
+    await context.close();
+  });
+});
