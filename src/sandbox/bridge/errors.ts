@@ -1,0 +1,61 @@
+/**
+ * Errors crossing into the isolate are plain `{ message, code }` records: no host stack, no
+ * driver objects, and no credentials (connection URLs and configured secrets are blanked).
+ */
+export interface BridgeError {
+  name?: string;
+  message: string;
+  code?: string | number;
+  errno?: number;
+  sqlState?: string;
+  number?: number;
+}
+
+/** An error whose message the script may see as is (bad arguments, limits reached). */
+export class ScriptFacingError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Network-level failures: the server could not be reached or went away. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED',
+  'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'CONNECT_TIMEOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+]);
+const UNAVAILABLE_NAMES = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoTopologyClosedError']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|connection timeout|timeout expired|Failed to connect|getaddrinfo|socket hang up|server closed the connection/i;
+
+export function isUnavailable(error: unknown): boolean {
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  if (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) return true;
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  if (cause && cause !== error && isUnavailable(cause)) return true;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message) && !(error instanceof ScriptFacingError);
+}
+
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi;
+
+/** Removes credentials from a message: URL passwords and every secret value passed in. */
+export function scrub(message: string, secrets: readonly string[]): string {
+  let out = message.replace(URL_CREDENTIALS, '$1***@');
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
+  return out.length > 2000 ? `${out.slice(0, 2000)}…` : out;
+}
+
+export function toBridgeError(error: unknown, secrets: readonly string[]): BridgeError {
+  const source = (error ?? {}) as Record<string, unknown>;
+  const message = typeof source.message === 'string' && source.message ? source.message : String(error);
+  const out: BridgeError = { message: scrub(message, secrets) };
+  if (source.name === 'TypeError' || source.name === 'RangeError') out.name = source.name;
+  if (typeof source.code === 'string' || typeof source.code === 'number') out.code = source.code;
+  else if (typeof (source.cause as { code?: unknown } | undefined)?.code === 'string') out.code = (source.cause as { code: string }).code;
+  if (typeof source.errno === 'number') out.errno = source.errno;
+  if (typeof source.sqlState === 'string') out.sqlState = source.sqlState;
+  if (typeof source.number === 'number') out.number = source.number;
+  return out;
+}

@@ -1,0 +1,58 @@
+import ivm from 'isolated-vm';
+import type { Execution } from '../execution.ts';
+import { bcryptOps } from './bcrypt.ts';
+import { httpOps, type HttpPolicy } from './http.ts';
+import { mongodbOps } from './mongodb.ts';
+import { mssqlOps } from './mssql.ts';
+import { mysqlOps } from './mysql.ts';
+import { pgOps } from './pg.ts';
+import { runtimeOps } from './runtime.ts';
+import type { OpTable } from './types.ts';
+
+export type { OpTable } from './types.ts';
+
+/** Every host operation the isolate's runtime and modules may call. */
+export function createOpTable(options: { httpPolicy: (execution: Execution) => HttpPolicy; overrides?: OpTable }): OpTable {
+  return {
+    ...runtimeOps(),
+    ...pgOps(),
+    ...mysqlOps(),
+    ...mongodbOps(),
+    ...mssqlOps(),
+    ...httpOps(options.httpPolicy),
+    ...bcryptOps(),
+    ...options.overrides,
+  };
+}
+
+/** The four ways the isolate calls the host; see `callSync` and friends in isolate/runtime.js. */
+type Mode = 'async' | 'sync' | 'blocking' | 'ignored';
+
+/**
+ * The one host function a context can reach (through a Reference hidden in the runtime's
+ * closure). It routes to the execution currently bound to the context; after the execution ends
+ * every call is refused. It never throws: results and errors go back as `{ ok, value | error }`.
+ */
+export function createDispatcher(ops: OpTable, current: () => Execution | undefined) {
+  return (mode: Mode, name: string, args: unknown) => {
+    const execution = current();
+    const operation = typeof name === 'string' && Object.hasOwn(ops, name) ? ops[name] : undefined;
+    const list = Array.isArray(args) ? args : [];
+    if (!execution || !operation) {
+      const error = { ok: false as const, error: { message: execution ? `Unknown operation ${String(name)}` : 'The execution has ended.' } };
+      return mode === 'blocking' ? Promise.resolve(new ivm.ExternalCopy(error).copyInto()) : mode === 'sync' ? error : Promise.resolve(error);
+    }
+    if (mode === 'sync') {
+      if (!operation.sync) return { ok: false, error: { message: `${name} cannot be called synchronously` } };
+      try {
+        return { ok: true, value: operation.handler(execution, list) };
+      } catch (error) {
+        return { ok: false, error: { name: 'TypeError', message: (error as Error).message, code: (error as { code?: string }).code } };
+      }
+    }
+    const result = execution.run(() => operation.handler(execution, list));
+    if (mode === 'blocking') return result.then((value) => new ivm.ExternalCopy(value).copyInto());
+    if (mode === 'ignored') return undefined;
+    return result;
+  };
+}

@@ -1,0 +1,138 @@
+import type { Limits } from './limits.ts';
+import type { LogLine } from './outcome.ts';
+import { isUnavailable, ScriptFacingError, toBridgeError, type BridgeError } from './bridge/errors.ts';
+
+interface Resource {
+  kind: string;
+  value: unknown;
+  /** Counts against `maxConnections`. */
+  connection: boolean;
+  close(): Promise<unknown> | unknown;
+}
+
+export type BridgeResult = { ok: true; value: unknown } | { ok: false; error: BridgeError };
+
+/**
+ * Everything one script execution owns on the host: its connections and pools, its timers and
+ * requests (through `signal`), its console lines, and what went wrong. `closeAll()` at the end
+ * releases all of it, whatever the script did or forgot.
+ */
+export class Execution {
+  readonly limits: Limits;
+  readonly startedAt = Date.now();
+  readonly deadline: number;
+  readonly logs: LogLine[] = [];
+  /** Secret values never to echo back (passwords, connection URIs). */
+  readonly secrets: string[];
+  /** Ferry's own listening port, which scripts may not call. */
+  readonly ferryPort: number | undefined;
+  /** Aborted when the execution ends: pending timers and HTTP requests stop with it. */
+  readonly signal: AbortSignal;
+  /** A bridged driver failed to reach its server during this execution. */
+  unavailable = false;
+  /** An exception thrown where the script could not catch it (a timer, a callback). */
+  uncaught: { message: string; stack?: string | undefined } | undefined;
+  private readonly abort = new AbortController();
+  private readonly resources = new Map<number, Resource>();
+  private nextHandle = 1;
+  private inflight = 0;
+  private onUncaught: (() => void) | undefined;
+
+  constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined } = {}) {
+    this.limits = limits;
+    this.deadline = this.startedAt + limits.timeoutMs;
+    this.secrets = options.secrets ?? [];
+    this.ferryPort = options.ferryPort;
+    this.signal = this.abort.signal;
+  }
+
+  get ended(): boolean {
+    return this.signal.aborted;
+  }
+
+  /** Milliseconds left before the deadline (at least 1). */
+  remaining(): number {
+    return Math.max(1, this.deadline - Date.now());
+  }
+
+  /** A timeout for a driver: the smaller of `preferred` and what is left of the deadline. */
+  boundedTimeout(preferred: number): number {
+    return Math.max(1, Math.min(preferred, this.remaining()));
+  }
+
+  /** Throws unless another connection may be opened. */
+  checkConnectionSlot(): void {
+    let open = 0;
+    for (const resource of this.resources.values()) if (resource.connection) open += 1;
+    if (open >= this.limits.maxConnections) {
+      throw new ScriptFacingError(`Too many open connections (the limit is ${this.limits.maxConnections}); end or release one first.`, 'ERR_FERRY_CONNECTION_LIMIT');
+    }
+  }
+
+  /** Registers something to close at the end; returns the handle the isolate refers to it by. */
+  open(kind: string, value: unknown, close: () => Promise<unknown> | unknown, connection = true): number {
+    if (this.ended) {
+      void Promise.resolve().then(close).catch(() => {});
+      throw new ScriptFacingError('The execution has ended.');
+    }
+    const handle = this.nextHandle++;
+    this.resources.set(handle, { kind, value, connection, close });
+    return handle;
+  }
+
+  get<T>(handle: unknown, kinds: readonly string[]): T {
+    const resource = typeof handle === 'number' ? this.resources.get(handle) : undefined;
+    if (!resource || !kinds.includes(resource.kind)) throw new ScriptFacingError('This connection is closed or was never opened.', 'ERR_FERRY_CLOSED');
+    return resource.value as T;
+  }
+
+  kindOf(handle: unknown): string | undefined {
+    return typeof handle === 'number' ? this.resources.get(handle)?.kind : undefined;
+  }
+
+  /** Closes one resource (end(), release()); closing twice is harmless. */
+  async close(handle: unknown): Promise<void> {
+    const resource = typeof handle === 'number' ? this.resources.get(handle) : undefined;
+    if (!resource) return;
+    this.resources.delete(handle as number);
+    await resource.close();
+  }
+
+  /** Ends the execution: aborts timers and requests, closes every connection still open. */
+  async closeAll(): Promise<void> {
+    this.abort.abort();
+    const open = [...this.resources.values()];
+    this.resources.clear();
+    await Promise.allSettled(open.map(async (resource) => resource.close()));
+  }
+
+  log(level: LogLine['level'], message: string): void {
+    this.logs.push({ level, message, at: Date.now() - this.startedAt });
+  }
+
+  fail(message: string, stack?: string): void {
+    this.uncaught ??= { message, stack };
+    this.onUncaught?.();
+  }
+
+  whenUncaught(listener: () => void): void {
+    this.onUncaught = listener;
+  }
+
+  /** Runs a host operation for the isolate; never throws, so no host exception escapes. */
+  async run(handler: () => unknown): Promise<BridgeResult> {
+    if (this.ended) return { ok: false, error: { message: 'The execution has ended.', code: 'ERR_FERRY_ENDED' } };
+    if (this.inflight >= this.limits.maxBridgeOps * 2) {
+      return { ok: false, error: { message: 'Too many operations in progress at once.', code: 'ERR_FERRY_BRIDGE_LIMIT' } };
+    }
+    this.inflight += 1;
+    try {
+      return { ok: true, value: await handler() };
+    } catch (error) {
+      if (!(error instanceof ScriptFacingError) && isUnavailable(error)) this.unavailable = true;
+      return { ok: false, error: toBridgeError(error, this.secrets) };
+    } finally {
+      this.inflight -= 1;
+    }
+  }
+}

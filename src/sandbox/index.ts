@@ -1,0 +1,242 @@
+import { availableParallelism } from 'node:os';
+import type { Logger } from '../log.ts';
+import { createOpTable, type OpTable } from './bridge/index.ts';
+import { Execution } from './execution.ts';
+import { DEFAULT_LIMITS, isolateLimits, limitsSchema, type Limits, type LimitsInput } from './limits.ts';
+import type { FailureKind, Outcome } from './outcome.ts';
+import { createIsolatePool, type IsolatePool, type PreparedContext, type Slot } from './pool.ts';
+import { fromIsolateValue } from './values.ts';
+
+export type { Outcome, FailureKind, LogLine } from './outcome.ts';
+export type { Limits, LimitsInput } from './limits.ts';
+export { DEFAULT_LIMITS, limitsSchema } from './limits.ts';
+export { ALLOWED_MODULES } from './isolate-source.ts';
+
+export interface RunRequest {
+  /** The function the script defines and Ferry calls: login, getUser, … */
+  name: string;
+  source: string;
+  /** Copied into the isolate; the script receives copies. */
+  args: unknown[];
+  /** The connection's variables, the script's global `env`. */
+  env?: Record<string, string>;
+  limits?: LimitsInput | Limits;
+  /** Checks a finished value; a returned sentence makes the outcome `invalid_result`. */
+  validate?: (value: unknown) => string | undefined;
+}
+
+export interface SandboxOptions {
+  log: Logger;
+  /** Ferry's own port, which scripts may not call over HTTP. */
+  ferryPort?: () => number | undefined;
+  /** Isolates per memory size; each runs one execution at a time. */
+  poolSize?: number;
+  maxUsesPerIsolate?: number;
+  /** Called once if V8 loses control of an isolate; the sandbox refuses every run from then on. */
+  onFatal?: (message: string) => void;
+  /** Extra or replacement host operations (tests, pooling). */
+  ops?: OpTable;
+}
+
+const CPU_CHECK_MS = 20;
+
+/** Why an execution stopped before its script finished. */
+class Stop extends Error {
+  readonly kind: FailureKind;
+  constructor(kind: FailureKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/**
+ * Runs customer scripts in isolated-vm. Every outcome is a value, never an exception: `{ ok: true,
+ * value }` or `{ ok: false, kind, message }`, with the console lines and the duration.
+ */
+export function createSandbox(options: SandboxOptions) {
+  const pools = new Map<number, IsolatePool>();
+  let broken: string | undefined;
+  const ops = createOpTable({
+    httpPolicy: (execution) => ({ allowlist: execution.limits.httpAllowlist, ferryPort: execution.ferryPort }),
+    ...(options.ops ? { overrides: options.ops } : {}),
+  });
+
+  const onCatastrophicError = (message: string) => {
+    if (broken) return;
+    broken = message;
+    options.log.fatal({ message }, 'isolated-vm lost control of an isolate; script execution is disabled until Ferry restarts');
+    options.onFatal?.(message);
+  };
+
+  const poolFor = (memoryMb: number) => {
+    let pool = pools.get(memoryMb);
+    if (!pool) {
+      pool = createIsolatePool({
+        memoryMb,
+        size: options.poolSize ?? Math.max(4, availableParallelism() * 2),
+        maxUsesPerIsolate: options.maxUsesPerIsolate ?? 500,
+        ops,
+        onCatastrophicError,
+      });
+      pools.set(memoryMb, pool);
+    }
+    return pool;
+  };
+
+  async function run<T = unknown>(request: RunRequest): Promise<Outcome<T>> {
+    const started = performance.now();
+    const limits = limitsSchema.parse({ ...DEFAULT_LIMITS, ...request.limits });
+    const execution = new Execution(limits, { secrets: secretsOf(request.env ?? {}), ferryPort: options.ferryPort?.() });
+    const finish = (result: { ok: true; value: T } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
+      ...result,
+      logs: execution.logs,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+
+    if (broken) return finish({ ok: false, kind: 'sandbox_error', message: 'Script execution is disabled after a fatal sandbox error.' });
+    const size = Buffer.byteLength(request.source);
+    if (size > limits.maxScriptKb * 1024) {
+      return finish({ ok: false, kind: 'syntax', message: `The script is ${Math.ceil(size / 1024)} KiB; the limit is ${limits.maxScriptKb} KiB.` });
+    }
+
+    let acquired: { slot: Slot; prepared: PreparedContext } | undefined;
+    /** True while the script may still be running in the isolate (then the isolate cannot be reused). */
+    let running = false;
+    try {
+      acquired = await poolFor(limits.memoryMb).acquire(execution.deadline);
+    } catch (error) {
+      await execution.closeAll();
+      const kind = Date.now() >= execution.deadline ? 'timeout' : 'sandbox_error';
+      return finish({ ok: false, kind, message: `No sandbox was available: ${(error as Error).message}` });
+    }
+    const { slot, prepared } = acquired;
+    try {
+      prepared.bind(execution);
+      const script = await compile(slot, request);
+      if (!script.ok) return finish(script);
+      prepared.setup.applySync(undefined, [request.env ?? {}, isolateLimits(limits), request.name, request.args], { arguments: { copy: true } });
+      running = true;
+      const work = script.script.run(prepared.context, { timeout: limits.cpuTimeMs, promise: true, copy: true }).finally(() => (running = false));
+      const value = fromIsolateValue(await guard(work, slot, execution));
+      if (execution.uncaught) throw new Stop('script_error', execution.uncaught.message);
+      const problem = request.validate?.(value);
+      if (problem) return finish({ ok: false, kind: 'invalid_result', message: problem });
+      return finish({ ok: true, value: value as T });
+    } catch (error) {
+      return finish({ ok: false, ...classify(error, slot, execution) });
+    } finally {
+      // From here the context's bridge refuses every call. Closing what the script left open and
+      // recycling the isolate happen after the outcome is returned: nobody needs to wait for them.
+      prepared.bind(undefined);
+      const reusable = !running;
+      void execution.closeAll().finally(() => {
+        if (!slot.isolate.isDisposed) prepared.release();
+        poolFor(limits.memoryMb).release(slot, reusable);
+      });
+    }
+  }
+
+  return {
+    run,
+    /** True once a catastrophic isolate error has disabled script execution. */
+    get broken() {
+      return broken;
+    },
+    stats() {
+      return Object.fromEntries([...pools].map(([memoryMb, pool]) => [`${memoryMb}MiB`, pool.stats()]));
+    },
+    close() {
+      for (const pool of pools.values()) pool.close();
+      pools.clear();
+    },
+  };
+}
+
+export type Sandbox = ReturnType<typeof createSandbox>;
+
+async function compile(slot: Slot, request: RunRequest) {
+  try {
+    return { ok: true as const, script: await slot.compile(request.source, `file:///scripts/${request.name}.js`) };
+  } catch (error) {
+    return { ok: false as const, kind: 'syntax' as const, message: errorMessage(error) };
+  }
+}
+
+/**
+ * Waits for the script while enforcing what isolated-vm's own timeout cannot: the wall-clock
+ * deadline over awaited I/O and promises that never settle, CPU time spent in async
+ * continuations, and exceptions thrown where the script could not catch them.
+ */
+function guard(work: Promise<unknown>, slot: Slot, execution: Execution): Promise<unknown> {
+  const cpuStart = slot.isolate.cpuTime;
+  const cpuLimit = BigInt(execution.limits.cpuTimeMs) * 1_000_000n;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  let cpuTimer: NodeJS.Timeout | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = (kind: FailureKind, message: string, dispose: boolean) => {
+      if (dispose && !slot.isolate.isDisposed) slot.isolate.dispose();
+      reject(new Stop(kind, message));
+    };
+    deadlineTimer = setTimeout(() => stop('timeout', `The script did not finish within ${execution.limits.timeoutMs} ms.`, true), execution.remaining());
+    cpuTimer = setInterval(() => {
+      if (!slot.isolate.isDisposed && slot.isolate.cpuTime - cpuStart > cpuLimit) {
+        stop('timeout', `The script used more than ${execution.limits.cpuTimeMs} ms of CPU time.`, true);
+      }
+    }, CPU_CHECK_MS);
+    execution.whenUncaught(() => stop('script_error', execution.uncaught!.message, false));
+  });
+  return Promise.race([work, stopped]).finally(() => {
+    clearTimeout(deadlineTimer);
+    clearInterval(cpuTimer);
+  });
+}
+
+function classify(error: unknown, slot: Slot, execution: Execution): { kind: FailureKind; message: string } {
+  if (error instanceof Stop) {
+    return { kind: error.kind === 'script_error' && execution.unavailable ? 'unavailable' : error.kind, message: error.message };
+  }
+  const message = errorMessage(error);
+  if (/disposed during execution due to memory limit|Array buffer allocation failed|Invalid array length|Invalid string length/.test(message)) {
+    if (!slot.isolate.isDisposed) slot.isolate.dispose();
+    return { kind: 'memory', message: `The script ran out of memory (the limit is ${execution.limits.memoryMb} MiB).` };
+  }
+  if (/Script execution timed out/.test(message)) {
+    return { kind: 'timeout', message: `The script used more than ${execution.limits.cpuTimeMs} ms of CPU time.` };
+  }
+  if (/^Isolate (was|is) disposed/.test(message)) return { kind: 'sandbox_error', message };
+  if (/could not be cloned|non-transferable|A non-transferable value/.test(message)) {
+    return { kind: 'invalid_result', message: `The script finished with a value that cannot be returned: ${message}` };
+  }
+  if (/^The script must define a function named/.test(message)) return { kind: 'syntax', message };
+  if (execution.unavailable) return { kind: 'unavailable', message };
+  return { kind: 'script_error', message };
+}
+
+/** The message of whatever a script threw (an Error, a string, anything). */
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+/** Values of `env` that are secrets (passwords, connection URIs) and must never be echoed in errors. */
+function secretsOf(env: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (typeof value !== 'string' || value.length < 4) continue;
+    if (/PASS|SECRET|TOKEN|KEY/i.test(key)) out.push(value);
+    if (/URI|URL/i.test(key)) {
+      try {
+        const url = new URL(value);
+        if (url.password) out.push(decodeURIComponent(url.password));
+      } catch {
+        // not a URL: nothing to extract
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** What one script execution may use. Every limit has a safe default; a connection may change them. */
+export const limitsSchema = z.strictObject({
+  /** Wall-clock deadline for the whole execution, awaited I/O and waiting for an isolate included. */
+  timeoutMs: int(100, 120_000, 10_000),
+  /** CPU time the script itself may spend (drivers and bcrypt run on the host and do not count). */
+  cpuTimeMs: int(10, 60_000, 5_000),
+  /** Heap of the isolate, in MiB. */
+  memoryMb: int(8, 1024, 64),
+  /** Largest script source accepted, in KiB. */
+  maxScriptKb: int(1, 4096, 256),
+  /** console output kept per execution, in KiB; the rest is cut. */
+  maxConsoleKb: int(1, 4096, 64),
+  /** Bridged operations (queries, requests, hashes) in flight at once. */
+  maxBridgeOps: int(1, 256, 16),
+  /** Database connections and pools open at once. */
+  maxConnections: int(1, 64, 4),
+  /** Pending timers at once. */
+  maxTimers: int(1, 10_000, 64),
+  /** Rows (or documents) one query may return. */
+  maxRows: int(1, 1_000_000, 10_000),
+  /** Connecting to a database or HTTP server gives up after this long. */
+  connectTimeoutMs: int(100, 60_000, 5_000),
+  /** Highest bcrypt cost a script may hash or compare with. */
+  maxBcryptCost: int(4, 16, 12),
+  /** Largest HTTP response body accepted, in KiB. */
+  maxHttpResponseKb: int(1, 102_400, 1024),
+  /**
+   * Outbound HTTP allowlist: host names (`api.example.com`, `*.example.com`) or IP ranges
+   * (`10.0.0.0/8`). When empty, any public or private address may be reached except link-local and
+   * cloud-metadata addresses and Ferry's own port; when set, only what it lists.
+   */
+  httpAllowlist: z.array(z.string().min(1)).default([]),
+});
+
+export type Limits = z.output<typeof limitsSchema>;
+export type LimitsInput = z.input<typeof limitsSchema>;
+export const DEFAULT_LIMITS: Limits = limitsSchema.parse({});
+
+/** What the isolate-side runtime needs to know of the limits. */
+export function isolateLimits(limits: Limits) {
+  return {
+    maxBridgeOps: limits.maxBridgeOps,
+    maxTimers: limits.maxTimers,
+    consoleBytes: limits.maxConsoleKb * 1024,
+  };
+}

@@ -1,0 +1,29 @@
+/** One line a script printed with console.*. */
+export interface LogLine {
+  level: 'log' | 'info' | 'debug' | 'warn' | 'error' | 'trace';
+  message: string;
+  /** Milliseconds since the execution started. */
+  at: number;
+}
+
+export type FailureKind =
+  /** The script threw; `message` is its message. */
+  | 'script_error'
+  /** The wall-clock deadline or the CPU time limit ran out. */
+  | 'timeout'
+  /** The isolate's heap limit was reached. */
+  | 'memory'
+  /** The script does not compile, is too large, or does not define the function. */
+  | 'syntax'
+  /** The script finished with a value that cannot be used (not copyable, or refused by the caller's check). */
+  | 'invalid_result'
+  /** A bridged driver could not reach its server (even if the script caught that and threw its own error). */
+  | 'unavailable'
+  /** Ferry's sandbox itself failed. */
+  | 'sandbox_error';
+
+export type Outcome<T = unknown> =
+  | { ok: true; value: T; logs: LogLine[]; durationMs: number }
+  | { ok: false; kind: FailureKind; message: string; logs: LogLine[]; durationMs: number };
+
+export const FAILURE_KINDS: readonly FailureKind[] = ['script_error', 'timeout', 'memory', 'syntax', 'invalid_result', 'unavailable', 'sandbox_error'];

@@ -1,0 +1,17 @@
+const TAG = '__ferryType';
+
+/**
+ * A script's final value, as it arrives on the host: ObjectIds (tagged by the runtime) become
+ * their hex strings and byte arrays become Buffers. Everything else is already plain data.
+ */
+export function fromIsolateValue(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > 64) return value;
+  if (value instanceof Date || value instanceof RegExp) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) return value.map((item) => fromIsolateValue(item, depth + 1));
+  const object = value as Record<string, unknown>;
+  if (object[TAG] === 'ObjectId' && typeof object.hex === 'string') return object.hex;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(object)) out[key] = fromIsolateValue(item, depth + 1);
+  return out;
+}
