@@ -10,7 +10,8 @@ import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oid
 import { createProvider } from './oidc/provider.ts';
 import { createHealthRoutes } from './ops/health.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
-import { createLocalSignIn } from './sign-in/service.ts';
+import { createFederation, type Federation } from './federation/index.ts';
+import { createSandbox } from './sandbox/index.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createAccountQueries } from './store/queries/accounts.ts';
 import { createOidcModelQueries } from './store/queries/oidc-models.ts';
@@ -23,6 +24,7 @@ import { createViews, VIEWS_DIR } from './web/views.ts';
 export interface Ferry {
   config: Config;
   db: Database;
+  federation: Federation;
   /** The Node request listener; it always reaches the current provider. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   provider(): Provider;
@@ -52,14 +54,18 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const views = createViews();
   const csrf = createCsrf(keys.cookieKeys[0]!);
   const models = createOidcModelQueries(db);
-  const accounts = createAccountLibrary({
-    queries: createAccountQueries(db),
-    hasher: createPasswordHasher(),
-    policy: config.passwordPolicy,
-    subjectPrefix: config.subjectPrefix,
-  });
-  const signIn = createLocalSignIn({ accounts, customClaims: config.customClaims, log });
+  const accountQueries = createAccountQueries(db);
+  const hasher = createPasswordHasher();
+  const accounts = createAccountLibrary({ queries: accountQueries, hasher, policy: config.passwordPolicy, subjectPrefix: config.subjectPrefix });
   let internalUrl = config.issuer;
+  let listeningPort: number | undefined = config.port || undefined;
+  const sandbox = createSandbox({
+    log,
+    ferryPort: () => listeningPort,
+    ...(config.sandboxPoolSize ? { poolSize: config.sandboxPoolSize } : {}),
+  });
+  const federation = createFederation({ config, db, accounts, accountQueries, hasher, sandbox, log });
+  const { signIn } = federation;
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
 
   const build = (material: KeyMaterial): Provider => {
@@ -109,19 +115,24 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const timers = [
     every(CLEANUP_EVERY_MS, () => models.deleteExpired(), 'expired model clean-up'),
     every(KEY_CHECK_EVERY_MS, reloadKeys, 'signing key check'),
+    every(CLEANUP_EVERY_MS, () => federation.executions.prune(), 'execution log clean-up'),
   ];
 
   return {
     config,
     db,
+    federation,
     handle: (req, res) => void handler(req, res),
     provider: () => current,
     setInternalUrl(url) {
       internalUrl = url;
+      listeningPort = Number(new URL(url).port) || listeningPort;
     },
     reloadKeys,
     async close() {
       for (const timer of timers) clearInterval(timer);
+      await federation.executions.close();
+      sandbox.close();
       await db.close();
     },
   };

@@ -81,6 +81,8 @@ export function createAccountLibrary(deps: {
       return valid ? { ok: true, account } : { ok: false, reason: 'wrong_password' };
     },
 
+    verifyPassword: (account: AccountRow, password: string) => hasher.verify(account.password_hash, password),
+
     async setPassword(id: string, password: string): Promise<AccountRow | undefined> {
       const normalised = checkPasswordPolicy(password, policy);
       return queries.update(id, { passwordHash: await hasher.hash(normalised) });

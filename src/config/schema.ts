@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { limitsSchema } from '../sandbox/limits.ts';
 
 /** Numbers and booleans may arrive as strings from the environment. */
 const integer = () => z.coerce.number().int();
@@ -42,6 +43,28 @@ const ttl = z.strictObject({
   grant: integer().positive().default(365 * 24 * 3600),
 });
 
+/** The custom-database connection: where unmigrated (or all) users live, and the scripts that reach them. */
+export const connectionSchema = z.strictObject({
+  /** Off: only Ferry's own accounts sign in. On: the scripts run as `mode` says. */
+  enabled: boolean().default(false),
+  /** LAZY_MIGRATION copies each user on first sign-in; CUSTOM_USER_STORE keeps every user in the legacy database. */
+  mode: z.enum(['LAZY_MIGRATION', 'CUSTOM_USER_STORE']).default('LAZY_MIGRATION'),
+  /**
+   * The scripts' `env`: DB_CONNECTION_URI (URI form) or DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD,
+   * DB_DATABASE (programmatic form), plus any variables of your own. Values are strings.
+   */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and underscores'), z.coerce.string()).default({}),
+  /** A folder of `<scriptName>.js` files; when set, the files are the scripts (else the database holds them). */
+  scriptsDir: z.string().min(1).optional(),
+  /** Sandbox limits for this connection's scripts. */
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  /** Show a login script's own error message to end users (GenAuth's behaviour). Off: one message for every failure. */
+  showScriptErrors: boolean().default(false),
+  /** CUSTOM_USER_STORE: how long `getUser` answers are reused for claims, in seconds (0 turns the cache off). */
+  claimsCacheSeconds: integer().min(0).max(3600).default(30),
+});
+export type ConnectionConfig = z.output<typeof connectionSchema>;
+
 export const configSchema = z.strictObject({
   /** Public URL of the provider, the `iss` of every token. Default: `http://localhost:<port>`. */
   issuer: httpUrl
@@ -78,6 +101,10 @@ export const configSchema = z.strictObject({
       minLength: integer().min(1).max(64).default(8),
     })
     .default({ minLength: 8 }),
+  /** The custom-database connection (see README, "Custom databases"). */
+  connection: connectionSchema.default(connectionSchema.parse({})),
+  /** Isolates kept for running scripts; each runs one script at a time. Default: twice the cores, at least 4. */
+  sandboxPoolSize: integer().min(1).max(256).optional(),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

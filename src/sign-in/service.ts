@@ -1,7 +1,6 @@
-import { parseIdentifier, type Identifier } from '../accounts/identifier.ts';
+import type { Identifier } from '../accounts/identifier.ts';
 import type { AccountLibrary, Registration } from '../accounts/library.ts';
 import type { Logger } from '../log.ts';
-import { profileToClaims } from '../oidc/claims.ts';
 
 /** What Ferry knows of the request a sign-in comes from (passed to scripts as `context.request`). */
 export interface RequestContext {
@@ -20,6 +19,7 @@ export const MESSAGES = {
   invalidCredentials: 'The sign-in details you entered are not correct. Check them and try again.',
   invalidIdentifier: 'Enter your email address, phone number or username.',
   unavailable: 'Sign-in is temporarily unavailable. Please try again in a few minutes.',
+  conflict: 'This account cannot be signed in to yet. Please contact support.',
 } as const;
 
 export interface SignInService {
@@ -28,27 +28,6 @@ export interface SignInService {
   register(registration: Registration, context: RequestContext): Promise<{ sub: string }>;
   /** The claims of a subject for ID tokens and userinfo. */
   findClaims(sub: string): Promise<Record<string, unknown> | undefined>;
-}
-
-/** Sign-in against Ferry's own accounts only (no legacy connection). */
-export function createLocalSignIn(deps: { accounts: AccountLibrary; customClaims: readonly string[]; log: Logger }): SignInService {
-  const { accounts } = deps;
-  return {
-    async signIn(raw, password) {
-      const identifier = parseIdentifier(raw);
-      if (!identifier || !password) return { ok: false, reason: 'invalid_identifier', message: MESSAGES.invalidIdentifier };
-      return localSignIn(accounts, identifier, password, deps.log);
-    },
-    async register(registration) {
-      const account = await accounts.register(registration);
-      deps.log.info({ sub: account.sub }, 'account registered');
-      return { sub: account.sub };
-    },
-    async findClaims(sub) {
-      const account = await accounts.findBySub(sub);
-      return account ? profileToClaims(account.profile, account.sub, deps.customClaims) : undefined;
-    },
-  };
 }
 
 export async function localSignIn(accounts: AccountLibrary, identifier: Identifier, password: string, log: Logger): Promise<SignInResult> {

@@ -48,19 +48,19 @@ export function createAccountQueries(db: Queryable) {
       const { rows } = await tx.query<AccountRow>(
         `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at)
          values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) returning ${COLUMNS}`,
-        [
-          account.id,
-          account.sub,
-          account.email ?? null,
-          account.phone ?? null,
-          account.username ?? null,
-          account.passwordHash ?? null,
-          JSON.stringify(account.profile),
-          account.legacyId ?? null,
-          account.migratedAt ?? null,
-        ],
+        accountParams(account),
       );
       return rows[0]!;
+    },
+
+    /** Inserts unless any unique column (id, sub, identifiers, legacy id) is taken; undefined then. */
+    async insertIfAbsent(account: NewAccount): Promise<AccountRow | undefined> {
+      const { rows } = await db.query<AccountRow>(
+        `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at)
+         values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) on conflict do nothing returning ${COLUMNS}`,
+        accountParams(account),
+      );
+      return rows[0];
     },
 
     async update(
@@ -114,6 +114,20 @@ export function createAccountQueries(db: Queryable) {
 }
 
 export type AccountQueries = ReturnType<typeof createAccountQueries>;
+
+function accountParams(account: NewAccount): unknown[] {
+  return [
+    account.id,
+    account.sub,
+    account.email ?? null,
+    account.phone ?? null,
+    account.username ?? null,
+    account.passwordHash ?? null,
+    JSON.stringify(account.profile),
+    account.legacyId ?? null,
+    account.migratedAt ?? null,
+  ];
+}
 
 /** True when `error` is PostgreSQL's unique violation. */
 export function isUniqueViolation(error: unknown): error is Error & { constraint?: string; detail?: string } {

@@ -1,0 +1,73 @@
+import type { Logger } from '../log.ts';
+import type { LogLine, Outcome } from '../sandbox/index.ts';
+import type { ExecutionQueries, ExecutionRecord } from '../store/queries/executions.ts';
+
+const FLUSH_EVERY_MS = 250;
+const FLUSH_AT = 200;
+const MAX_BUFFERED = 5000;
+const MAX_LOG_LINES = 200;
+
+export interface ExecutionLogOptions {
+  /** Rows kept in the database at most. */
+  maxRows: number;
+  /** Rows older than this many days are deleted. */
+  maxAgeDays: number;
+}
+
+/**
+ * The script execution log. Records are buffered and written in batches off the request path (a
+ * crash loses at most FLUSH_EVERY_MS of them); the table is pruned to its row and age bounds.
+ */
+export function createExecutionLog(queries: ExecutionQueries, log: Logger, options: ExecutionLogOptions = { maxRows: 10_000, maxAgeDays: 7 }) {
+  let buffer: ExecutionRecord[] = [];
+  let flushing: Promise<void> | undefined;
+  let dropped = 0;
+
+  const flush = async (): Promise<void> => {
+    if (flushing) return flushing;
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    flushing = queries
+      .insertMany(batch)
+      .catch((error: unknown) => log.warn({ err: error, records: batch.length }, 'could not write script executions'))
+      .finally(() => (flushing = undefined));
+    return flushing;
+  };
+
+  const timer = setInterval(() => void flush(), FLUSH_EVERY_MS);
+  timer.unref();
+
+  return {
+    record(connectionId: string, script: string, outcome: Outcome): void {
+      if (buffer.length >= MAX_BUFFERED) {
+        dropped += 1;
+        if (dropped % 1000 === 1) log.warn({ dropped }, 'script execution log is full; records dropped');
+        return;
+      }
+      buffer.push({
+        connectionId,
+        script,
+        outcome: outcome.ok ? 'ok' : outcome.kind,
+        durationMs: outcome.durationMs,
+        message: outcome.ok ? undefined : outcome.message,
+        logs: trimLogs(outcome.logs),
+      });
+      if (buffer.length >= FLUSH_AT) void flush();
+    },
+    flush,
+    prune: () => queries.prune(options.maxRows, options.maxAgeDays),
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flush();
+      await flushing;
+    },
+  };
+}
+
+export type ExecutionLog = ReturnType<typeof createExecutionLog>;
+
+function trimLogs(logs: readonly LogLine[]): LogLine[] {
+  if (logs.length <= MAX_LOG_LINES) return [...logs];
+  return [...logs.slice(0, MAX_LOG_LINES), { level: 'warn', message: `[${logs.length - MAX_LOG_LINES} more lines not kept]`, at: logs[logs.length - 1]!.at }];
+}

@@ -1,0 +1,67 @@
+import type { AccountLibrary } from '../accounts/library.ts';
+import type { PasswordHasher } from '../accounts/passwords.ts';
+import type { Config } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { Sandbox } from '../sandbox/index.ts';
+import type { Database } from '../store/db.ts';
+import type { AccountQueries } from '../store/queries/accounts.ts';
+import { createExecutionQueries } from '../store/queries/executions.ts';
+import { createKeyQueries } from '../store/queries/keys.ts';
+import { createScriptQueries } from '../store/queries/scripts.ts';
+import { createClaimsCache } from './claims-cache.ts';
+import { createDirectory } from './directory.ts';
+import { createExecutionLog } from './execution-log.ts';
+import { createLazyMigration } from './lazy-migration.ts';
+import { createScriptRunner } from './scripts.ts';
+import { createConnectionSettings } from './settings.ts';
+import { createFederatedSignIn } from './sign-in.ts';
+import { createFailureFloor } from './timing.ts';
+
+export { CONNECTION_ID } from './settings.ts';
+export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './connection.ts';
+
+/** The custom-database connection wired over Ferry's database and the sandbox. */
+export function createFederation(deps: {
+  config: Config;
+  db: Database;
+  accounts: AccountLibrary;
+  accountQueries: AccountQueries;
+  hasher: PasswordHasher;
+  sandbox: Sandbox;
+  log: Logger;
+}) {
+  const { config, db, log } = deps;
+  const executionQueries = createExecutionQueries(db);
+  const scriptQueries = createScriptQueries(db);
+  const settings = createConnectionSettings({ config: config.connection, settings: createKeyQueries(db), scripts: scriptQueries });
+  const executions = createExecutionLog(executionQueries, log);
+  const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions });
+  const claimsCache = createClaimsCache();
+  const migration = createLazyMigration({ queries: deps.accountQueries, executions: executionQueries, hasher: deps.hasher, subjectPrefix: config.subjectPrefix, log });
+  const signIn = createFederatedSignIn({
+    issuer: config.issuer,
+    subjectPrefix: config.subjectPrefix,
+    customClaims: config.customClaims,
+    policy: config.passwordPolicy,
+    accounts: deps.accounts,
+    settings,
+    runner,
+    migration,
+    claimsCache,
+    floor: createFailureFloor(),
+    log,
+  });
+  const directory = createDirectory({
+    issuer: config.issuer,
+    subjectPrefix: config.subjectPrefix,
+    policy: config.passwordPolicy,
+    accounts: deps.accounts,
+    queries: deps.accountQueries,
+    settings,
+    runner,
+    forget: (sub) => claimsCache.delete(sub),
+  });
+  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, signIn, directory };
+}
+
+export type Federation = ReturnType<typeof createFederation>;

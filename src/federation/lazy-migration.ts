@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { Identifier } from '../accounts/identifier.ts';
+import type { PasswordHasher } from '../accounts/passwords.ts';
+import type { Logger } from '../log.ts';
+import type { AccountQueries, AccountRow, Profile } from '../store/queries/accounts.ts';
+import type { ExecutionQueries } from '../store/queries/executions.ts';
+import { profileIdentifiers } from './profile.ts';
+
+export type Migration = { ok: true; account: AccountRow; created: boolean } | { ok: false; reason: 'conflict'; field: string };
+
+/**
+ * Copies a user the legacy `login` script just verified into Ferry's accounts, with Ferry's own
+ * hash of the password. One INSERT, so a crash leaves nothing half done; uniqueness is the
+ * database's: of concurrent first logins one row wins and the others find it by legacy id. An
+ * account that already holds the email, phone or username under another legacy id (someone
+ * registered it first) makes the migration fail closed.
+ */
+export function createLazyMigration(deps: { queries: AccountQueries; executions: ExecutionQueries; hasher: PasswordHasher; subjectPrefix: string; log: Logger }) {
+  const { queries } = deps;
+
+  const whoHolds = async (ids: Record<string, string | undefined>): Promise<string> => {
+    for (const field of ['email', 'phone', 'username'] as const) {
+      const value = ids[field];
+      if (value && (await queries.findBy(field, value))) return field;
+    }
+    return 'sub';
+  };
+
+  return {
+    async migrate(profile: Profile, legacyId: string, identifier: Identifier, password: string): Promise<Migration> {
+      const ids = profileIdentifiers(profile);
+      // The identifier the person typed finds the account from now on, even if the profile lacks it.
+      if (!ids[identifier.kind]) ids[identifier.kind] = identifier.value;
+      const inserted = await queries.insertIfAbsent({
+        id: randomUUID(),
+        sub: `${deps.subjectPrefix}${legacyId}`,
+        ...ids,
+        passwordHash: await deps.hasher.hash(password),
+        profile,
+        legacyId,
+        migratedAt: new Date(),
+      });
+      if (inserted) {
+        deps.log.info({ sub: inserted.sub, legacyId }, 'user migrated');
+        return { ok: true, account: inserted, created: true };
+      }
+      const existing = await queries.findBy('legacy_id', legacyId);
+      if (existing) return { ok: true, account: existing, created: false };
+      const field = await whoHolds(ids);
+      deps.log.warn({ legacyId, field }, 'migration refused: another account already holds this identifier');
+      await deps.executions.recordMigrationFailure('conflict', legacyId, `${field} already belongs to another account`);
+      return { ok: false, reason: 'conflict', field };
+    },
+  };
+}
+
+export type LazyMigration = ReturnType<typeof createLazyMigration>;

@@ -1,0 +1,64 @@
+import type { ConnectionConfig } from '../config/schema.ts';
+import { connectionSchema } from '../config/schema.ts';
+import type { KeyQueries } from '../store/queries/keys.ts';
+import type { ScriptQueries } from '../store/queries/scripts.ts';
+import { createFileScripts, defaultScript, type Connection, type FileScripts, type ScriptName, type ScriptSourceResult } from './connection.ts';
+
+export const CONNECTION_ID = 'default';
+const SETTING_KEY = `connection:${CONNECTION_ID}`;
+/** Every instance sees a change made through the admin API within this long. */
+const CACHE_MS = 2000;
+
+/**
+ * The connection as it is now: the configuration file's `connection`, with whatever the admin API
+ * saved in the database on top (shared by every instance on one database).
+ */
+export function createConnectionSettings(deps: { config: ConnectionConfig; settings: KeyQueries; scripts: ScriptQueries; cwd?: string }) {
+  let cached: { at: number; connection: Connection; files: FileScripts | undefined } | undefined;
+
+  const load = async () => {
+    if (cached && Date.now() - cached.at < CACHE_MS) return cached;
+    const saved = await deps.settings.getSetting<Partial<ConnectionConfig>>(SETTING_KEY);
+    const connection: Connection = { ...connectionSchema.parse({ ...deps.config, ...saved }), id: CONNECTION_ID };
+    const files = connection.scriptsDir
+      ? cached?.files && cached.connection.scriptsDir === connection.scriptsDir
+        ? cached.files
+        : createFileScripts(connection.scriptsDir, deps.cwd)
+      : undefined;
+    cached = { at: Date.now(), connection, files };
+    return cached;
+  };
+
+  return {
+    async current(): Promise<Connection> {
+      return (await load()).connection;
+    },
+
+    /** The script's source: the scripts folder when there is one, else the newest stored version, else the default. */
+    async script(name: ScriptName): Promise<ScriptSourceResult> {
+      const { connection, files } = await load();
+      if (files) {
+        const source = await files.get(name);
+        return source === undefined ? { source: defaultScript(name), origin: 'default' } : { source, origin: 'file' };
+      }
+      const stored = await deps.scripts.current(connection.id, name);
+      return stored ? { source: stored.source, origin: 'store' } : { source: defaultScript(name), origin: 'default' };
+    },
+
+    /** Saves settings over the configuration's (admin API); every instance picks them up within CACHE_MS. */
+    async save(patch: Partial<ConnectionConfig>): Promise<Connection> {
+      const saved = (await deps.settings.getSetting<Partial<ConnectionConfig>>(SETTING_KEY)) ?? {};
+      const next = { ...saved, ...patch };
+      connectionSchema.parse({ ...deps.config, ...next });
+      await deps.settings.putSetting(SETTING_KEY, next);
+      cached = undefined;
+      return this.current();
+    },
+
+    forget(): void {
+      cached = undefined;
+    },
+  };
+}
+
+export type ConnectionSettings = ReturnType<typeof createConnectionSettings>;

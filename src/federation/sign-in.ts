@@ -1,0 +1,184 @@
+import { parseIdentifier, toScriptQuery, type Identifier } from '../accounts/identifier.ts';
+import { normaliseIdentifiers, type AccountLibrary, type Registration } from '../accounts/library.ts';
+import { checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
+import { Conflict, FerryError, ServiceUnavailable } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { profileToClaims } from '../oidc/claims.ts';
+import type { Outcome } from '../sandbox/index.ts';
+import { MESSAGES, localSignIn, type RequestContext, type SignInResult, type SignInService } from '../sign-in/service.ts';
+import type { Profile } from '../store/queries/accounts.ts';
+import type { ClaimsCache } from './claims-cache.ts';
+import { notImplementedMessage, type Connection } from './connection.ts';
+import type { LazyMigration } from './lazy-migration.ts';
+import { checkProfile } from './profile.ts';
+import { scriptContext, type ScriptRunner } from './scripts.ts';
+import type { ConnectionSettings } from './settings.ts';
+import type { FailureFloor } from './timing.ts';
+
+export interface FederatedSignInDeps {
+  issuer: string;
+  subjectPrefix: string;
+  customClaims: readonly string[];
+  policy: PasswordPolicy;
+  accounts: AccountLibrary;
+  settings: ConnectionSettings;
+  runner: ScriptRunner;
+  migration: LazyMigration;
+  claimsCache: ClaimsCache;
+  floor: FailureFloor;
+  log: Logger;
+}
+
+const validateProfile = (value: unknown) => {
+  const check = checkProfile(value);
+  return check.ok ? undefined : check.problem;
+};
+
+/**
+ * Where a sign-in goes. Without an enabled connection: Ferry's own accounts. LAZY_MIGRATION: a
+ * local account wins and is checked locally (the legacy database is never asked about a migrated
+ * user); otherwise the `login` script decides and a verified user is migrated. CUSTOM_USER_STORE:
+ * the `login` script decides every time. Every failure answers with the same sentence after the
+ * same time, unless the legacy side is unavailable.
+ */
+export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService & {
+  changePassword(sub: string, current: string, next: string): Promise<void>;
+} {
+  const { accounts, settings, runner, log } = deps;
+  const subOf = (legacyId: string) => `${deps.subjectPrefix}${legacyId}`;
+  const legacyIdOf = (sub: string) => (sub.startsWith(deps.subjectPrefix) ? sub.slice(deps.subjectPrefix.length) : undefined);
+
+  /** Turns a failed script outcome into what the person sees; the script's own words go to the log. */
+  const failure = (connection: Connection, outcome: Extract<Outcome, { ok: false }>, script: 'login'): SignInResult => {
+    if (outcome.kind === 'script_error') {
+      if (outcome.message === notImplementedMessage(script)) return { ok: false, reason: 'unavailable', message: outcome.message };
+      return { ok: false, reason: 'invalid_credentials', message: connection.showScriptErrors ? outcome.message : MESSAGES.invalidCredentials };
+    }
+    if (outcome.kind !== 'unavailable' && outcome.kind !== 'timeout') log.error({ kind: outcome.kind, message: outcome.message }, `${script} script failed`);
+    return { ok: false, reason: 'unavailable', message: MESSAGES.unavailable };
+  };
+
+  const legacySignIn = async (connection: Connection, identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
+    const context = scriptContext(deps.issuer, request);
+    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, context], { validate: validateProfile });
+    if (!outcome.ok) return failure(connection, outcome, 'login');
+    const check = checkProfile(outcome.value);
+    if (!check.ok) return { ok: false, reason: 'unavailable', message: MESSAGES.unavailable };
+    if (connection.mode === 'CUSTOM_USER_STORE') {
+      const sub = subOf(check.legacyId);
+      deps.claimsCache.set(sub, check.profile, connection.claimsCacheSeconds);
+      return { ok: true, sub };
+    }
+    const migrated = await deps.migration.migrate(check.profile, check.legacyId, identifier, password);
+    if (!migrated.ok) return { ok: false, reason: 'unavailable', message: MESSAGES.conflict };
+    return { ok: true, sub: migrated.account.sub };
+  };
+
+  const route = async (identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
+    const connection = await settings.current();
+    if (!connection.enabled) return localSignIn(accounts, identifier, password, log);
+    if (connection.mode === 'LAZY_MIGRATION' && (await accounts.findByIdentifier(identifier))) {
+      return localSignIn(accounts, identifier, password, log);
+    }
+    return legacySignIn(connection, identifier, password, request);
+  };
+
+  /** Registration must not take an identifier a legacy user still owns (they would lose their account). */
+  const refuseLegacyDuplicates = async (connection: Connection, registration: Registration, request: RequestContext) => {
+    const ids = normaliseIdentifiers(registration);
+    for (const field of ['email', 'phone', 'username'] as const) {
+      const value = ids[field];
+      if (!value) continue;
+      const outcome = await runner.run<Profile | null>(connection, 'getUser', [{ [field]: value }, scriptContext(deps.issuer, request)]);
+      if (!outcome.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
+      if (outcome.value) throw new Conflict(`An account with this ${field === 'email' ? 'email address' : field === 'phone' ? 'phone number' : 'username'} already exists.`, 'account_exists');
+    }
+  };
+
+  const createInLegacy = async (connection: Connection, registration: Registration, request: RequestContext) => {
+    const ids = normaliseIdentifiers(registration);
+    checkPasswordPolicy(registration.password, deps.policy);
+    const userInfo = { ...ids, password: registration.password, nickname: registration.name || undefined, photo: undefined };
+    const outcome = await runner.run<Profile>(connection, 'createUser', [userInfo, scriptContext(deps.issuer, request)], { validate: validateProfile });
+    if (!outcome.ok) {
+      if (outcome.kind !== 'script_error') throw new ServiceUnavailable(MESSAGES.unavailable);
+      if (/exist/i.test(outcome.message)) throw new Conflict('An account with these details already exists.', 'account_exists');
+      throw new FerryError(connection.showScriptErrors ? outcome.message : 'The account could not be created.', { status: 400, code: 'registration_failed', expose: true });
+    }
+    const check = checkProfile(outcome.value);
+    if (!check.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
+    const sub = subOf(check.legacyId);
+    deps.claimsCache.set(sub, check.profile, connection.claimsCacheSeconds);
+    return { sub };
+  };
+
+  return {
+    async signIn(raw, password, request) {
+      const started = performance.now();
+      const identifier = parseIdentifier(raw);
+      if (!identifier || !password) return { ok: false, reason: 'invalid_identifier', message: MESSAGES.invalidIdentifier };
+      const result = await route(identifier, password, request);
+      if (result.ok) deps.floor.observe(performance.now() - started);
+      else if (result.reason === 'invalid_credentials') await deps.floor.pad(started);
+      return result;
+    },
+
+    async register(registration, request) {
+      const connection = await settings.current();
+      if (connection.enabled && connection.mode === 'CUSTOM_USER_STORE') return createInLegacy(connection, registration, request);
+      if (connection.enabled) {
+        normaliseIdentifiers(registration);
+        checkPasswordPolicy(registration.password, deps.policy);
+        await refuseLegacyDuplicates(connection, registration, request);
+      }
+      const account = await accounts.register(registration);
+      log.info({ sub: account.sub }, 'account registered');
+      return { sub: account.sub };
+    },
+
+    async findClaims(sub) {
+      const connection = await settings.current();
+      if (connection.enabled && connection.mode === 'CUSTOM_USER_STORE') {
+        const profile = await customStoreProfile(connection, sub);
+        if (profile) return profileToClaims(profile, sub, deps.customClaims);
+      }
+      const account = await accounts.findBySub(sub);
+      return account ? profileToClaims(account.profile, account.sub, deps.customClaims) : undefined;
+    },
+
+    /** validatePassword then updateUser in CUSTOM_USER_STORE; Ferry's own hash otherwise. */
+    async changePassword(sub, current, next) {
+      checkPasswordPolicy(next, deps.policy);
+      const connection = await settings.current();
+      const legacyId = legacyIdOf(sub);
+      if (connection.enabled && connection.mode === 'CUSTOM_USER_STORE' && legacyId !== undefined) {
+        const context = scriptContext(deps.issuer, {});
+        const valid = await runner.run<boolean>(connection, 'validatePassword', [legacyId, current, context]);
+        if (!valid.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
+        if (valid.value !== true) throw new FerryError('The current password is not correct.', { status: 400, code: 'wrong_password' });
+        const updated = await runner.run(connection, 'updateUser', [legacyId, { password: next }, context]);
+        if (!updated.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
+        return;
+      }
+      const account = await accounts.findBySub(sub);
+      if (!account || !(await accounts.verifyPassword(account, current))) {
+        throw new FerryError('The current password is not correct.', { status: 400, code: 'wrong_password' });
+      }
+      await accounts.setPassword(account.id, next);
+    },
+  };
+
+  async function customStoreProfile(connection: Connection, sub: string): Promise<Profile | undefined> {
+    const cached = deps.claimsCache.get(sub);
+    if (cached) return cached;
+    const legacyId = legacyIdOf(sub);
+    if (legacyId === undefined) return undefined;
+    const outcome = await runner.run<Profile | null>(connection, 'getUser', [{ id: legacyId }, scriptContext(deps.issuer, {})]);
+    if (!outcome.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
+    if (!outcome.value) return undefined;
+    const check = checkProfile(outcome.value);
+    if (!check.ok) return undefined;
+    deps.claimsCache.set(sub, check.profile, connection.claimsCacheSeconds);
+    return check.profile;
+  }
+}
