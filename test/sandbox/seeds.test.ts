@@ -89,7 +89,8 @@ test('the seeds\' PostgreSQL login example runs unchanged against a real users t
     });
 
     await t.test(`${file} signs in by email, username and phone and returns the seed's profile`, async () => {
-      for (const query of [{ email: 'alice@example.com' }, { username: 'alice' }, { phone: '+8613800000001' }]) {
+      const queries: Record<string, string>[] = [{ email: 'alice@example.com' }, { username: 'alice' }, { phone: '+8613800000001' }];
+      for (const query of queries) {
         const outcome = await run(query, 'alice-password');
         assert.ok(outcome.ok, outcome.ok ? '' : `${JSON.stringify(query)}: ${outcome.kind}: ${outcome.message}`);
         const { id, ...profile } = outcome.value as Record<string, unknown>;
