@@ -4,6 +4,8 @@ import type Provider from 'oidc-provider';
 import { createAccountLibrary } from './accounts/library.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import type { Config } from './config/schema.ts';
+import { startLegacyDemo, HOOKS_DIR } from './demo/legacy-db.ts';
+import { demoMigrationStatus } from './demo/migration-status.ts';
 import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
 import type { Logger } from './log.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
@@ -64,7 +66,11 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     ferryPort: () => listeningPort,
     ...(config.sandboxPoolSize ? { poolSize: config.sandboxPoolSize } : {}),
   });
-  const federation = createFederation({ config, db, accounts, accountQueries, hasher, sandbox, log });
+  const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
+  const effective: Config = legacyDemo
+    ? { ...config, connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR } }
+    : config;
+  const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, log });
   const { signIn } = federation;
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
 
@@ -85,7 +91,14 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     const routes = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true });
     provider.use(routes.routes());
     if (demo) {
-      const demoRoutes = createDemoRoutes({ issuer: config.issuer, internalUrl: () => internalUrl, client: demo, views, csrf });
+      const demoRoutes = createDemoRoutes({
+        issuer: config.issuer,
+        internalUrl: () => internalUrl,
+        client: demo,
+        views,
+        csrf,
+        ...(legacyDemo ? { extras: (sub: string | undefined) => demoMigrationStatus(accountQueries, sub) } : {}),
+      });
       provider.use(demoRoutes.routes());
       provider.use(async (ctx, next) => (ctx.path === '/' ? ctx.redirect('/demo') : next()));
     }
@@ -133,6 +146,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
       for (const timer of timers) clearInterval(timer);
       await federation.executions.close();
       sandbox.close();
+      await legacyDemo?.close();
       await db.close();
     },
   };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { loadConfig } from './config/load.ts';
+import { DEMO_USERS } from './demo/legacy-db.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
@@ -22,7 +23,7 @@ export async function start(): Promise<void> {
     return fail(error, `Ferry could not start with ${describeDatabase(config)}`);
   }
   log.info({ issuer: config.issuer, url: running.url, database: running.ferry.db.kind, config: file ?? null }, 'ferry started');
-  if (config.demo) printDemoBanner(config.issuer);
+  if (config.demo) printDemoBanner(config.issuer, !config.connection.enabled);
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
@@ -38,13 +39,19 @@ export async function start(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-function printDemoBanner(issuer: string): void {
+function printDemoBanner(issuer: string, legacyDemo: boolean): void {
+  const users = legacyDemo
+    ? [
+        '  Users of the sample legacy database (each is migrated into Ferry on its first sign-in):',
+        ...DEMO_USERS.map((user) => `             ${user.email.padEnd(20)} password ${user.password}`),
+      ]
+    : ['             (no account yet? choose "Create an account" on the sign-in page)'];
   process.stdout.write(
     [
       '',
       `  Ferry is running at ${issuer}`,
       `  Try it:    open ${issuer}/demo and choose "Sign in with Ferry"`,
-      '             (no account yet? choose "Create an account" on the sign-in page)',
+      ...users,
       `  Discovery: ${issuer}/.well-known/openid-configuration`,
       '',
     ].join('\n') + '\n',

@@ -48,8 +48,8 @@ export function createDemoRoutes(deps: {
   client: ReturnType<typeof demoClient>;
   views: Views;
   csrf: Csrf;
-  /** Extra lines for the page (the legacy users to try, in the federation demo). */
-  extras?: () => Promise<Record<string, unknown>>;
+  /** More for the page: the legacy users to try and whether the signed-in user was migrated. */
+  extras?: (sub: string | undefined) => Promise<Record<string, unknown>>;
 }): Router {
   const router = new Router({ prefix: '/demo' });
   const sessions = new Map<string, DemoSession>();
@@ -85,7 +85,7 @@ export function createDemoRoutes(deps: {
       session: current,
       csrf: deps.csrf.token(ctx),
       json: (value: unknown) => JSON.stringify(value, null, 2),
-      ...(deps.extras ? await deps.extras() : {}),
+      ...(deps.extras ? await deps.extras(current?.idTokenClaims?.sub as string | undefined) : {}),
     });
   });
 

@@ -38,6 +38,7 @@ export function createFederation(deps: {
   const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions });
   const claimsCache = createClaimsCache();
   const migration = createLazyMigration({ queries: deps.accountQueries, executions: executionQueries, hasher: deps.hasher, subjectPrefix: config.subjectPrefix, log });
+  const floor = createFailureFloor();
   const signIn = createFederatedSignIn({
     issuer: config.issuer,
     subjectPrefix: config.subjectPrefix,
@@ -48,7 +49,7 @@ export function createFederation(deps: {
     runner,
     migration,
     claimsCache,
-    floor: createFailureFloor(),
+    floor,
     log,
   });
   const directory = createDirectory({
@@ -61,7 +62,7 @@ export function createFederation(deps: {
     runner,
     forget: (sub) => claimsCache.delete(sub),
   });
-  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, signIn, directory };
+  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, signIn, directory };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

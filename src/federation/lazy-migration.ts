@@ -46,7 +46,11 @@ export function createLazyMigration(deps: { queries: AccountQueries; executions:
       }
       const existing = await queries.findBy('legacy_id', legacyId);
       if (existing) return { ok: true, account: existing, created: false };
-      const field = await whoHolds(ids);
+      return this.refuse(legacyId, await whoHolds(ids));
+    },
+
+    /** Logs and records a legacy user whose identifier another account already holds. */
+    async refuse(legacyId: string, field: string): Promise<Migration> {
       deps.log.warn({ legacyId, field }, 'migration refused: another account already holds this identifier');
       await deps.executions.recordMigrationFailure('conflict', legacyId, `${field} already belongs to another account`);
       return { ok: false, reason: 'conflict', field };

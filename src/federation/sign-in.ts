@@ -74,11 +74,27 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     return { ok: true, sub: migrated.account.sub };
   };
 
+  /**
+   * A never-migrated local account refused the password. If the legacy database accepts it, a
+   * legacy user's identifier was registered by someone else first: fail closed, record the conflict.
+   */
+  const checkForCapture = async (connection: Connection, identifier: Identifier, password: string, request: RequestContext, refused: SignInResult) => {
+    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, scriptContext(deps.issuer, request)], { validate: validateProfile });
+    if (!outcome.ok) return refused;
+    const check = checkProfile(outcome.value);
+    if (check.ok) await deps.migration.refuse(check.legacyId, identifier.kind);
+    return { ok: false as const, reason: 'unavailable' as const, message: MESSAGES.conflict };
+  };
+
   const route = async (identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
     const connection = await settings.current();
     if (!connection.enabled) return localSignIn(accounts, identifier, password, log);
-    if (connection.mode === 'LAZY_MIGRATION' && (await accounts.findByIdentifier(identifier))) {
-      return localSignIn(accounts, identifier, password, log);
+    if (connection.mode === 'LAZY_MIGRATION') {
+      const local = await accounts.findByIdentifier(identifier);
+      if (local) {
+        const result = await localSignIn(accounts, identifier, password, log);
+        return result.ok || local.legacy_id !== null ? result : checkForCapture(connection, identifier, password, request, result);
+      }
     }
     return legacySignIn(connection, identifier, password, request);
   };

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { Browser, alertText } from '../helpers/browser.ts';
+import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
+import { TEMPLATES, createLegacyDatabase, createOutageProxy, type LegacyDatabase } from '../helpers/legacy.ts';
+import { beginAuthorization, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
+import { MYSQL_ADMIN, postgresReachable } from '../helpers/services.ts';
+import mysql from 'mysql2/promise';
+
+const USERS = [
+  { email: 'alice@example.com', username: 'alice', phone: '+15550000001', name: 'Alice Liddell', password: 'alice-legacy-pw' },
+  { email: 'bob@example.com', username: 'bob', name: 'Bob Kahn', password: 'bob-legacy-pw' },
+  { email: 'carol@example.com', username: 'carol', name: 'Carol Shaw', password: 'carol-legacy-pw' },
+  { email: 'dave@example.com', username: 'dave', name: 'Dave Real', password: 'dave-legacy-pw' },
+  { email: 'erin@example.com', username: 'erin', name: 'Erin Outage', password: 'erin-legacy-pw' },
+  { email: 'frank@example.com', username: 'frank', name: 'Frank Migrated', password: 'frank-legacy-pw' },
+];
+
+async function reachable(kind: 'postgres' | 'mysql') {
+  try {
+    if (kind === 'postgres') await postgresReachable();
+    else await (await mysql.createConnection(MYSQL_ADMIN)).end();
+  } catch (error) {
+    throw new Error(`${kind} is required for this suite: ${(error as Error).message}`);
+  }
+}
+
+/** How many times a script ran, from Ferry's execution log. */
+async function executions(ferry: TestFerry, script: string): Promise<number> {
+  await ferry.ferry.federation.executions.flush();
+  const { rows } = await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from script_executions where script = $1', [script]);
+  return rows[0]!.n;
+}
+
+function lazyMigration(kind: 'postgres' | 'mysql') {
+  describe(`lazy migration from ${kind}`, () => {
+    let legacy: LegacyDatabase;
+    let proxy: Awaited<ReturnType<typeof createOutageProxy>>;
+    let ferry: TestFerry;
+    let config: oidc.Configuration;
+
+    before(async () => {
+      await reachable(kind);
+      legacy = await createLegacyDatabase(kind, USERS);
+      proxy = await createOutageProxy({ host: legacy.host, port: legacy.port });
+      const url = new URL(legacy.url);
+      url.host = `127.0.0.1:${proxy.port}`;
+      ferry = await startFerry({
+        connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: url.href }, scriptsDir: join(TEMPLATES, kind) },
+      });
+      config = await relyingParty(ferry);
+    });
+
+    after(async () => {
+      await ferry?.stop();
+      await proxy?.close();
+      await legacy?.drop();
+      if (ferry) removeDataDir(ferry.dataDir);
+    });
+
+    it('migrates a user on the first sign-in and never asks the legacy database again', async () => {
+      const tokens = await signIn(ferry, config, new Browser(), 'Alice@Example.com', 'alice-legacy-pw');
+      const claims = tokens.claims()!;
+      const [row] = await legacy.query(kind === 'postgres' ? 'select id from users where email = $1' : 'select id from users where email = ?', ['alice@example.com']);
+      assert.equal(claims.sub, String(row!.id), 'sub is the legacy id');
+      assert.equal(claims.email, 'alice@example.com');
+      assert.equal(claims.name, 'Alice Liddell');
+      assert.equal(claims.email_verified, true);
+      assert.equal(claims.phone_number, '+15550000001');
+      assert.equal(await executions(ferry, 'login'), 1);
+
+      const { rows } = await ferry.ferry.db.query<{ legacy_id: string; migrated_at: Date; password_hash: string }>('select legacy_id, migrated_at, password_hash from accounts where sub = $1', [claims.sub]);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!.legacy_id, String(row!.id));
+      assert.ok(rows[0]!.migrated_at instanceof Date);
+      assert.match(rows[0]!.password_hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, "Ferry's own argon2id hash");
+
+      const again = await signIn(ferry, config, new Browser(), 'alice', 'alice-legacy-pw');
+      assert.equal(again.claims()!.sub, claims.sub, 'the same subject after migration');
+      const userinfo = await oidc.fetchUserInfo(config, again.access_token, claims.sub);
+      assert.equal(userinfo.name, 'Alice Liddell');
+      assert.equal(await executions(ferry, 'login'), 1, 'the login script ran only for the first sign-in');
+    });
+
+    it('keeps migrated users signing in while the legacy database is down, and answers unmigrated ones fast', async () => {
+      await signIn(ferry, config, new Browser(), 'frank@example.com', 'frank-legacy-pw');
+      await proxy.cut();
+      try {
+        const tokens = await signIn(ferry, config, new Browser(), 'frank@example.com', 'frank-legacy-pw');
+        assert.equal(tokens.claims()!.email, 'frank@example.com');
+
+        const browser = new Browser();
+        const { page } = await beginAuthorization(ferry, config, browser);
+        const started = Date.now();
+        const answer = await browser.submit(page, '/login', { identifier: 'erin@example.com', password: 'erin-legacy-pw' });
+        const took = Date.now() - started;
+        assert.equal(answer.status, 503);
+        assert.match(alertText(answer) ?? '', /temporarily unavailable/);
+        assert.ok(took < 3000, `the unavailable answer came in ${took} ms, well inside the 10 s deadline`);
+      } finally {
+        await proxy.restore();
+      }
+      const recovered = await signIn(ferry, config, new Browser(), 'erin@example.com', 'erin-legacy-pw');
+      assert.equal(recovered.claims()!.email, 'erin@example.com');
+    });
+
+    it('gives a wrong password and an unknown user the same page, status and minimum time', async () => {
+      const attempt = async (identifier: string, password: string) => {
+        const browser = new Browser();
+        const { page } = await beginAuthorization(ferry, config, browser);
+        const started = performance.now();
+        const answer = await browser.submit(page, '/login', { identifier, password });
+        return { answer, took: performance.now() - started };
+      };
+      const floor = ferry.ferry.federation.floor.floor();
+      const wrong = await attempt('bob@example.com', 'not-bobs-password');
+      const unknown = await attempt('nobody@example.com', 'whatever-password');
+      const wrongMigrated = await attempt('alice@example.com', 'not-alices-password');
+      for (const { answer } of [wrong, unknown, wrongMigrated]) {
+        assert.equal(answer.status, 401);
+        assert.equal(alertText(answer), 'The sign-in details you entered are not correct. Check them and try again.');
+      }
+      for (const { took } of [wrong, unknown, wrongMigrated]) assert.ok(took >= floor, `every failure waits out the floor (took ${took} ms)`);
+      assert.doesNotMatch(unknown.answer.html + wrong.answer.html, /User not exists|Password is not valid/, "the script's words stay in the log");
+    });
+
+    it('refuses a registration whose email the legacy database still holds, and allows a new one', async () => {
+      const taken = await registerThroughForm(ferry, config, new Browser(), { email: 'bob@example.com', password: 'a brand new password' });
+      assert.equal(taken.result.status, 409);
+      assert.match(alertText(taken.result) ?? '', /already exists/);
+      assert.ok((await executions(ferry, 'getUser')) >= 1, 'getUser was asked');
+
+      const fresh = await registerThroughForm(ferry, config, new Browser(), { email: 'newcomer@example.com', password: 'a brand new password' });
+      assert.ok(fresh.result.url.startsWith(ferry.redirectUri), `registered: ${alertText(fresh.result) ?? fresh.result.url}`);
+      const tokens = await signIn(ferry, config, new Browser(), 'newcomer@example.com', 'a brand new password');
+      assert.equal(tokens.claims()!.email, 'newcomer@example.com');
+    });
+
+    it('makes exactly one account when 50 first sign-ins of one user race', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 50 }, () => signIn(ferry, config, new Browser(), 'carol@example.com', 'carol-legacy-pw')));
+      const failures = results.filter((result) => result.status === 'rejected');
+      assert.equal(failures.length, 0, `every sign-in succeeded: ${failures.map((f) => String((f as PromiseRejectedResult).reason)).join('\n')}`);
+      const subs = new Set(results.map((result) => (result as PromiseFulfilledResult<oidc.TokenEndpointResponse & { claims(): oidc.IDToken | undefined }>).value.claims()!.sub));
+      assert.equal(subs.size, 1);
+      const { rows } = await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from accounts where email = 'carol@example.com'");
+      assert.equal(rows[0]!.n, 1, 'one account, guaranteed by the database');
+    });
+
+    it('fails closed when an account already holds the email of a legacy user', async () => {
+      // Someone registered dave's email before the connection was enabled.
+      await ferry.ferry.federation.directory.create({ email: 'dave@example.com', password: 'attacker password 1' });
+      const browser = new Browser();
+      const { page } = await beginAuthorization(ferry, config, browser);
+      const answer = await browser.submit(page, '/login', { identifier: 'dave@example.com', password: 'dave-legacy-pw' });
+      assert.notEqual(answer.status, 303, 'no sign-in');
+      assert.match(alertText(answer) ?? '', /contact support/);
+      const { rows } = await ferry.ferry.db.query<{ kind: string; legacy_id: string }>('select kind, legacy_id from migration_failures');
+      assert.ok(rows.some((row) => row.kind === 'conflict'), 'the conflict is recorded');
+      const { rows: accounts } = await ferry.ferry.db.query<{ legacy_id: string | null }>("select legacy_id from accounts where email = 'dave@example.com'");
+      assert.deepEqual(accounts, [{ legacy_id: null }], 'the pre-registered account did not capture the legacy user');
+    });
+  });
+}
+
+lazyMigration('postgres');
+lazyMigration('mysql');
