@@ -42,10 +42,13 @@ export function normalisePhone(raw: string): string | undefined {
   return text.startsWith('+') ? `+${digits}` : digits;
 }
 
-/** Lower-cased letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64. */
+/**
+ * Lower-cased letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64, and
+ * not made only of digits and separators (that would read as a phone number).
+ */
 export function normaliseUsername(raw: string): string | undefined {
   const value = raw.normalize('NFKC').trim().toLowerCase();
-  return USERNAME.test(value) && !PHONE.test(value) ? value : undefined;
+  return USERNAME.test(value) && !/^[0-9 ().+-]+$/.test(value) ? value : undefined;
 }
 
 /** The script `query` object for an identifier: exactly one of email, phone, username. */
