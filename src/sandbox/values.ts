@@ -12,6 +12,16 @@ export function fromIsolateValue(value: unknown, depth = 0): unknown {
   const object = value as Record<string, unknown>;
   if (object[TAG] === 'ObjectId' && typeof object.hex === 'string') return object.hex;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(object)) out[key] = fromIsolateValue(item, depth + 1);
+  for (const [key, item] of Object.entries(object)) setOwn(out, key, fromIsolateValue(item, depth + 1));
   return out;
+}
+
+/**
+ * Copies one key as an own data property. A key named "__proto__" (which JSON.parse and the
+ * isolate's copies produce as data) would, if assigned, set the copy's prototype to an object
+ * the script chose; defined, it stays data for the caller to keep or refuse.
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
 }

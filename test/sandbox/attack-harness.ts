@@ -12,9 +12,11 @@ export function boundFor(limits: LimitsInput): number {
   return Number(limits.timeoutMs ?? 10_000) * 2 + 1000;
 }
 
+type Expected = 'ok' | FailureKind;
+
 export interface AttackOptions {
-  /** `true` for an attack that must finish normally, else the failure kind it must produce. */
-  expect: true | FailureKind | readonly FailureKind[];
+  /** `true` for an attack that must finish normally, else the outcomes it may end with ('ok' or failure kinds). */
+  expect: true | Expected | readonly Expected[];
   limits?: LimitsInput;
   args?: unknown[];
   env?: Record<string, string>;
@@ -82,12 +84,9 @@ export async function createHarness(options: Partial<SandboxOptions> = {}) {
     const bound = boundFor(limits);
     assert.ok(elapsed < bound, `the attack ended in ${Math.round(elapsed)} ms, over its bound of ${bound} ms`);
     assert.ok(outcome.durationMs < bound, `durationMs ${outcome.durationMs} is over ${bound} ms`);
-    if (options.expect === true) {
-      assert.ok(outcome.ok, `expected success, got ${outcome.ok ? '' : `${outcome.kind}: ${outcome.message}`}`);
-    } else {
-      const kinds: readonly FailureKind[] = typeof options.expect === 'string' ? [options.expect] : options.expect;
-      assert.ok(!outcome.ok && kinds.includes(outcome.kind), `expected ${kinds.join(' or ')}, got ${outcome.ok ? `ok: ${JSON.stringify(outcome.value)?.slice(0, 300)}` : `${outcome.kind}: ${outcome.message}`}`);
-    }
+    const allowed: readonly Expected[] = options.expect === true ? ['ok'] : typeof options.expect === 'string' ? [options.expect] : options.expect;
+    const got = outcome.ok ? 'ok' : outcome.kind;
+    assert.ok(allowed.includes(got), `expected ${allowed.join(' or ')}, got ${outcome.ok ? `ok: ${JSON.stringify(outcome.value)?.slice(0, 300)}` : `${outcome.kind}: ${outcome.message}`}`);
     assertRevealsNothing(outcome);
     await healthy();
     return outcome;

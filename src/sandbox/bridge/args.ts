@@ -1,3 +1,4 @@
+import { setOwn } from '../values.ts';
 import { ScriptFacingError } from './errors.ts';
 
 /** Checks on values arriving from the isolate; each returns the value typed, or throws for the script to see. */
@@ -46,7 +47,7 @@ export function toBuffers(value: unknown, depth = 0): unknown {
   if (depth > 32 || value === null || typeof value !== 'object' || value instanceof Date || value instanceof RegExp || Buffer.isBuffer(value)) return value;
   if (Array.isArray(value)) return value.map((item) => toBuffers(item, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = toBuffers(item, depth + 1);
+  for (const [key, item] of Object.entries(value)) setOwn(out, key, toBuffers(item, depth + 1));
   return out;
 }
 
@@ -60,7 +61,7 @@ export function toPlain(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     const plain = toPlain(item, depth + 1);
-    if (plain !== undefined) out[key] = plain;
+    if (plain !== undefined) setOwn(out, key, plain);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { Binary, Decimal128, Long, MongoClient, ObjectId, Timestamp, type Db } from 'mongodb';
 import type { Execution } from '../execution.ts';
+import { setOwn } from '../values.ts';
 import { array, optionalRecord, string } from './args.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
@@ -16,7 +17,7 @@ export function fromIsolate(value: unknown, depth = 0): unknown {
   const object = value as Record<string, unknown>;
   if (object[TAG] === 'ObjectId' && typeof object.hex === 'string' && ObjectId.isValid(object.hex)) return new ObjectId(object.hex);
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(object)) out[key] = fromIsolate(item, depth + 1);
+  for (const [key, item] of Object.entries(object)) setOwn(out, key, fromIsolate(item, depth + 1));
   return out;
 }
 
@@ -34,7 +35,7 @@ export function toIsolate(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     const converted = toIsolate(item, depth + 1);
-    if (converted !== undefined) out[key] = converted;
+    if (converted !== undefined) setOwn(out, key, converted);
   }
   return out;
 }

@@ -98,6 +98,11 @@ function notify(op, args) {
 
 // ObjectId crosses the boundary as a tagged plain object; Uint8Array coming back becomes Buffer.
 const TAG = '__ferryType';
+/** A key named "__proto__" is copied as data: assigning it would set the copy's prototype instead. */
+function setOwn(target, key, value) {
+  if (key === '__proto__') $defineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
 function encode(value, depth = 0) {
   if (value === null || typeof value !== 'object' || depth > 64) return value;
   if (value instanceof ObjectId) return { [TAG]: 'ObjectId', hex: value.toHexString() };
@@ -107,14 +112,13 @@ function encode(value, depth = 0) {
     for (let i = 0; i < value.length; i += 1) push(out, encode(value[i], depth + 1));
     return out;
   }
-  if (hasOwn(value, TAG)) return value;
   const proto = $getPrototypeOf(value);
   if (proto !== null && proto !== $Object.prototype && typeof value.toJSON === 'function') return encode(value.toJSON(), depth + 1);
   const out = {};
   const names = $keys(value);
   for (let i = 0; i < names.length; i += 1) {
     const item = value[names[i]];
-    if (typeof item !== 'function' && item !== undefined) out[names[i]] = encode(item, depth + 1);
+    if (typeof item !== 'function' && item !== undefined) setOwn(out, names[i], encode(item, depth + 1));
   }
   return out;
 }
