@@ -1,10 +1,11 @@
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { createPostgresDatabase, needService, postgresReachable } from '../helpers/services.ts';
-import { TEMPLATES_DIR, templateRunner } from './run.ts';
+import { SCRIPT_NAMES, TEMPLATES_DIR, templateRunner, templateSource } from './run.ts';
 import { checkTemplateBehaviour, SEED_USERS } from './scenario.ts';
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -56,4 +57,10 @@ test('the PostgreSQL templates run in the sandbox against a real users table', a
     missingId: '999999',
     updatedAtIsDate: true,
   });
+});
+
+test('hooks/ holds the PostgreSQL templates, unchanged, for the zero-configuration demo', () => {
+  for (const name of SCRIPT_NAMES) {
+    assert.equal(readFileSync(join(TEMPLATES_DIR, '..', `${name}.js`), 'utf8'), templateSource('postgres', name), `hooks/${name}.js differs from templates/postgres/${name}.js`);
+  }
 });

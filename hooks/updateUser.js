@@ -1,0 +1,94 @@
+async function updateUser(id, updates, context) {
+  // updates holds only the profile fields that change; a new password arrives in plain text.
+  // Finishes with the updated profile; throws 'User not exists!' when there is no such user.
+  const bcrypt = require('bcrypt');
+  // -- helpers shared by this template's scripts (each script stands alone) --
+  // env holds DB_CONNECTION_URI (postgres://user:password@host:5432/database) or the five
+  // DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD, DB_DATABASE variables.
+  function createClient() {
+    const { Client } = require('pg');
+    return new Client(
+      env.DB_CONNECTION_URI
+        ? { connectionString: env.DB_CONNECTION_URI }
+        : { host: env.DB_HOST, port: env.DB_PORT, user: env.DB_USERNAME, password: env.DB_PASSWORD, database: env.DB_DATABASE },
+    );
+  }
+  // A profile's columns. The password hash is selected only where a password is checked, and
+  // never returned.
+  const COLUMNS = `id, email, phone, username, name, nickname, photo, token, email_verified, phone_verified, logins_count,
+    last_ip, gender, address, company, to_char(birthdate, 'YYYY-MM-DD') AS birthdate, website, updated_at`;
+  function toProfile(user) {
+    return {
+      id: user.id,
+      email: user.email,
+      phone: user.phone,
+      username: user.username,
+      photo: user.photo,
+      nickname: user.nickname,
+      name: user.name,
+      token: user.token,
+      emailVerified: user.email_verified,
+      phoneVerified: user.phone_verified,
+      loginsCount: user.logins_count,
+      lastIp: user.last_ip,
+      gender: user.gender,
+      address: user.address,
+      company: user.company,
+      birthdate: user.birthdate,
+      website: user.website,
+      updatedAt: user.updated_at,
+    };
+  }
+  // Ids arrive as strings (a profile's id is the OIDC subject). Anything that is not a positive
+  // 32-bit integer cannot name a row of this table, so it is "not found" rather than an error.
+  function toId(value) {
+    const text = String(value);
+    return /^[1-9][0-9]{0,9}$/.test(text) && Number(text) <= 2147483647 ? Number(text) : null;
+  }
+  // 23505 is PostgreSQL's unique_violation: the unique indexes of schema.sql, not this script,
+  // guarantee that two users never share an email, username or phone.
+  function isDuplicate(error) {
+    return Boolean(error) && error.code === '23505';
+  }
+  // -- end of shared helpers --
+
+  // Profile field -> column. Fields not listed here are ignored.
+  const FIELDS = {
+    email: 'email', phone: 'phone', username: 'username', name: 'name', nickname: 'nickname', photo: 'photo',
+    token: 'token', emailVerified: 'email_verified', phoneVerified: 'phone_verified', gender: 'gender',
+    address: 'address', company: 'company', birthdate: 'birthdate', website: 'website', password: 'password',
+  };
+  const userId = toId(id);
+  if (userId === null) throw new Error('User not exists!');
+
+  const assignments = [];
+  const parameters = [];
+  for (const field of Object.keys(FIELDS)) {
+    if (updates[field] === undefined) continue;
+    let value = updates[field];
+    if (field === 'password') {
+      if (typeof value !== 'string' || value === '') continue;
+      value = await bcrypt.hash(value, 10);
+    }
+    parameters.push(value);
+    assignments.push(`${FIELDS[field]} = $${parameters.length}`);
+  }
+  assignments.push('updated_at = now()');
+  parameters.push(userId);
+
+  const client = createClient();
+  await client.connect();
+  try {
+    const result = await client.query(
+      `UPDATE users SET ${assignments.join(', ')} WHERE id = $${parameters.length} RETURNING ${COLUMNS}`,
+      parameters,
+    );
+    if (result.rows.length === 0) throw new Error('User not exists!');
+    return toProfile(result.rows[0]);
+  } catch (error) {
+    if (isDuplicate(error)) throw new Error('User already exists!');
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
