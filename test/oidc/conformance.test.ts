@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { Browser, type Page } from '../helpers/browser.ts';
+import { Browser, findForm, type Page } from '../helpers/browser.ts';
 import { TEST_CLIENT, freePort, removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, completeLogin, registerThroughForm, relyingParty, signIn, type AuthorizeOptions } from '../helpers/relying-party.ts';
@@ -288,6 +288,18 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
       assert.match(page.html, /<code>invalid_client<\/code>/);
       assert.ok(!page.html.includes(attack), 'the raw client_id is not in the page');
       assert.ok(!/<script/i.test(page.html), 'no script element at all');
+    });
+  });
+
+  describe('login_hint', () => {
+    it('pre-fills the identifier on the login page, escaped', async () => {
+      const plain = await beginAuthorization(ferry, config, new Browser(), { extra: { login_hint: email } });
+      assert.equal(findForm(plain.page, '/login').fields.identifier, email);
+
+      const hostile = '"><script>alert(1)</script>';
+      const { page } = await beginAuthorization(ferry, config, new Browser(), { extra: { login_hint: hostile } });
+      assert.equal(findForm(page, '/login').fields.identifier, hostile, 'the value round-trips');
+      assert.ok(!page.html.includes(hostile), 'but never as markup');
     });
   });
 
