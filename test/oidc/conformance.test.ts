@@ -20,6 +20,8 @@ import { postgresReachable } from '../helpers/services.ts';
 
 const PASSWORD = 'conformance password 42';
 const PUBLIC_CLIENT_ID = 'public-app';
+/** A second confidential client, which authenticates with client_secret_post. */
+const POST_CLIENT = { client_id: 'post-app', client_secret: 'post-app-secret-that-is-long-enough' };
 /** Lives only in the legacy database until the first sign-in. */
 const LEGACY_USER = { email: 'linus@example.com', username: 'linus', name: 'Linus Legacy', password: 'linus-legacy-pw' };
 
@@ -61,7 +63,7 @@ async function outliveMaxAgeOne(authTime: number): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-/** Starts Ferry with the test client and a public (PKCE-only) client on the same redirect URI. */
+/** Starts Ferry with the test client, a public (PKCE-only) client and POST_CLIENT, on one redirect URI. */
 async function startWithPublicClient(overrides: Parameters<typeof startFerry>[0] = {}): Promise<TestFerry> {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/test-callback`;
@@ -70,6 +72,7 @@ async function startWithPublicClient(overrides: Parameters<typeof startFerry>[0]
       clients: [
         { ...TEST_CLIENT, redirect_uris: [redirectUri] },
         { client_id: PUBLIC_CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] },
+        { ...POST_CLIENT, token_endpoint_auth_method: 'client_secret_post', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
       ],
       ...overrides,
     },
@@ -106,6 +109,7 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
   let ferry: TestFerry;
   let config: oidc.Configuration;
   let publicConfig: oidc.Configuration;
+  let postConfig: oidc.Configuration;
   let metadata: Record<string, unknown>;
   let jwks: JsonWebKey[];
   const email = 'grace@example.com';
@@ -120,6 +124,7 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
     });
     config = await relyingParty(ferry);
     publicConfig = await relyingParty(ferry, { client_id: PUBLIC_CLIENT_ID });
+    postConfig = await oidc.discovery(new URL(ferry.issuer), POST_CLIENT.client_id, {}, oidc.ClientSecretPost(POST_CLIENT.client_secret), { execute: [oidc.allowInsecureRequests] });
     const { result } = await registerThroughForm(ferry, config, new Browser(), { email, name: 'Grace Hopper', username: 'grace', password: PASSWORD });
     assert.ok(result.url.startsWith(ferry.redirectUri), `registered: ${result.url}`);
     metadata = (await (await fetch(`${ferry.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
@@ -253,6 +258,33 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
       assert.equal((await oidc.tokenIntrospection(config, tokens.refresh_token)).active, false, 'the refresh token is revoked');
       await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, sub), oauthError('invalid_token'));
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), oauthError('invalid_grant'));
+    });
+  });
+
+  describe('client authentication and refresh tokens', () => {
+    it('accepts client_secret_post from a client registered for it', async () => {
+      const tokens = await signIn(ferry, postConfig, new Browser(), email, PASSWORD, { scope: 'openid' });
+      assert.equal(tokens.claims()!.aud, POST_CLIENT.client_id);
+    });
+
+    it('refreshes into an ID token for the same iss, sub, aud and original auth_time, bound to its client', async () => {
+      const browser = new Browser();
+      const { page, checks } = await beginAuthorization(ferry, postConfig, browser, { scope: 'openid email', extra: { max_age: '3600' } });
+      const callback = await completeLogin(ferry, browser, page, email, PASSWORD);
+      const tokens = await oidc.authorizationCodeGrant(postConfig, new URL(callback.url), checks);
+      const original = tokens.claims()!;
+
+      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'), "another client cannot use this client's refresh token");
+
+      const refreshed = await oidc.refreshTokenGrant(postConfig, tokens.refresh_token!);
+      const claims = refreshed.claims()!;
+      assert.ok(verifyJws(refreshed.id_token!, jwks));
+      assert.equal(claims.iss, original.iss);
+      assert.equal(claims.sub, original.sub);
+      assert.equal(claims.aud, original.aud);
+      assert.ok(claims.iat >= original.iat);
+      if (claims.auth_time !== undefined) assert.equal(claims.auth_time, original.auth_time, 'the time of the original authentication (OIDC Core 12.2)');
+      assert.equal((await oidc.fetchUserInfo(postConfig, refreshed.access_token, original.sub)).email, email);
     });
   });
 
