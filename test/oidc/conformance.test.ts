@@ -158,6 +158,7 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
       assert.ok(list('response_types_supported').includes('code'));
       assert.ok(list('subject_types_supported').includes('public'));
       assert.ok(list('id_token_signing_alg_values_supported').includes('RS256'));
+      assert.ok(!list('id_token_signing_alg_values_supported').includes('none'), 'no unsigned ID tokens');
       assert.ok(list('scopes_supported').includes('openid'));
       assert.ok(list('token_endpoint_auth_methods_supported').includes('client_secret_basic'));
       assert.ok(list('claims_supported').includes('sub'));
@@ -208,7 +209,7 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
       }
     });
 
-    it('leaves auth_time out only when no one asked for it, and accepts a request without a nonce', async (t) => {
+    it('leaves auth_time out only when no one asked for it; accepts no nonce, unknown and optional parameters', async (t) => {
       const browser = new Browser();
       await signIn(ferry, config, browser, email, PASSWORD);
       const state = oidc.randomState();
@@ -219,6 +220,10 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
         code_challenge: await oidc.calculatePKCECodeChallenge('v'.repeat(43)),
         code_challenge_method: 'S256',
         an_unknown_parameter: 'is ignored',
+        display: 'popup',
+        ui_locales: 'fr-CA fr en',
+        claims_locales: 'de',
+        acr_values: '1 2',
       });
       const callback = await browser.get(url.href, ferry.redirectUri);
       assert.ok(callback.url.startsWith(ferry.redirectUri), `the session signs in: ${callback.url}`);
@@ -312,6 +317,20 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
         assert.match(page.html, /<code>invalid_redirect_uri<\/code>/, 'the page says what was wrong');
       });
     }
+
+    it('answers request objects and request_uri as unsupported, at the redirect URI', async () => {
+      for (const [param, value, error] of [
+        ['request', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.`, 'request_not_supported'],
+        ['request_uri', 'https://attacker.example/request.jwt', 'request_uri_not_supported'],
+      ] as const) {
+        const page = await rawAuthorize(config, new Browser(), { client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: param, [param]: value });
+        const params = redirectedError(ferry, page);
+        assert.equal(params.get('error'), error);
+        assert.equal(params.get('state'), param);
+      }
+      assert.notEqual(metadata.request_parameter_supported, true);
+      assert.equal(metadata.request_uri_parameter_supported, false);
+    });
 
     it('refuses an unknown client_id without redirecting and without reflecting the input', async () => {
       const attack = '<script>alert(1)</script>';
@@ -444,6 +463,16 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
       assert.match(response.headers.get('content-type') ?? '', /application\/json/);
       return (await response.json()) as Record<string, unknown>;
     };
+
+    it('releases only the claims of the scopes asked for, in any scope order', async () => {
+      const emailOnly = await signIn(ferry, config, new Browser(), email, PASSWORD, { scope: 'email openid' });
+      const claims = await oidc.fetchUserInfo(config, emailOnly.access_token, emailOnly.claims()!.sub);
+      assert.equal(claims.email, email);
+      assert.equal(claims.email_verified, false);
+      assert.equal(claims.name, undefined, 'no profile claims without the profile scope');
+      assert.equal(claims.preferred_username, undefined);
+      assert.equal(emailOnly.claims()!.name, undefined, 'nor in the ID token');
+    });
 
     it('returns the same claims by GET, by POST with the token in the body, and by POST with the header', async () => {
       const byClient = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
