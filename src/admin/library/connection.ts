@@ -1,0 +1,77 @@
+import { connectionSchema, type ConnectionConfig } from '../../config/schema.ts';
+import type { Connection } from '../../federation/connection.ts';
+import type { ConnectionSettings } from '../../federation/settings.ts';
+import type { LimitsInput } from '../../sandbox/index.ts';
+import { envForm, maskEnv, mergeEnv, replaceEnv } from './secrets.ts';
+import { invalid } from './validation.ts';
+
+/** The connection as the admin API and console show it: secrets masked, where scripts come from. */
+export interface ConnectionView {
+  enabled: boolean;
+  mode: ConnectionConfig['mode'];
+  env: Record<string, string>;
+  /** Which of GenAuth's two connection forms the variables use. */
+  form: 'uri' | 'programmatic' | 'none';
+  limits: ConnectionConfig['limits'];
+  showScriptErrors: boolean;
+  claimsCacheSeconds: number;
+  scriptsDir: string | null;
+  /** `files` when a scripts folder is configured (it is the source of truth), else `store` (Ferry's database). */
+  scriptsSource: 'files' | 'store';
+}
+
+export interface ConnectionChange {
+  enabled?: boolean | undefined;
+  mode?: ConnectionConfig['mode'] | undefined;
+  /** Merge-patch: a string sets, null removes; a masked value keeps the stored secret. */
+  env?: Record<string, string | null> | undefined;
+  /** The complete set of variables (a console form); masked values keep the stored secrets. */
+  replaceEnv?: Record<string, string> | undefined;
+  limits?: LimitsInput | undefined;
+  showScriptErrors?: boolean | undefined;
+  claimsCacheSeconds?: number | undefined;
+}
+
+export function viewConnection(connection: Connection): ConnectionView {
+  return {
+    enabled: connection.enabled,
+    mode: connection.mode,
+    env: maskEnv(connection.env),
+    form: envForm(connection.env),
+    limits: connection.limits,
+    showScriptErrors: connection.showScriptErrors,
+    claimsCacheSeconds: connection.claimsCacheSeconds,
+    scriptsDir: connection.scriptsDir ?? null,
+    scriptsSource: connection.scriptsDir ? 'files' : 'store',
+  };
+}
+
+/** Reading and changing the connection; changes are validated against the configuration schema and saved for every instance. */
+export function createConnectionLibrary(settings: ConnectionSettings) {
+  return {
+    async view(): Promise<ConnectionView> {
+      return viewConnection(await settings.current());
+    },
+
+    async update(change: ConnectionChange): Promise<ConnectionView> {
+      const current = await settings.current();
+      const patch: Partial<ConnectionConfig> = {};
+      if (change.enabled !== undefined) patch.enabled = change.enabled;
+      if (change.mode !== undefined) patch.mode = change.mode;
+      if (change.showScriptErrors !== undefined) patch.showScriptErrors = change.showScriptErrors;
+      if (change.claimsCacheSeconds !== undefined) patch.claimsCacheSeconds = change.claimsCacheSeconds;
+      // Only what changed is saved over the configuration file: untouched keys keep following it.
+      if (change.replaceEnv) patch.env = replaceEnv(current.env, change.replaceEnv);
+      else if (change.env) patch.env = mergeEnv(current.env, change.env);
+      if (change.limits) patch.limits = { ...current.limits, ...change.limits } as ConnectionConfig['limits'];
+      const { id: _id, ...rest } = current;
+      const checked = connectionSchema.safeParse({ ...rest, ...patch });
+      if (!checked.success) throw invalid(checked.error);
+      if (patch.limits) patch.limits = checked.data.limits;
+      if (patch.env) patch.env = checked.data.env;
+      return viewConnection(await settings.save(patch));
+    },
+  };
+}
+
+export type ConnectionLibrary = ReturnType<typeof createConnectionLibrary>;

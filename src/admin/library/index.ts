@@ -1,0 +1,36 @@
+import type { Config } from '../../config/schema.ts';
+import type { Federation } from '../../federation/index.ts';
+import type { Database } from '../../store/db.ts';
+import { createMigrationQueries } from '../../store/queries/migration.ts';
+import { createConnectionLibrary } from './connection.ts';
+import { createExecutionHistory } from './executions.ts';
+import { createKeyRotation } from './keys.ts';
+import { createMigrationReport } from './migration.ts';
+import { createScriptTester } from './script-test.ts';
+import { createScriptLibrary } from './scripts.ts';
+import { createUserLibrary } from './users.ts';
+
+/**
+ * What an administrator can do, whichever door they come through (the admin API, the console or
+ * the CLI): every operation is a call on the federation's parts, never HTTP to Ferry itself.
+ */
+export function createAdminLibrary(deps: { config: Config; db: Database; federation: Federation; reloadKeys?: () => Promise<unknown> }) {
+  const { config, db, federation } = deps;
+  return {
+    users: createUserLibrary(federation.directory),
+    connection: createConnectionLibrary(federation.settings),
+    scripts: createScriptLibrary({ settings: federation.settings, queries: federation.scriptQueries }),
+    tester: createScriptTester({ issuer: config.issuer, settings: federation.settings, runner: federation.runner, executions: federation.executions }),
+    executions: createExecutionHistory({ log: federation.executions, queries: federation.executionQueries }),
+    migration: createMigrationReport({
+      issuer: config.issuer,
+      queries: createMigrationQueries(db),
+      executions: federation.executionQueries,
+      settings: federation.settings,
+      runner: federation.runner,
+    }),
+    keys: createKeyRotation({ config, db, reloadKeys: deps.reloadKeys }),
+  };
+}
+
+export type AdminLibrary = ReturnType<typeof createAdminLibrary>;
