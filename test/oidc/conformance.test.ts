@@ -9,13 +9,14 @@ import { Browser, findForm, type Page } from '../helpers/browser.ts';
 import { TEST_CLIENT, freePort, removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, completeLogin, registerThroughForm, relyingParty, signIn, type AuthorizeOptions } from '../helpers/relying-party.ts';
-import { postgresReachable } from '../helpers/services.ts';
+import { createPostgresDatabase, postgresReachable } from '../helpers/services.ts';
 
 /**
  * Conformance-style checks modelled on the OpenID Foundation's Basic OP test plan: what a relying
  * party can rely on from Ferry's authorization, token, userinfo and discovery endpoints, and what
- * Ferry must refuse. One Ferry serves every check: its own data in PGlite, with a lazy-migration
- * connection to a real PostgreSQL legacy database, as a migrating deployment runs.
+ * Ferry must refuse. One Ferry serves every check, set up as a production deployment in the
+ * middle of a migration runs: its own data in PostgreSQL (a pool, so concurrent requests really
+ * are concurrent), with a lazy-migration connection to a real PostgreSQL legacy database.
  */
 
 const PASSWORD = 'conformance password 42';
@@ -104,8 +105,9 @@ function assertErrorPageWithoutRedirect(page: Page, what: string) {
   assert.match(page.html, /Sign-in could not continue/, `${what}: Ferry's error page`);
 }
 
-describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from PostgreSQL', () => {
+describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from a legacy PostgreSQL', () => {
   let legacy: LegacyDatabase;
+  let store: Awaited<ReturnType<typeof createPostgresDatabase>>;
   let ferry: TestFerry;
   let config: oidc.Configuration;
   let publicConfig: oidc.Configuration;
@@ -119,7 +121,9 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
       throw new Error(`PostgreSQL is required for this suite: ${error.message}`);
     });
     legacy = await createLegacyDatabase('postgres', [LEGACY_USER]);
+    store = await createPostgresDatabase();
     ferry = await startWithPublicClient({
+      databaseUrl: store.url,
       connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
     });
     config = await relyingParty(ferry);
@@ -133,6 +137,7 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
 
   after(async () => {
     await ferry?.stop();
+    await store?.drop();
     await legacy?.drop();
     if (ferry) removeDataDir(ferry.dataDir);
   });
@@ -263,6 +268,28 @@ describe('OIDC conformance (Basic OP): Ferry on PGlite, lazy migration from Post
       assert.equal((await oidc.tokenIntrospection(config, tokens.refresh_token)).active, false, 'the refresh token is revoked');
       await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, sub), oauthError('invalid_token'));
       await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token), oauthError('invalid_grant'));
+    });
+
+    it('lets only one of many concurrent redemptions of a code win, and revokes what it got', async () => {
+      const browser = new Browser();
+      const { page, checks } = await beginAuthorization(ferry, config, browser, { scope: 'openid offline_access' });
+      const callback = new URL((await completeLogin(ferry, browser, page, email, PASSWORD)).url);
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => oidc.authorizationCodeGrant(config, callback, checks)));
+      const won = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      assert.ok(won.length <= 1, `${won.length} redemptions of one code succeeded`);
+      for (const result of results) if (result.status === 'rejected') oauthError('invalid_grant')(result.reason);
+      for (const tokens of won) {
+        assert.equal((await oidc.tokenIntrospection(config, tokens.access_token)).active, false, 'the code was used more than once: its tokens are revoked');
+        await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'));
+      }
+    });
+
+    it('lets only one of many concurrent uses of a refresh token rotate it', async () => {
+      const tokens = await signIn(ferry, config, new Browser(), email, PASSWORD, { scope: 'openid offline_access' });
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => oidc.refreshTokenGrant(config, tokens.refresh_token!)));
+      const won = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      assert.ok(won.length <= 1, `${won.length} rotations of one refresh token succeeded`);
+      for (const result of results) if (result.status === 'rejected') oauthError('invalid_grant')(result.reason);
     });
   });
 

@@ -41,8 +41,20 @@ export function createOidcModelQueries(db: Queryable) {
       return withConsumed(rows[0]);
     },
 
-    async consume(model: string, id: string): Promise<void> {
-      await db.query('update oidc_models set consumed_at = now() where model = $1 and id = $2', [model, id]);
+    /** Marks a code or token used; false when it already was (or is gone). The row decides, so of concurrent callers one wins. */
+    async consume(model: string, id: string): Promise<boolean> {
+      const { rowCount } = await db.query('update oidc_models set consumed_at = now() where model = $1 and id = $2 and consumed_at is null', [model, id]);
+      return rowCount === 1;
+    },
+
+    async grantIdOf(model: string, id: string): Promise<string | undefined> {
+      const { rows } = await db.query<{ grant_id: string | null }>('select grant_id from oidc_models where model = $1 and id = $2', [model, id]);
+      return rows[0]?.grant_id ?? undefined;
+    },
+
+    /** Deletes a grant and everything issued under it. */
+    async revokeGrant(grantId: string): Promise<void> {
+      await db.query("delete from oidc_models where grant_id = $1 or (model = 'Grant' and id = $1)", [grantId]);
     },
 
     async destroy(model: string, id: string): Promise<void> {
