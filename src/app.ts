@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { createAccountLibrary } from './accounts/library.ts';
+import { createAdmin } from './admin/index.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import type { Config } from './config/schema.ts';
 import { startLegacyDemo, HOOKS_DIR } from './demo/legacy-db.ts';
@@ -72,6 +73,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     : config;
   const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, log });
   const { signIn } = federation;
+  const admin = createAdmin({ config, db, federation, views, csrf, reloadKeys: () => reloadKeys() });
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
 
   const build = (material: KeyMaterial): Provider => {
@@ -88,6 +90,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https:') }));
     provider.use(staticFiles(join(VIEWS_DIR, 'static')));
     provider.use(createHealthRoutes(db).routes());
+    provider.use(admin.middleware);
     const routes = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true });
     provider.use(routes.routes());
     if (demo) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig } from './config/load.ts';
 import { DEMO_USERS } from './demo/legacy-db.ts';
+import { resolveAdminToken } from './admin/index.ts';
 import { ConfigError } from './errors.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
@@ -23,7 +24,7 @@ export async function start(): Promise<void> {
     return fail(error, `Ferry could not start with ${describeDatabase(config)}`);
   }
   log.info({ issuer: config.issuer, url: running.url, database: running.ferry.db.kind, config: file ?? null }, 'ferry started');
-  if (config.demo) printDemoBanner(config.issuer, !config.connection.enabled);
+  if (config.demo) printDemoBanner(config.issuer, !config.connection.enabled, config.adminToken ? 'configured' : await resolveAdminToken(config, running.ferry.db));
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
@@ -39,7 +40,8 @@ export async function start(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-function printDemoBanner(issuer: string, legacyDemo: boolean): void {
+/** `adminToken`: the token the demo generated, or 'configured' when the configuration has one (never printed). */
+function printDemoBanner(issuer: string, legacyDemo: boolean, adminToken: string | undefined): void {
   const users = legacyDemo
     ? [
         '  Users of the sample legacy database (each is migrated into Ferry on its first sign-in):',
@@ -53,6 +55,11 @@ function printDemoBanner(issuer: string, legacyDemo: boolean): void {
       `  Try it:    open ${issuer}/demo and choose "Sign in with Ferry"`,
       ...users,
       `  Discovery: ${issuer}/.well-known/openid-configuration`,
+      ...(adminToken === 'configured'
+        ? [`  Console:   open ${issuer}/console and sign in with your adminToken`]
+        : adminToken
+          ? [`  Console:   open ${issuer}/console and sign in with the admin token`, `             ${adminToken}`, `             (also the bearer token of the admin API at ${issuer}/api/v1)`]
+          : []),
       '',
     ].join('\n') + '\n',
   );

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { errorBody } from './schemas.ts';
+import { openApiPath, type ApiRoute } from './route.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'The request is not valid (details lists the problems).',
+  401: 'The bearer token is missing or wrong.',
+  404: 'Not found.',
+  409: 'Conflict.',
+  429: 'Too many requests: wait retry-after seconds.',
+  503: 'The legacy database could not be reached.',
+};
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+};
+
+const optional = (schema: z.ZodType) => schema.safeParse(undefined).success;
+
+/** Path or query parameters from an object schema, one per key. */
+function parameters(where: 'path' | 'query', schema: z.ZodType | undefined): JsonSchema[] {
+  if (!(schema instanceof z.ZodObject)) return [];
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => {
+    const { description, ...fieldSchema } = jsonSchema(field, 'input');
+    return { name, in: where, required: where === 'path' || !optional(field), schema: fieldSchema, ...(description ? { description } : {}) };
+  });
+}
+
+function operation(route: ApiRoute): JsonSchema {
+  const status = route.status ?? (route.response ? 200 : 204);
+  const success = route.response
+    ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
+    : { description: 'Done, nothing to answer.' };
+  const errors = [...new Set([...(route.body || route.query || route.params ? [400] : []), ...(route.errors ?? []), ...(route.public ? [] : [401]), 429])].sort();
+  return {
+    operationId: `${route.method}${route.path.replace(/[/:]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    ...(route.public ? { security: [] } : {}),
+    parameters: [...parameters('path', route.params), ...parameters('query', route.query)],
+    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+    responses: {
+      [status]: success,
+      ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/E${code}` }])),
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document of the admin API, built from the same route table the router serves. */
+export function buildOpenApi(routes: readonly ApiRoute[], info: { version: string }): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of routes) (paths[openApiPath(route.path)] ??= {})[route.method] = operation(route);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Ferry admin API',
+      version: info.version,
+      description: 'Users, the custom-database connection and its scripts, the execution log, migration progress and signing keys. Send `Authorization: Bearer <adminToken>`.',
+    },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The adminToken from the configuration (the demo prints its own at start).' } },
+      schemas: { Error: jsonSchema(errorBody, 'output') },
+      responses: Object.fromEntries(
+        Object.entries(ERROR_TEXT).map(([code, description]) => [`E${code}`, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+      ),
+    },
+  };
+}

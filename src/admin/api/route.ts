@@ -1,0 +1,47 @@
+import type { Context } from 'koa';
+import type { z } from 'zod';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Schema = z.ZodType | undefined;
+type Out<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
+type Returns<S extends Schema> = S extends z.ZodType ? z.input<S> : void;
+
+/**
+ * One admin API operation. The router validates with these schemas and the OpenAPI document is
+ * generated from them, so what is documented is what is served.
+ */
+export interface RouteDefinition<P extends Schema, Q extends Schema, B extends Schema, R extends Schema> {
+  method: Method;
+  /** Below /api/v1, in the router's syntax: `/users/:sub`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** Served without the bearer token (the OpenAPI document). */
+  public?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Status of a successful answer: 200 by default, 204 for routes without a response schema. */
+  status?: number;
+  response?: R;
+  /** Error statuses this operation may answer, besides 401 and 429 (documented). */
+  errors?: number[];
+  handle(input: { params: Out<P>; query: Out<Q>; body: Out<B>; ctx: Context }): Promise<Returns<R>>;
+}
+
+export type ApiRoute = RouteDefinition<Schema, Schema, Schema, Schema>;
+
+/** Declares a route with the handler's input and output typed from its schemas. */
+export function defineRoute<P extends Schema = undefined, Q extends Schema = undefined, B extends Schema = undefined, R extends Schema = undefined>(
+  route: RouteDefinition<P, Q, B, R>,
+): ApiRoute {
+  return route as unknown as ApiRoute;
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** `/users/:sub` → `/api/v1/users/{sub}`, the OpenAPI spelling. */
+export function openApiPath(path: string): string {
+  return API_PREFIX + path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { limitsSchema } from '../../../sandbox/index.ts';
+import type { AdminLibrary } from '../../library/index.ts';
+import { defineRoute } from '../route.ts';
+
+const mode = z.enum(['LAZY_MIGRATION', 'CUSTOM_USER_STORE']);
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and underscores');
+
+const connectionView = z.object({
+  enabled: z.boolean(),
+  mode,
+  env: z.record(z.string(), z.string()).describe('Secrets (DB_PASSWORD, names with PASSWORD, SECRET, TOKEN or KEY) as "********"; passwords inside *_URI and *_URL values masked.'),
+  form: z.enum(['uri', 'programmatic', 'none']),
+  limits: limitsSchema,
+  showScriptErrors: z.boolean(),
+  claimsCacheSeconds: z.number().int(),
+  scriptsDir: z.string().nullable(),
+  scriptsSource: z.enum(['files', 'store']),
+});
+
+const connectionChange = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    mode: mode.optional(),
+    env: z
+      .record(envName, z.string().max(4096).nullable())
+      .optional()
+      .describe(
+        'Merge patch of the variables: a string sets, null removes, a masked value sent back unchanged keeps the stored secret. Setting DB_CONNECTION_URI removes DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD and DB_DATABASE, and setting any of those removes DB_CONNECTION_URI (unless the same change sets both forms).',
+      ),
+    limits: limitsSchema.partial().optional().describe('Sandbox limits to change; the others are kept.'),
+    showScriptErrors: z.boolean().optional(),
+    claimsCacheSeconds: z.number().int().min(0).max(3600).optional(),
+  })
+  .describe('The fields to change; scriptsDir is set in the configuration file only.');
+
+/** The custom-database connection: on or off, mode, variables and limits. */
+export function connectionRoutes(library: AdminLibrary) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/connection',
+      tag: 'connection',
+      summary: 'The connection, with secrets masked',
+      response: connectionView,
+      handle: () => library.connection.view(),
+    }),
+    defineRoute({
+      method: 'patch',
+      path: '/connection',
+      tag: 'connection',
+      summary: 'Change the connection (every instance follows within two seconds)',
+      body: connectionChange,
+      response: connectionView,
+      errors: [400],
+      handle: ({ body }) => library.connection.update(body),
+    }),
+  ];
+}

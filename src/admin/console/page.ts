@@ -1,0 +1,68 @@
+import type { Context } from 'koa';
+import { FerryError } from '../../errors.ts';
+import type { Csrf } from '../../web/csrf.ts';
+import type { Views } from '../../web/views.ts';
+
+/** Sentences shown after a form was handled and the browser redirected (`?done=<key>`). */
+const NOTICES: Record<string, string> = {
+  connection: 'The connection was saved. Every instance follows within two seconds.',
+  saved: 'The script was saved as a new version.',
+  restored: 'The old version was saved as the newest version.',
+  created: 'The user was created.',
+  deleted: 'The user was deleted.',
+};
+
+export const SECTIONS = [
+  { id: 'connection', label: 'Connection', href: '/console/connection' },
+  { id: 'scripts', label: 'Scripts', href: '/console/scripts' },
+  { id: 'logs', label: 'Log history', href: '/console/logs' },
+  { id: 'users', label: 'Users', href: '/console/users' },
+  { id: 'migration', label: 'Migration', href: '/console/migration' },
+] as const;
+
+export interface PageData extends Record<string, unknown> {
+  title: string;
+  section: (typeof SECTIONS)[number]['id'] | 'sign-in';
+  error?: string | undefined;
+  details?: { path: string; message: string }[] | undefined;
+}
+
+/** Renders a console page: no caching, a CSRF token for its forms, the navigation and any notice. */
+export function createPageRenderer(deps: { views: Views; csrf: Csrf }) {
+  return async (ctx: Context, view: string, data: PageData, status = 200): Promise<void> => {
+    const done = typeof ctx.query.done === 'string' ? NOTICES[ctx.query.done] : undefined;
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await deps.views.render(`console/${view}`, {
+      csrf: deps.csrf.token(ctx),
+      sections: SECTIONS,
+      notice: done,
+      error: undefined,
+      details: undefined,
+      json: (value: unknown) => JSON.stringify(value, null, 2),
+      ...data,
+    });
+  };
+}
+
+export type RenderPage = ReturnType<typeof createPageRenderer>;
+
+/**
+ * A form's failure as the alert its page shows again; anything not meant for people is rethrown
+ * (the error page handles it).
+ */
+export function formProblem(error: unknown): { error: string; details?: { path: string; message: string }[]; status: number } {
+  if (error instanceof FerryError && error.expose) {
+    const details = (error as { details?: unknown }).details;
+    return { error: error.message, status: error.status, ...(Array.isArray(details) ? { details: details as { path: string; message: string }[] } : {}) };
+  }
+  throw error;
+}
+
+/** What every group of console pages is given. */
+export interface ConsolePages {
+  library: import('../library/index.ts').AdminLibrary;
+  csrf: Csrf;
+  render: RenderPage;
+}

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Middleware } from 'koa';
+import type { Config } from '../config/schema.ts';
+import type { Federation } from '../federation/index.ts';
+import type { Database } from '../store/db.ts';
+import type { Csrf } from '../web/csrf.ts';
+import type { Views } from '../web/views.ts';
+import { createAdminAccess } from './access.ts';
+import { createAdminApi } from './api/router.ts';
+import { createConsole } from './console/index.ts';
+import { createAdminLibrary } from './library/index.ts';
+import { createRateLimiter } from './rate-limit.ts';
+
+export { resolveAdminToken } from './access.ts';
+
+/** A client may send 20 requests a second on average, 60 at once. */
+const RATE = { perSecond: 20, burst: 60 };
+
+/**
+ * Ferry's administration: the admin API under /api/v1 and the console under /console, over one
+ * library of operations and one admin token. Created once; its middleware is mounted on every
+ * provider that `build()` makes.
+ */
+export function createAdmin(deps: { config: Config; db: Database; federation: Federation; views: Views; csrf: Csrf; reloadKeys: () => Promise<unknown> }) {
+  const library = createAdminLibrary(deps);
+  const access = createAdminAccess(deps);
+  const limiter = createRateLimiter(RATE);
+  const api = createAdminApi({ library, access, limiter, version: packageVersion() });
+  const console = createConsole({ library, access, limiter, views: deps.views, csrf: deps.csrf });
+  const middleware: Middleware = (ctx, next) => api.middleware(ctx, () => console.middleware(ctx, next));
+  return { library, access, api, middleware };
+}
+
+export type Admin = ReturnType<typeof createAdmin>;
+
+function packageVersion(): string {
+  const file = join(import.meta.dirname, '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
