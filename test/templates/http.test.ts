@@ -85,8 +85,13 @@ function createUserApi() {
       return [200, { totalCount: all.length, list: all.slice((page - 1) * limit, page * limit) }];
     }
     if (method === 'POST' && path === '/users') {
+      // Hash first: the check and the insert below happen with no await between them, as a
+      // unique index would make them atomic.
+      const hash = typeof body.password === 'string' && body.password ? await bcrypt.hash(body.password, 10) : null;
       if (taken(body)) return [409, { message: 'taken' }];
-      return [201, await add(body as Partial<StoredUser> & { password?: string })];
+      const user = await add({ ...(body as Partial<StoredUser>), password: null });
+      user.hash = hash;
+      return [201, user];
     }
     const user = byId ? users.get(Number(decodeURIComponent(byId[1]!))) : undefined;
     if (byId && !user) return [404];

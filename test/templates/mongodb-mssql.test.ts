@@ -152,10 +152,14 @@ describe('MongoDB and SQL Server templates when the server is down', () => {
       t.after(() => scripts.close());
       const envs: Record<string, string>[] = template === 'mongodb'
         ? [{ DB_CONNECTION_URI: `mongodb://127.0.0.1:${port}/legacy` }, { DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_USERNAME: 'app', DB_PASSWORD: 'secret', DB_DATABASE: 'legacy' }]
-        : [{ DB_CONNECTION_URI: `mssql://sa:secret@127.0.0.1:${port}/legacy` }, { DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_USERNAME: 'sa', DB_PASSWORD: 'secret', DB_DATABASE: 'legacy' }];
+        : [
+            { DB_CONNECTION_URI: `mssql://sa:secret@127.0.0.1:${port}/legacy` },
+            { DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_USERNAME: 'sa', DB_PASSWORD: 'secret', DB_DATABASE: 'legacy' },
+            { DB_CONNECTION_URI: `Server=127.0.0.1,${port};Database=legacy;User Id=sa;Password=secret;Encrypt=false` },
+          ];
       const id = template === 'mongodb' ? '64b7f0c2a1b2c3d4e5f60718' : '1';
       for (const [index, name] of SCRIPT_NAMES.entries()) {
-        const outcome = await scripts.run(name, argsFor(name, id), envs[index % 2]!);
+        const outcome = await scripts.run(name, argsFor(name, id), envs[index % envs.length]!);
         assert.equal(outcome.ok, false, `${name} succeeded against a closed port`);
         if (outcome.ok) continue;
         assert.equal(outcome.kind, 'unavailable', `${name}: ${outcome.kind}: ${outcome.message}`);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import bcrypt from 'bcrypt';
 import mysql from 'mysql2/promise';
 import { MYSQL_ADMIN, needService, uniqueName } from '../helpers/services.ts';
-import { TEMPLATES_DIR, templateRunner } from './run.ts';
+import { TEMPLATES_DIR, templateRunner, waitFor } from './run.ts';
 import { checkTemplateBehaviour, SEED_USERS } from './scenario.ts';
 
 async function withConnection<T>(options: mysql.ConnectionOptions, work: (connection: mysql.Connection) => Promise<T>): Promise<T> {
@@ -60,5 +60,21 @@ test('the MySQL templates run in the sandbox against a real users table', async 
     }),
     missingId: '999999',
     updatedAtIsDate: true,
+    async conflictingInsert(email) {
+      const connection = await mysql.createConnection({ ...MYSQL_ADMIN, database });
+      await connection.beginTransaction();
+      await connection.execute('INSERT INTO users (email, username) VALUES (?, ?)', [email, 'holder']);
+      return {
+        // InnoDB refreshes INNODB_TRX only when it has not been read for 100 ms: poll slower than that.
+        whenBlocked: () => waitFor(() => withConnection({}, async (admin) => {
+          const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'`);
+          return Number(rows[0]!.n) > 0;
+        }), { intervalMs: 150 }),
+        async commit() {
+          await connection.commit();
+          await connection.end();
+        },
+      };
+    },
   });
 });

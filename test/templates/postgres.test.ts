@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { createPostgresDatabase, needService, postgresReachable } from '../helpers/services.ts';
-import { SCRIPT_NAMES, TEMPLATES_DIR, templateRunner, templateSource } from './run.ts';
+import { SCRIPT_NAMES, TEMPLATES_DIR, templateRunner, templateSource, waitFor } from './run.ts';
 import { checkTemplateBehaviour, SEED_USERS } from './scenario.ts';
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -56,6 +56,22 @@ test('the PostgreSQL templates run in the sandbox against a real users table', a
     storedHash: (id) => withClient(db.url, async (client) => (await client.query('SELECT password FROM users WHERE id = $1', [id])).rows[0].password),
     missingId: '999999',
     updatedAtIsDate: true,
+    async conflictingInsert(email) {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('INSERT INTO users (email, username) VALUES ($1, $2)', [email, 'holder']);
+      return {
+        whenBlocked: () => waitFor(() => withClient(db.url, async (admin) => {
+          const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [db.name]);
+          return rows[0].n > 0;
+        })),
+        async commit() {
+          await client.query('COMMIT');
+          await client.end();
+        },
+      };
+    },
   });
 });
 

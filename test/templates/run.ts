@@ -48,3 +48,12 @@ export function assertProfileShape(profile: Record<string, unknown>): void {
   assert.deepEqual(Object.keys(profile).sort(), [...PROFILE_FIELDS].sort());
   assert.ok(!JSON.stringify(profile).includes('$2b$'), 'a profile must never carry a password hash');
 }
+
+/** Polls `check` every `intervalMs` until it is true; fails after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, { intervalMs = 20, timeoutMs = 5000 } = {}): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -37,6 +37,11 @@ export interface Backend {
   missingId: string;
   /** Whether updatedAt arrives as a Date (databases) or a string (JSON over HTTP). */
   updatedAtIsDate: boolean;
+  /**
+   * Inserts a user with `email` in a transaction left open (databases only). `whenBlocked`
+   * resolves once another session waits on that row's unique-index entry.
+   */
+  conflictingInsert?(email: string): Promise<{ whenBlocked(): Promise<void>; commit(): Promise<void> }>;
 }
 
 const timeOf = (value: unknown) => (value instanceof Date ? value.getTime() : Date.parse(String(value)));
@@ -167,4 +172,35 @@ export async function checkTemplateBehaviour(t: TestContext, backend: Backend): 
     assertScriptError(await run('login', [{ email: 'dave@example.com' }, 'new-password', {}], uriEnv), 'User not exists!');
     assert.equal(valueOf<{ totalCount: number }>(await run('listUsers', [1, 10, {}], uriEnv)).totalCount, 3);
   });
+
+  await t.test('concurrent createUser calls for one new email: exactly one wins, the rest are refused', async () => {
+    const outcomes = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => run('createUser', [{ email: 'race@example.com', username: `racer${n}`, password: 'race-password' }, {}], n % 2 ? uriEnv : fieldsEnv)),
+    );
+    const winners = outcomes.filter((outcome) => outcome.ok);
+    assert.equal(winners.length, 1, `winners: ${JSON.stringify(outcomes.map((outcome) => (outcome.ok ? 'ok' : outcome.message)))}`);
+    for (const outcome of outcomes) if (!outcome.ok) assertScriptError(outcome, 'User already exists!');
+    const winner = valueOf(winners[0]!);
+    assert.equal(valueOf<boolean>(await run('deleteUser', [String(winner.id), {}], uriEnv)), true);
+  });
+
+  if (backend.conflictingInsert) {
+    const conflictingInsert = backend.conflictingInsert;
+    await t.test('createUser losing a race to a concurrent insert answers "User already exists!" (the unique index decides)', async () => {
+      // The other insert is not committed, so createUser's own check finds nobody and its INSERT
+      // waits on the unique index; when the other commits, the database refuses the duplicate.
+      const other = await conflictingInsert('late@example.com');
+      let pending: Promise<Outcome> | undefined;
+      try {
+        pending = run('createUser', [{ email: 'late@example.com', username: 'late', password: 'late-password' }, {}], uriEnv);
+        await other.whenBlocked();
+      } finally {
+        await other.commit();
+      }
+      assertScriptError(await pending, 'User already exists!');
+      const holder = valueOf(await run('getUser', [{ email: 'late@example.com' }, {}], uriEnv));
+      assert.notEqual(holder.username, 'late');
+      assert.equal(valueOf<boolean>(await run('deleteUser', [String(holder.id), {}], uriEnv)), true);
+    });
+  }
 }
