@@ -12,6 +12,8 @@ import type { Logger } from './log.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createHealthRoutes } from './ops/health.ts';
+import { createMetrics } from './ops/metrics.ts';
+import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { createSandbox } from './sandbox/index.ts';
@@ -39,7 +41,6 @@ export interface Ferry {
 }
 
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
-const KEY_CHECK_EVERY_MS = 30 * 1000;
 
 /** Wires every part of Ferry together over one database. */
 export async function createFerry(config: Config, log: Logger): Promise<Ferry> {
@@ -65,13 +66,24 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const sandbox = createSandbox({
     log,
     ferryPort: () => listeningPort,
-    ...(config.sandboxPoolSize ? { poolSize: config.sandboxPoolSize } : {}),
+    poolSize: config.sandboxPoolSize,
   });
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
   const effective: Config = legacyDemo
     ? { ...config, connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR } }
     : config;
-  const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, log });
+  const metrics = createMetrics();
+  const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, metrics, log });
+  const sampleGauges = async () => {
+    for (const pool of Object.values(sandbox.stats())) {
+      metrics.isolates.set({ state: 'alive' }, pool.alive);
+      metrics.isolates.set({ state: 'idle' }, pool.idle);
+      metrics.isolates.set({ state: 'waiting' }, pool.waiting);
+    }
+    const status = federation.runner.status(await federation.settings.current());
+    metrics.scriptsRunning.set({ state: 'running' }, status.running);
+    metrics.scriptsRunning.set({ state: 'waiting' }, status.waiting);
+  };
   const { signIn } = federation;
   const admin = createAdmin({ config, db, federation, views, csrf, reloadKeys: () => reloadKeys() });
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
@@ -91,6 +103,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     provider.use(staticFiles(join(VIEWS_DIR, 'static')));
     provider.use(createHealthRoutes(db).routes());
     provider.use(admin.middleware);
+    if (config.metrics) provider.use(createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes());
     const routes = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true });
     provider.use(routes.routes());
     if (demo) {
@@ -130,8 +143,9 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   };
   const timers = [
     every(CLEANUP_EVERY_MS, () => models.deleteExpired(), 'expired model clean-up'),
-    every(KEY_CHECK_EVERY_MS, reloadKeys, 'signing key check'),
+    every(config.keyRefreshSeconds * 1000, reloadKeys, 'signing key check'),
     every(CLEANUP_EVERY_MS, () => federation.executions.prune(), 'execution log clean-up'),
+    every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
   ];
 
   return {

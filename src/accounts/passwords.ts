@@ -1,3 +1,4 @@
+import { dictionary } from '@zxcvbn-ts/language-common';
 import argon2 from 'argon2';
 import { BadRequest } from '../errors.ts';
 
@@ -53,7 +54,18 @@ export function createPasswordHasher(params: { memoryCost: number; timeCost: num
 
 export type PasswordHasher = ReturnType<typeof createPasswordHasher>;
 
-/** Throws a BadRequest naming the rule a new password breaks. */
+let common: Set<string> | undefined;
+
+/**
+ * The ~49,000 most common passwords (zxcvbn's list, MIT), compared case-insensitively. Loaded on
+ * first use; only entries long enough to pass a length rule are kept.
+ */
+export function isCommonPassword(password: string): boolean {
+  common ??= new Set((dictionary['passwords-common'] as string[]).filter((entry) => entry.length >= 6).map((entry) => entry.toLowerCase()));
+  return common.has(password.toLowerCase());
+}
+
+/** Throws a BadRequest naming the rule a new password breaks; returns it normalised. */
 export function checkPasswordPolicy(password: unknown, policy: PasswordPolicy): string {
   if (typeof password !== 'string' || password.length === 0) throw new BadRequest('Enter a password.', 'invalid_password');
   const normalised = normalisePassword(password);
@@ -62,6 +74,9 @@ export function checkPasswordPolicy(password: unknown, policy: PasswordPolicy): 
   }
   if (normalised.length > MAX_PASSWORD_LENGTH) {
     throw new BadRequest(`Use at most ${MAX_PASSWORD_LENGTH} characters for the password.`, 'invalid_password');
+  }
+  if (isCommonPassword(normalised)) {
+    throw new BadRequest('This password is one of the most commonly used ones. Choose another.', 'common_password');
   }
   return normalised;
 }

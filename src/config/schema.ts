@@ -29,6 +29,22 @@ const client = z.looseObject({
 });
 export type ClientConfig = z.infer<typeof client>;
 
+/** One brute-force policy (see src/security/throttle.ts). */
+const throttlePolicy = (defaults: { freeFailures: number; baseDelayMs: number; maxDelayMs: number; maxFailures: number; resetAfterSeconds: number }) =>
+  z
+    .strictObject({
+      /** Failures allowed without delay. */
+      freeFailures: integer().min(0).max(1000).default(defaults.freeFailures),
+      /** Delay after the first counted failure; it doubles with each further one. */
+      baseDelayMs: integer().min(0).max(3_600_000).default(defaults.baseDelayMs),
+      maxDelayMs: integer().min(0).max(3_600_000).default(defaults.maxDelayMs),
+      /** Consecutive failures after which every attempt is refused until the window passes (at most 100 for accounts). */
+      maxFailures: integer().min(1).max(1_000_000).default(defaults.maxFailures),
+      /** Without a failure for this long, the count starts again. */
+      resetAfterSeconds: integer().min(1).max(86_400).default(defaults.resetAfterSeconds),
+    })
+    .default(defaults);
+
 /** Lifetimes in seconds of what the provider issues. */
 const ttl = z.strictObject({
   /** The browser session at Ferry (sign-in is remembered this long). */
@@ -62,6 +78,16 @@ export const connectionSchema = z.strictObject({
   showScriptErrors: boolean().default(false),
   /** CUSTOM_USER_STORE: how long `getUser` answers are reused for claims, in seconds (0 turns the cache off). */
   claimsCacheSeconds: integer().min(0).max(3600).default(30),
+  /** Scripts of this connection running at once (per instance); more wait, up to their deadline. */
+  maxConcurrentScripts: integer().min(1).max(1024).default(32),
+  /**
+   * Circuit breaker: after `failureThreshold` consecutive unavailable or timed-out executions, scripts
+   * are not run for `openSeconds` (unmigrated users are told at once that sign-in is unavailable);
+   * then one probe decides whether to close it again.
+   */
+  breaker: z
+    .strictObject({ failureThreshold: integer().min(1).max(1000).default(5), openSeconds: integer().min(1).max(3600).default(10) })
+    .default({ failureThreshold: 5, openSeconds: 10 }),
 });
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 
@@ -103,8 +129,27 @@ export const configSchema = z.strictObject({
     .default({ minLength: 8 }),
   /** The custom-database connection (see README, "Custom databases"). */
   connection: connectionSchema.default(connectionSchema.parse({})),
-  /** Isolates kept for running scripts; each runs one script at a time. Default: twice the cores, at least 4. */
-  sandboxPoolSize: integer().min(1).max(256).optional(),
+  /** Brute-force throttling of password checks, per account and per client IP. */
+  bruteForce: z
+    .strictObject({
+      account: throttlePolicy({ freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 }),
+      ip: throttlePolicy({ freeFailures: 20, baseDelayMs: 500, maxDelayMs: 30_000, maxFailures: 1_000_000, resetAfterSeconds: 900 }),
+    })
+    .refine((value) => value.account.maxFailures <= 100, { message: 'account.maxFailures may be at most 100 (NIST SP 800-63B)', path: ['account', 'maxFailures'] })
+    .default({
+      account: { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 },
+      ip: { freeFailures: 20, baseDelayMs: 500, maxDelayMs: 30_000, maxFailures: 1_000_000, resetAfterSeconds: 900 },
+    }),
+  /** Seconds between checks for signing keys rotated by another instance. */
+  keyRefreshSeconds: integer().min(1).max(3600).default(30),
+  /** Serve Prometheus metrics at /metrics; with `metricsToken` set, a bearer token is required. */
+  metrics: boolean().default(true),
+  metricsToken: z.string().min(16).optional(),
+  /**
+   * Isolates kept for running scripts. Each runs one script at a time, and scripts mostly wait for
+   * their database, so this bounds how many sign-ins reach the legacy side at once (per instance).
+   */
+  sandboxPoolSize: integer().min(1).max(256).default(16),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

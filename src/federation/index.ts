@@ -16,6 +16,9 @@ import { createScriptRunner } from './scripts.ts';
 import { createConnectionSettings } from './settings.ts';
 import { createFederatedSignIn } from './sign-in.ts';
 import { createFailureFloor } from './timing.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { createThrottle } from '../security/throttle.ts';
+import { createThrottleQueries } from '../store/queries/throttle.ts';
 
 export { CONNECTION_ID } from './settings.ts';
 export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './connection.ts';
@@ -28,6 +31,7 @@ export function createFederation(deps: {
   accountQueries: AccountQueries;
   hasher: PasswordHasher;
   sandbox: Sandbox;
+  metrics?: Metrics | undefined;
   log: Logger;
 }) {
   const { config, db, log } = deps;
@@ -35,7 +39,8 @@ export function createFederation(deps: {
   const scriptQueries = createScriptQueries(db);
   const settings = createConnectionSettings({ config: config.connection, settings: createKeyQueries(db), scripts: scriptQueries });
   const executions = createExecutionLog(executionQueries, log);
-  const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions });
+  const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions, metrics: deps.metrics });
+  const throttle = createThrottle(createThrottleQueries(db), config.bruteForce);
   const claimsCache = createClaimsCache();
   const migration = createLazyMigration({ queries: deps.accountQueries, executions: executionQueries, hasher: deps.hasher, subjectPrefix: config.subjectPrefix, log });
   const floor = createFailureFloor();
@@ -50,6 +55,8 @@ export function createFederation(deps: {
     migration,
     claimsCache,
     floor,
+    throttle,
+    metrics: deps.metrics,
     log,
   });
   const directory = createDirectory({
@@ -62,7 +69,7 @@ export function createFederation(deps: {
     runner,
     forget: (sub) => claimsCache.delete(sub),
   });
-  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, signIn, directory };
+  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import type { Metrics } from '../ops/metrics.ts';
 import type { Outcome, Sandbox } from '../sandbox/index.ts';
+import { createBreaker, createLimiter, type Breaker, type BreakerState } from './breaker.ts';
 import type { Connection, ScriptName } from './connection.ts';
 import type { ExecutionLog } from './execution-log.ts';
 import type { ConnectionSettings } from './settings.ts';
@@ -23,21 +26,69 @@ export interface RunOptions {
   unlogged?: boolean;
 }
 
-/** Runs a connection's scripts in the sandbox and writes each execution to the log. */
-export function createScriptRunner(deps: { sandbox: Sandbox; settings: ConnectionSettings; executions: ExecutionLog }) {
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
+
+/**
+ * Runs a connection's scripts in the sandbox and writes each execution to the log. Per connection
+ * (and per legacy address: a change of `env` starts afresh) a circuit breaker skips scripts while
+ * the legacy database is down, and a limiter caps how many run at once.
+ */
+export function createScriptRunner(deps: { sandbox: Sandbox; settings: ConnectionSettings; executions: ExecutionLog; metrics?: Metrics | undefined }) {
+  const guards = new Map<string, { breaker: Breaker; limiter: ReturnType<typeof createLimiter> }>();
+  const guardOf = (connection: Connection) => {
+    const key = createHash('sha256').update(JSON.stringify([connection.id, connection.env, connection.breaker, connection.maxConcurrentScripts])).digest('base64url');
+    let guard = guards.get(key);
+    if (!guard) {
+      if (guards.size > 16) guards.clear();
+      const breaker = createBreaker({
+        failureThreshold: connection.breaker.failureThreshold,
+        openMs: connection.breaker.openSeconds * 1000,
+        onChange: (state) => deps.metrics?.breaker.set({ connection: connection.id }, BREAKER_VALUE[state]),
+      });
+      guard = { breaker, limiter: createLimiter(connection.maxConcurrentScripts) };
+      guards.set(key, guard);
+    }
+    return guard;
+  };
+  const skipped = <T>(message: string): Outcome<T> => ({ ok: false, kind: 'unavailable', message, logs: [], durationMs: 0 });
+
   return {
     async run<T>(connection: Connection, name: ScriptName, args: unknown[], options: RunOptions = {}): Promise<Outcome<T>> {
-      const source = options.source ?? (await deps.settings.script(name)).source;
-      const outcome = await deps.sandbox.run<T>({
-        name,
-        source,
-        args,
-        env: connection.env,
-        limits: connection.limits,
-        ...(options.validate ? { validate: options.validate } : {}),
-      });
+      const { breaker, limiter } = guardOf(connection);
+      if (!breaker.allow()) {
+        deps.metrics?.scripts.inc({ script: name, outcome: 'skipped' });
+        return skipped('The legacy database is unavailable; the circuit breaker is open.');
+      }
+      const deadline = Date.now() + connection.limits.timeoutMs;
+      if (!(await limiter.acquire(deadline))) {
+        breaker.abandon();
+        return skipped(`Too many scripts are running for this connection (the limit is ${connection.maxConcurrentScripts}).`);
+      }
+      let outcome: Outcome<T>;
+      try {
+        const source = options.source ?? (await deps.settings.script(name)).source;
+        outcome = await deps.sandbox.run<T>({
+          name,
+          source,
+          args,
+          env: connection.env,
+          limits: { ...connection.limits, timeoutMs: Math.max(100, deadline - Date.now()) },
+          ...(options.validate ? { validate: options.validate } : {}),
+        });
+      } finally {
+        limiter.release();
+      }
+      breaker.record(outcome.ok ? 'ok' : outcome.kind);
+      deps.metrics?.scripts.inc({ script: name, outcome: outcome.ok ? 'ok' : outcome.kind });
+      deps.metrics?.scriptDuration.observe({ script: name }, outcome.durationMs / 1000);
       if (!options.unlogged) deps.executions.record(connection.id, name, outcome);
       return outcome;
+    },
+
+    /** Breaker state and load per connection, for metrics and the console. */
+    status(connection: Connection) {
+      const { breaker, limiter } = guardOf(connection);
+      return { breaker: breaker.state, running: limiter.active, waiting: limiter.waiting };
     },
   };
 }

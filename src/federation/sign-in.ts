@@ -14,6 +14,8 @@ import { checkProfile } from './profile.ts';
 import { scriptContext, type ScriptRunner } from './scripts.ts';
 import type { ConnectionSettings } from './settings.ts';
 import type { FailureFloor } from './timing.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { Throttle } from '../security/throttle.ts';
 
 export interface FederatedSignInDeps {
   issuer: string;
@@ -26,6 +28,8 @@ export interface FederatedSignInDeps {
   migration: LazyMigration;
   claimsCache: ClaimsCache;
   floor: FailureFloor;
+  throttle: Throttle;
+  metrics?: Metrics | undefined;
   log: Logger;
 }
 
@@ -51,11 +55,11 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
   /** Turns a failed script outcome into what the person sees; the script's own words go to the log. */
   const failure = (connection: Connection, outcome: Extract<Outcome, { ok: false }>, script: 'login'): SignInResult => {
     if (outcome.kind === 'script_error') {
-      if (outcome.message === notImplementedMessage(script)) return { ok: false, reason: 'unavailable', message: outcome.message };
-      return { ok: false, reason: 'invalid_credentials', message: connection.showScriptErrors ? outcome.message : MESSAGES.invalidCredentials };
+      if (outcome.message === notImplementedMessage(script)) return { ok: false, reason: 'unavailable', message: outcome.message, path: 'legacy' };
+      return { ok: false, reason: 'invalid_credentials', message: connection.showScriptErrors ? outcome.message : MESSAGES.invalidCredentials, path: 'legacy' };
     }
     if (outcome.kind !== 'unavailable' && outcome.kind !== 'timeout') log.error({ kind: outcome.kind, message: outcome.message }, `${script} script failed`);
-    return { ok: false, reason: 'unavailable', message: MESSAGES.unavailable };
+    return { ok: false, reason: 'unavailable', message: MESSAGES.unavailable, path: 'legacy' };
   };
 
   const legacySignIn = async (connection: Connection, identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
@@ -67,11 +71,12 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     if (connection.mode === 'CUSTOM_USER_STORE') {
       const sub = subOf(check.legacyId);
       deps.claimsCache.set(sub, check.profile, connection.claimsCacheSeconds);
-      return { ok: true, sub };
+      return { ok: true, sub, path: 'legacy' };
     }
     const migrated = await deps.migration.migrate(check.profile, check.legacyId, identifier, password);
-    if (!migrated.ok) return { ok: false, reason: 'unavailable', message: MESSAGES.conflict };
-    return { ok: true, sub: migrated.account.sub };
+    deps.metrics?.migrations.inc({ result: migrated.ok ? (migrated.created ? 'created' : 'existing') : 'conflict' });
+    if (!migrated.ok) return { ok: false, reason: 'conflict', message: MESSAGES.conflict, path: 'legacy' };
+    return { ok: true, sub: migrated.account.sub, path: 'legacy' };
   };
 
   /**
@@ -132,10 +137,26 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     async signIn(raw, password, request) {
       const started = performance.now();
       const identifier = parseIdentifier(raw);
-      if (!identifier || !password) return { ok: false, reason: 'invalid_identifier', message: MESSAGES.invalidIdentifier };
+      if (!identifier || !password) {
+        deps.metrics?.logins.inc({ outcome: 'invalid_identifier', path: 'none' });
+        return { ok: false, reason: 'invalid_identifier', message: MESSAGES.invalidIdentifier };
+      }
+      // Throttled before the password is looked at, whether or not the account exists.
+      const keys = deps.throttle.keys(identifier, request.ip);
+      const decision = await deps.throttle.check(keys);
+      if (!decision.allowed) {
+        deps.metrics?.logins.inc({ outcome: 'throttled', path: 'none' });
+        return { ok: false, reason: 'throttled', message: throttledMessage(decision.retryAfterSeconds), retryAfterSeconds: decision.retryAfterSeconds };
+      }
       const result = await route(identifier, password, request);
-      if (result.ok) deps.floor.observe(performance.now() - started);
-      else if (result.reason === 'invalid_credentials') await deps.floor.pad(started);
+      deps.metrics?.logins.inc({ outcome: result.ok ? 'success' : result.reason, path: result.path ?? 'none' });
+      if (result.ok) {
+        deps.floor.observe(performance.now() - started);
+        await deps.throttle.succeeded(keys);
+      } else if (result.reason === 'invalid_credentials') {
+        await deps.throttle.failed(keys);
+        await deps.floor.pad(started);
+      }
       return result;
     },
 
@@ -197,4 +218,9 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     deps.claimsCache.set(sub, check.profile, connection.claimsCacheSeconds);
     return check.profile;
   }
+}
+
+function throttledMessage(seconds: number): string {
+  const wait = seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+  return `Too many unsuccessful attempts. Please wait ${wait} and try again.`;
 }

@@ -17,6 +17,8 @@ export interface InteractionDeps {
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+const FAILURE_STATUS = { invalid_credentials: 401, invalid_identifier: 400, unavailable: 503, conflict: 403, throttled: 429 } as const;
+
 const SCOPE_TEXT: Record<string, string> = {
   profile: 'your name, username and profile details',
   email: 'your email address',
@@ -80,8 +82,8 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     const identifier = form.identifier ?? '';
     const result = await deps.signIn.signIn(identifier, form.password ?? '', await requestContext(ctx, interaction, form));
     if (!result.ok) {
-      const status = result.reason === 'unavailable' ? 503 : result.reason === 'invalid_identifier' ? 400 : 401;
-      return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, status);
+      if (result.retryAfterSeconds) ctx.set('retry-after', String(result.retryAfterSeconds));
+      return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, FAILURE_STATUS[result.reason]);
     }
     await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: result.sub } }, { mergeWithLastSubmission: false });
     ctx.respond = false;

@@ -10,9 +10,16 @@ export interface RequestContext {
   body?: Record<string, string> | undefined;
 }
 
+/** `path` says who checked the password: Ferry's own accounts or the legacy database. */
 export type SignInResult =
-  | { ok: true; sub: string }
-  | { ok: false; reason: 'invalid_credentials' | 'invalid_identifier' | 'unavailable'; message: string };
+  | { ok: true; sub: string; path?: 'local' | 'legacy' }
+  | {
+      ok: false;
+      reason: 'invalid_credentials' | 'invalid_identifier' | 'unavailable' | 'conflict' | 'throttled';
+      message: string;
+      path?: 'local' | 'legacy';
+      retryAfterSeconds?: number;
+    };
 
 /** The sentences people see. Unknown user and wrong password share one on purpose. */
 export const MESSAGES = {
@@ -32,7 +39,7 @@ export interface SignInService {
 
 export async function localSignIn(accounts: AccountLibrary, identifier: Identifier, password: string, log: Logger): Promise<SignInResult> {
   const result = await accounts.verifyLogin(identifier, password);
-  if (result.ok) return { ok: true, sub: result.account.sub };
+  if (result.ok) return { ok: true, sub: result.account.sub, path: 'local' };
   log.info({ kind: identifier.kind, reason: result.reason }, 'local sign-in refused');
-  return { ok: false, reason: 'invalid_credentials', message: MESSAGES.invalidCredentials };
+  return { ok: false, reason: 'invalid_credentials', message: MESSAGES.invalidCredentials, path: 'local' };
 }

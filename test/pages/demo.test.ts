@@ -67,7 +67,7 @@ describe('hosted pages in a real browser', () => {
     await page.getByRole('button', { name: 'Allow' }).waitFor();
     await page.keyboard.press('Enter');
     await page.waitForURL(`${ferry.issuer}/demo`);
-    assert.match(await page.locator('.notice').innerText(), /grace@example.com/);
+    assert.match(await page.locator('.notice').first().innerText(), /grace@example.com/);
     await context.close();
   });
 });

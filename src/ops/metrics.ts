@@ -1,0 +1,62 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics for one Ferry process, served at /metrics. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
+  const metrics = {
+    registry,
+    logins: new Counter({
+      name: 'ferry_logins_total',
+      help: 'Sign-in attempts by outcome (success, invalid_credentials, unavailable, throttled, conflict, invalid_identifier) and path (local, legacy).',
+      labelNames: ['outcome', 'path'] as const,
+      registers: [registry],
+    }),
+    migrations: new Counter({
+      name: 'ferry_migrations_total',
+      help: 'Lazy migrations by result (created, existing, conflict).',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    scripts: new Counter({
+      name: 'ferry_script_executions_total',
+      help: 'Script executions by script and outcome (ok or a failure kind; skipped when the breaker was open).',
+      labelNames: ['script', 'outcome'] as const,
+      registers: [registry],
+    }),
+    scriptDuration: new Histogram({
+      name: 'ferry_script_duration_seconds',
+      help: 'Script execution time, from the request to run it to its outcome.',
+      labelNames: ['script'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    breaker: new Gauge({
+      name: 'ferry_breaker_state',
+      help: 'Circuit breaker of the connection: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['connection'] as const,
+      registers: [registry],
+    }),
+    scriptsRunning: new Gauge({
+      name: 'ferry_scripts_running',
+      help: 'Script executions running (or waiting for a place) now.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    isolates: new Gauge({
+      name: 'ferry_sandbox_isolates',
+      help: 'Sandbox isolates by state (alive, idle, waiting for one).',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    legacyPool: new Gauge({
+      name: 'ferry_legacy_pool_connections',
+      help: 'Pooled connections to legacy databases kept by the sandbox, by state (total, idle, waiting).',
+      labelNames: ['driver', 'state'] as const,
+      registers: [registry],
+    }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
