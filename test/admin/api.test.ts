@@ -143,6 +143,7 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.equal(ok.body.value.email, 'alice@example.com');
     assert.equal(ok.body.value.name, 'Alice Liddell');
     assert.equal(ok.body.value.password, undefined, 'the hash is not part of the profile');
+    assert.match(ok.body.value.updatedAt, /^\d{4}-\d{2}-\d{2}T/, 'dates stay dates');
     assert.equal(ok.body.message, null);
     assert.ok(ok.body.durationMs > 0);
     assert.equal(await accountCount(ferry), before, 'testing does not migrate anyone');

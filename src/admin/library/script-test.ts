@@ -148,7 +148,10 @@ function scrub(result: TestResult, secrets: readonly string[]): TestResult {
   const deep = (value: unknown): unknown => {
     if (typeof value === 'string') return clean(value);
     if (Array.isArray(value)) return value.map(deep);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, deep(item)]));
+    // Plain objects only: a Date or a Buffer is not taken apart.
+    if (value && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, deep(item)]));
+    }
     return value;
   };
   return {
