@@ -8,6 +8,7 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY views ./views
 COPY hooks ./hooks
+COPY bin ./bin
 COPY docs ./docs
 RUN npx tsc -p . && npm prune --omit=dev
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createFerry, type Ferry } from './app.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
+import { writePidFile } from './store/pid-file.ts';
 
 export interface RunningServer {
   ferry: Ferry;
@@ -30,6 +31,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const host = ['0.0.0.0', '::', '::0'].includes(address.address) ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
   ferry.setInternalUrl(url);
+  // Embedded PGlite allows one process: the CLI reads this file to stay out (see src/store/pid-file.ts).
+  const removePidFile = config.databaseUrl ? undefined : writePidFile(config.dataDir);
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = 10_000) =>
@@ -40,6 +43,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await closed;
       clearTimeout(timer);
       await ferry.close();
+      removePidFile?.();
     })());
 
   return { ferry, server, url, stop };

@@ -16,22 +16,32 @@ export interface Form {
 }
 
 export class Browser {
+  /** Cookies by host name: like a real browser, cookies do not depend on the port. */
   private readonly cookies = new Map<string, Map<string, string>>();
+  /** Every Set-Cookie header received, as sent (for checks on cookie attributes). */
+  readonly setCookies: string[] = [];
+  /** Sent with every request (e.g. X-Forwarded-For, to stand for another client address). */
+  private readonly headers: Record<string, string>;
+
+  constructor(headers: Record<string, string> = {}) {
+    this.headers = headers;
+  }
 
   cookieHeader(url: string): string {
-    const jar = this.cookies.get(new URL(url).host);
+    const jar = this.cookies.get(new URL(url).hostname);
     return jar ? [...jar].map(([name, value]) => `${name}=${value}`).join('; ') : '';
   }
 
   cookie(url: string, name: string): string | undefined {
-    return this.cookies.get(new URL(url).host)?.get(name);
+    return this.cookies.get(new URL(url).hostname)?.get(name);
   }
 
   private store(url: string, response: Response): void {
-    const host = new URL(url).host;
+    const host = new URL(url).hostname;
     const jar = this.cookies.get(host) ?? new Map<string, string>();
     this.cookies.set(host, jar);
     for (const line of response.headers.getSetCookie()) {
+      this.setCookies.push(line);
       const [pair, ...attributes] = line.split(';');
       const eq = pair!.indexOf('=');
       const name = pair!.slice(0, eq).trim();
@@ -44,7 +54,7 @@ export class Browser {
 
   /** One request, no redirect following. */
   async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
-    const headers: Record<string, string> = { cookie: this.cookieHeader(url), accept: 'text/html', ...init.headers };
+    const headers: Record<string, string> = { cookie: this.cookieHeader(url), accept: 'text/html', ...this.headers, ...init.headers };
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';

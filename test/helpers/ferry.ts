@@ -40,8 +40,9 @@ export async function freePort(): Promise<number> {
 export async function startFerry(overrides: Partial<ConfigInput> = {}, reuse?: { port: number; dataDir: string }): Promise<TestFerry> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ferry-test-'));
-  const issuer = `http://127.0.0.1:${port}`;
-  const redirectUri = `http://127.0.0.1:${port}/test-callback`;
+  // Several instances of one provider share an issuer: `overrides.issuer` names it.
+  const issuer = overrides.issuer ?? `http://127.0.0.1:${port}`;
+  const redirectUri = `${issuer}/test-callback`;
   const config = parseConfig({
     port,
     host: '127.0.0.1',

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The `ferry` command: runs src/cli/main.ts under Node's type stripping, with --no-node-snapshot
+// (isolated-vm needs it), passing the arguments, the terminal and the exit code through.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
+const child = spawn(process.execPath, ['--no-node-snapshot', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+
+// Ctrl-C and a closing terminal reach the whole process group, the child included: this process
+// only waits for it. SIGTERM (a supervisor stopping this pid) is passed on.
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+child.on('exit', (code, signal) => {
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  } else {
+    process.exit(code ?? 1);
+  }
+});

@@ -1,0 +1,56 @@
+import { createAccountLibrary } from '../accounts/library.ts';
+import { createPasswordHasher } from '../accounts/passwords.ts';
+import { createAdminLibrary, type AdminLibrary } from '../admin/library/index.ts';
+import type { Config } from '../config/schema.ts';
+import { HOOKS_DIR, startLegacyDemo } from '../demo/legacy-db.ts';
+import { Conflict } from '../errors.ts';
+import { createFederation } from '../federation/index.ts';
+import { createLogger } from '../log.ts';
+import { createSandbox } from '../sandbox/index.ts';
+import { openDatabase } from '../store/index.ts';
+import { livePidUsing, pidFilePath } from '../store/pid-file.ts';
+import { createAccountQueries } from '../store/queries/accounts.ts';
+
+export interface Local {
+  config: Config;
+  library: AdminLibrary;
+  close(): Promise<void>;
+}
+
+/**
+ * The configured database opened by this process, with the federation over it (the same parts as
+ * the server, without HTTP). Refuses an embedded PGlite directory that a running server holds.
+ */
+export async function openLocal(config: Config): Promise<Local> {
+  if (!config.databaseUrl) {
+    const pid = livePidUsing(config.dataDir);
+    if (pid !== undefined) {
+      throw new Conflict(
+        `Ferry is running on the data directory ${config.dataDir} (pid ${pid}, see ${pidFilePath(config.dataDir)}), and its embedded database cannot be opened twice. Ask the running server instead: add --url http://<host>:<port> and the admin token (--token or FERRY_ADMIN_TOKEN), or stop the server first.`,
+        'data_dir_in_use',
+      );
+    }
+  }
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const log = createLogger({ level: 'warn', destination: process.stderr });
+  const sandbox = createSandbox({ log, poolSize: 2 });
+  // The zero-configuration demo signs in from its sample legacy database; so does its CLI.
+  const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir).catch(() => undefined) : undefined;
+  const effective: Config = legacyDemo
+    ? { ...config, connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR } }
+    : config;
+  const accountQueries = createAccountQueries(db);
+  const hasher = createPasswordHasher();
+  const accounts = createAccountLibrary({ queries: accountQueries, hasher, policy: config.passwordPolicy, subjectPrefix: config.subjectPrefix });
+  const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, log });
+  return {
+    config,
+    library: createAdminLibrary({ config, db, federation }),
+    async close() {
+      await federation.executions.close();
+      sandbox.close();
+      await legacyDemo?.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BadRequest, FerryError } from '../errors.ts';
+import { createOutput, type Output } from './output.ts';
+import { remoteTarget } from './remote.ts';
+
+const USAGE = `Usage: ferry <command> [options]
+
+  start                               serve Ferry (what npm start runs)
+  init --template <kind> [--dir hooks] [--force]
+                                      copy a template's eight scripts and schema into a folder;
+                                      kinds: postgres, mysql, mongodb, mssql, http
+  test-script <name> [json-args]      run one script with the configured connection, like the
+      [--identifier x] [--password y | --password-stdin] [--id x] [--keyword x] [--file draft.js]
+                                      console's Test button; exit code 0 when it succeeded
+  migration status [--json]           how far the lazy migration has come
+  keys rotate                         make new signing keys the active ones
+
+  test-script, migration status and keys rotate open the configured database, or ask a running
+  server's admin API with --url <http://host:port> (or FERRY_URL) and --token (or FERRY_ADMIN_TOKEN).
+  The configuration is read as the server reads it: FERRY_CONFIG, ./ferry.config.json, FERRY_* variables.
+`;
+
+const HELP = '`ferry help` lists the commands and their options.';
+
+const REMOTE = { url: { type: 'string' }, token: { type: 'string' } } as const satisfies ParseArgsConfig['options'];
+
+/** Runs one command; the promise gives the exit code. */
+export async function run(argv: readonly string[], out: Output = createOutput(), env = process.env, cwd = process.cwd()): Promise<number> {
+  const [command, ...rest] = argv;
+  const parse = <O extends NonNullable<ParseArgsConfig['options']>>(options: O, positionals = 0) => {
+    try {
+      const parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
+      if (parsed.positionals.length > positionals) throw new Error(`unexpected "${parsed.positionals[positionals]}"`);
+      return parsed;
+    } catch (error) {
+      throw new BadRequest(`${(error as Error).message.replace(/\. To specify.*$/s, '').replace(/\.$/, '')}. ${HELP}`, 'usage');
+    }
+  };
+  switch (command) {
+    // Each command loads only what it needs: `init` should not wait for the whole server to load.
+    case 'start': {
+      parse({});
+      const { start } = await import('../main.ts');
+      await start();
+      return 0;
+    }
+    case 'init': {
+      const { values } = parse({ template: { type: 'string' }, dir: { type: 'string' }, force: { type: 'boolean' } });
+      const { init } = await import('./commands/init.ts');
+      return init({ ...values, cwd }, out);
+    }
+    case 'test-script': {
+      const options = { ...REMOTE, identifier: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, id: { type: 'string' }, keyword: { type: 'string' }, file: { type: 'string' } } as const;
+      const { values, positionals } = parse(options, 2);
+      const [name, json] = positionals;
+      const { testScript } = await import('./commands/test-script.ts');
+      return testScript({ ...values, passwordStdin: values['password-stdin'], name, json, cwd, stdin: process.stdin }, remoteTarget(values, env), out);
+    }
+    case 'migration': {
+      const { values, positionals } = parse({ ...REMOTE, json: { type: 'boolean' } }, 1);
+      if (positionals[0] !== 'status') throw new BadRequest(`Use: ferry migration status. ${HELP}`, 'usage');
+      const { migrationStatus } = await import('./commands/migration.ts');
+      return migrationStatus({ json: values.json, cwd }, remoteTarget(values, env), out);
+    }
+    case 'keys': {
+      const { values, positionals } = parse(REMOTE, 1);
+      if (positionals[0] !== 'rotate') throw new BadRequest(`Use: ferry keys rotate. ${HELP}`, 'usage');
+      const { rotateKeys } = await import('./commands/keys.ts');
+      return rotateKeys({ cwd }, remoteTarget(values, env), out);
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out.line(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new BadRequest(`Unknown command "${command}". ${HELP}`, 'usage');
+  }
+}
+
+/** Errors are sentences: a usage mistake exits with 2, anything else that went wrong with 1. */
+function report(error: unknown, out: Output): number {
+  if (error instanceof FerryError && (error.expose || error.code === 'invalid_configuration')) {
+    out.problem(error.message);
+    return error.code === 'usage' ? 2 : 1;
+  }
+  out.problem(`ferry: ${(error as Error).message ?? String(error)}`);
+  return 1;
+}
+
+if (import.meta.main) {
+  // Output piped into something that stops reading (| head) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
+  const out = createOutput();
+  const command = process.argv[2];
+  try {
+    const code = await run(process.argv.slice(2), out);
+    // `start` keeps serving; every other command is done and must not wait for idle handles.
+    if (command !== 'start') process.exit(code);
+  } catch (error) {
+    process.exit(report(error, out));
+  }
+}
