@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { FerryError } from '../../errors.ts';
 import type { Csrf } from '../../web/csrf.ts';
 import type { Views } from '../../web/views.ts';
+import type { AdminLibrary } from '../library/index.ts';
 
 /** Sentences shown after a form was handled and the browser redirected (`?done=<key>`). */
 const NOTICES: Record<string, string> = {
@@ -62,7 +63,7 @@ export function formProblem(error: unknown): { error: string; details?: { path: 
 
 /** What every group of console pages is given. */
 export interface ConsolePages {
-  library: import('../library/index.ts').AdminLibrary;
+  library: AdminLibrary;
   csrf: Csrf;
   render: RenderPage;
 }
