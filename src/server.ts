@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createFerry, type Ferry } from './app.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
-import { writePidFile } from './store/pid-file.ts';
+import { livePidUsing, writePidFile } from './store/pid-file.ts';
 
 export interface RunningServer {
   ferry: Ferry;
@@ -16,6 +16,13 @@ export interface RunningServer {
 
 /** Starts Ferry's HTTP server on the configured host and port. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  if (!config.databaseUrl) {
+    // Two processes on one embedded database would corrupt it.
+    const other = livePidUsing(config.dataDir);
+    if (other !== undefined && other !== process.pid) {
+      throw new Error(`the data directory ${config.dataDir} is in use by another Ferry (pid ${other}); one embedded database serves one process — use PostgreSQL (databaseUrl) for several`);
+    }
+  }
   const ferry = await createFerry(config, log);
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, ferry.handle);
   try {

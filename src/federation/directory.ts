@@ -63,8 +63,8 @@ export function createDirectory(deps: {
   };
 
   /** Runs a script whose failure is the operator's problem: its message is shown (this is the admin API). */
-  const script = async <T>(connection: Connection, name: ScriptName, args: unknown[]): Promise<T> => {
-    const outcome: Outcome<T> = await runner.run<T>(connection, name, [...args, context()]);
+  const script = async <T>(connection: Connection, name: ScriptName, args: unknown[], secrets: string[] = []): Promise<T> => {
+    const outcome: Outcome<T> = await runner.run<T>(connection, name, [...args, context()], { secrets });
     if (outcome.ok) return outcome.value;
     if (outcome.kind === 'unavailable' || outcome.kind === 'timeout') throw new ServiceUnavailable(`The ${name} script could not reach the legacy database: ${outcome.message}`);
     if (outcome.kind === 'script_error' && /not exist|not found/i.test(outcome.message)) throw new NotFound(outcome.message);
@@ -123,7 +123,7 @@ export function createDirectory(deps: {
       checkPasswordPolicy(input.password, deps.policy);
       const connection = await custom();
       if (connection) {
-        return fromLegacy(await script(connection, 'createUser', [{ ...ids, password: input.password, nickname: input.name, photo: undefined }]));
+        return fromLegacy(await script(connection, 'createUser', [{ ...ids, password: input.password, nickname: input.name, photo: undefined }], [input.password]));
       }
       return fromAccount(await deps.accounts.register({ ...ids, name: input.name, password: input.password }));
     },
@@ -162,7 +162,7 @@ export function createDirectory(deps: {
       checkPasswordPolicy(password, deps.policy);
       const connection = await custom();
       if (connection) {
-        await script(connection, 'updateUser', [legacyId(sub), { password }]);
+        await script(connection, 'updateUser', [legacyId(sub), { password }], [password]);
         return;
       }
       const account = await local(sub);

@@ -24,6 +24,10 @@ export interface RunOptions {
   validate?: (value: unknown) => string | undefined;
   /** Keep this execution out of the execution log. */
   unlogged?: boolean;
+  /** Neither stopped by nor counted in the circuit breaker (the console's Test button). */
+  unguarded?: boolean;
+  /** Values (the password) replaced by ******** in the console lines and message before they are logged. */
+  secrets?: readonly string[];
 }
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -55,13 +59,13 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
   return {
     async run<T>(connection: Connection, name: ScriptName, args: unknown[], options: RunOptions = {}): Promise<Outcome<T>> {
       const { breaker, limiter } = guardOf(connection);
-      if (!breaker.allow()) {
+      if (!options.unguarded && !breaker.allow()) {
         deps.metrics?.scripts.inc({ script: name, outcome: 'skipped' });
         return skipped('The legacy database is unavailable; the circuit breaker is open.');
       }
       const deadline = Date.now() + connection.limits.timeoutMs;
       if (!(await limiter.acquire(deadline))) {
-        breaker.abandon();
+        if (!options.unguarded) breaker.abandon();
         return skipped(`Too many scripts are running for this connection (the limit is ${connection.maxConcurrentScripts}).`);
       }
       let outcome: Outcome<T>;
@@ -78,10 +82,10 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
       } finally {
         limiter.release();
       }
-      breaker.record(outcome.ok ? 'ok' : outcome.kind);
+      if (!options.unguarded) breaker.record(outcome.ok ? 'ok' : outcome.kind);
       deps.metrics?.scripts.inc({ script: name, outcome: outcome.ok ? 'ok' : outcome.kind });
       deps.metrics?.scriptDuration.observe({ script: name }, outcome.durationMs / 1000);
-      if (!options.unlogged) deps.executions.record(connection.id, name, outcome);
+      if (!options.unlogged) deps.executions.record(connection.id, name, maskSecrets(outcome, options.secrets ?? []));
       return outcome;
     },
 
@@ -94,6 +98,15 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
 }
 
 export type ScriptRunner = ReturnType<typeof createScriptRunner>;
+
+/** The outcome as logged: console lines and message with each secret (4+ characters) replaced. */
+function maskSecrets<T>(outcome: Outcome<T>, secrets: readonly string[]): Outcome<T> {
+  const hidden = secrets.filter((secret) => secret.length >= 4);
+  if (hidden.length === 0) return outcome;
+  const mask = (text: string) => hidden.reduce((out, secret) => out.split(secret).join('********'), text);
+  const logs = outcome.logs.map((line) => ({ ...line, message: mask(line.message) }));
+  return outcome.ok ? { ...outcome, logs } : { ...outcome, logs, message: mask(outcome.message) };
+}
 
 /** The `context` argument for a request (the password is never part of `request.body`). */
 export function scriptContext(issuer: string, request: { ip?: string | undefined; clientId?: string | undefined; clientName?: string | undefined; body?: Record<string, string> | undefined }): ScriptContext {

@@ -64,7 +64,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
 
   const legacySignIn = async (connection: Connection, identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
     const context = scriptContext(deps.issuer, request);
-    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, context], { validate: validateProfile });
+    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, context], { validate: validateProfile, secrets: [password] });
     if (!outcome.ok) return failure(connection, outcome, 'login');
     const check = checkProfile(outcome.value);
     if (!check.ok) return { ok: false, reason: 'unavailable', message: MESSAGES.unavailable };
@@ -84,7 +84,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
    * legacy user's identifier was registered by someone else first: fail closed, record the conflict.
    */
   const checkForCapture = async (connection: Connection, identifier: Identifier, password: string, request: RequestContext, refused: SignInResult) => {
-    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, scriptContext(deps.issuer, request)], { validate: validateProfile });
+    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, scriptContext(deps.issuer, request)], { validate: validateProfile, secrets: [password] });
     if (!outcome.ok) return refused;
     const check = checkProfile(outcome.value);
     if (check.ok) await deps.migration.refuse(check.legacyId, identifier.kind);
@@ -120,7 +120,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     const ids = normaliseIdentifiers(registration);
     checkPasswordPolicy(registration.password, deps.policy);
     const userInfo = { ...ids, password: registration.password, nickname: registration.name || undefined, photo: undefined };
-    const outcome = await runner.run<Profile>(connection, 'createUser', [userInfo, scriptContext(deps.issuer, request)], { validate: validateProfile });
+    const outcome = await runner.run<Profile>(connection, 'createUser', [userInfo, scriptContext(deps.issuer, request)], { validate: validateProfile, secrets: [registration.password] });
     if (!outcome.ok) {
       if (outcome.kind !== 'script_error') throw new ServiceUnavailable(MESSAGES.unavailable);
       if (/exist/i.test(outcome.message)) throw new Conflict('An account with these details already exists.', 'account_exists');
@@ -190,10 +190,10 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
       const legacyId = legacyIdOf(sub);
       if (connection.enabled && connection.mode === 'CUSTOM_USER_STORE' && legacyId !== undefined) {
         const context = scriptContext(deps.issuer, {});
-        const valid = await runner.run<boolean>(connection, 'validatePassword', [legacyId, current, context]);
+        const valid = await runner.run<boolean>(connection, 'validatePassword', [legacyId, current, context], { secrets: [current] });
         if (!valid.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
         if (valid.value !== true) throw new FerryError('The current password is not correct.', { status: 400, code: 'wrong_password' });
-        const updated = await runner.run(connection, 'updateUser', [legacyId, { password: next }, context]);
+        const updated = await runner.run(connection, 'updateUser', [legacyId, { password: next }, context], { secrets: [next] });
         if (!updated.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
         return;
       }

@@ -15,6 +15,8 @@ export interface ConnectionView {
   limits: ConnectionConfig['limits'];
   showScriptErrors: boolean;
   claimsCacheSeconds: number;
+  maxConcurrentScripts: number;
+  breaker: ConnectionConfig['breaker'];
   scriptsDir: string | null;
   /** `files` when a scripts folder is configured (it is the source of truth), else `store` (Ferry's database). */
   scriptsSource: 'files' | 'store';
@@ -30,6 +32,8 @@ export interface ConnectionChange {
   limits?: LimitsInput | undefined;
   showScriptErrors?: boolean | undefined;
   claimsCacheSeconds?: number | undefined;
+  maxConcurrentScripts?: number | undefined;
+  breaker?: Partial<ConnectionConfig['breaker']> | undefined;
 }
 
 export function viewConnection(connection: Connection): ConnectionView {
@@ -41,6 +45,8 @@ export function viewConnection(connection: Connection): ConnectionView {
     limits: connection.limits,
     showScriptErrors: connection.showScriptErrors,
     claimsCacheSeconds: connection.claimsCacheSeconds,
+    maxConcurrentScripts: connection.maxConcurrentScripts,
+    breaker: connection.breaker,
     scriptsDir: connection.scriptsDir ?? null,
     scriptsSource: connection.scriptsDir ? 'files' : 'store',
   };
@@ -60,6 +66,8 @@ export function createConnectionLibrary(settings: ConnectionSettings) {
       if (change.mode !== undefined) patch.mode = change.mode;
       if (change.showScriptErrors !== undefined) patch.showScriptErrors = change.showScriptErrors;
       if (change.claimsCacheSeconds !== undefined) patch.claimsCacheSeconds = change.claimsCacheSeconds;
+      if (change.maxConcurrentScripts !== undefined) patch.maxConcurrentScripts = change.maxConcurrentScripts;
+      if (change.breaker) patch.breaker = { ...current.breaker, ...change.breaker };
       // Only what changed is saved over the configuration file: untouched keys keep following it.
       if (change.replaceEnv) patch.env = replaceEnv(current.env, change.replaceEnv);
       else if (change.env) patch.env = mergeEnv(current.env, change.env);

@@ -73,6 +73,7 @@ export function createScriptTester(deps: { issuer: string; settings: ConnectionS
         ...(options.source !== undefined ? { source: options.source } : {}),
         ...(validate ? { validate } : {}),
         unlogged: true,
+        unguarded: true,
       });
       const result: TestResult = outcome.ok
         ? { ok: true, kind: 'ok', value: outcome.value ?? null, message: null, logs: outcome.logs, durationMs: outcome.durationMs }

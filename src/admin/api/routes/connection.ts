@@ -14,6 +14,8 @@ const connectionView = z.object({
   limits: limitsSchema,
   showScriptErrors: z.boolean(),
   claimsCacheSeconds: z.number().int(),
+  maxConcurrentScripts: z.number().int(),
+  breaker: z.object({ failureThreshold: z.number().int(), openSeconds: z.number().int() }),
   scriptsDir: z.string().nullable(),
   scriptsSource: z.enum(['files', 'store']),
 });
@@ -31,6 +33,11 @@ const connectionChange = z
     limits: limitsSchema.partial().optional().describe('Sandbox limits to change; the others are kept.'),
     showScriptErrors: z.boolean().optional(),
     claimsCacheSeconds: z.number().int().min(0).max(3600).optional(),
+    maxConcurrentScripts: z.number().int().min(1).max(1024).optional(),
+    breaker: z
+      .object({ failureThreshold: z.number().int().min(1).max(1000).optional(), openSeconds: z.number().int().min(1).max(3600).optional() })
+      .optional()
+      .describe('Circuit breaker for the legacy database; the fields not given are kept.'),
   })
   .describe('The fields to change; scriptsDir is set in the configuration file only.');
 
