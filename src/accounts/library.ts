@@ -70,7 +70,11 @@ export function createAccountLibrary(deps: {
       }
     },
 
-    /** Checks a password against a local account, spending the same time whether or not it exists. */
+    /**
+     * Checks a password against a local account, spending the same time whether or not it exists.
+     * A hash that is not Ferry's current argon2id (a migrated user's adopted bcrypt hash) is
+     * replaced by one now that the password is known to be right.
+     */
     async verifyLogin(identifier: Identifier, password: string): Promise<LocalLogin> {
       const account = await queries.findBy(identifier.kind, identifier.value);
       if (!account) {
@@ -78,7 +82,11 @@ export function createAccountLibrary(deps: {
         return { ok: false, reason: 'unknown_user' };
       }
       const valid = await hasher.verify(account.password_hash, password);
-      return valid ? { ok: true, account } : { ok: false, reason: 'wrong_password' };
+      if (!valid) return { ok: false, reason: 'wrong_password' };
+      if (account.password_hash && hasher.needsUpgrade(account.password_hash)) {
+        await queries.update(account.id, { passwordHash: await hasher.hash(password) });
+      }
+      return { ok: true, account };
     },
 
     verifyPassword: (account: AccountRow, password: string) => hasher.verify(account.password_hash, password),

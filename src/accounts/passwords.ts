@@ -1,5 +1,6 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
 import argon2 from 'argon2';
+import bcrypt from 'bcrypt';
 import { BadRequest } from '../errors.ts';
 
 /** OWASP's minimum for argon2id (19 MiB, 2 passes, 1 lane); operators may only raise it. */
@@ -16,10 +17,28 @@ export function normalisePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
+/** bcrypt reads 72 bytes at most; Ferry never lets a longer password match a bcrypt hash. */
+export const BCRYPT_MAX_BYTES = 72;
+/** The weakest legacy bcrypt hash Ferry adopts for a migrated account (see src/federation/lazy-migration.ts). */
+export const MIN_ADOPTED_BCRYPT_COST = 10;
+
+export function isBcryptHash(hash: string): boolean {
+  return /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(hash);
+}
+
+/** Whether a bcrypt hash just verified for `password` may serve as a migrated account's verifier for now. */
+export function adoptableBcryptHash(hash: string, password: string): boolean {
+  const cost = Number(/^\$2[aby]\$(\d{2})\$/.exec(hash)?.[1]);
+  return isBcryptHash(hash) && cost >= MIN_ADOPTED_BCRYPT_COST && Buffer.byteLength(password) <= BCRYPT_MAX_BYTES;
+}
+
 /**
- * Ferry's own password hashing: argon2id, no truncation (argon2 hashes every byte). `verify` on an
- * account without a hash, and `decoy` when there is no account at all, spend the same time as a
- * real check so that response times do not tell which accounts exist.
+ * Ferry's own password hashing: argon2id, no truncation (argon2 hashes every byte). A migrated
+ * account may hold the legacy bcrypt hash its first sign-in was verified with; `verify` accepts
+ * it (never for a password over 72 bytes, which bcrypt would truncate) and `needsUpgrade` says it
+ * must be replaced by argon2id at that successful sign-in. `verify` on an account without a hash,
+ * and `decoy` when there is no account at all, spend the time of a real check so that response
+ * times do not tell which accounts exist.
  */
 export function createPasswordHasher(params: { memoryCost: number; timeCost: number; parallelism: number } = ARGON2_DEFAULTS) {
   const options = { type: argon2.argon2id as 2, ...params };
@@ -35,6 +54,10 @@ export function createPasswordHasher(params: { memoryCost: number; timeCost: num
         return false;
       }
       try {
+        if (isBcryptHash(hash)) {
+          // The legacy system hashed what its user typed, without Ferry's normalisation.
+          return Buffer.byteLength(password) <= BCRYPT_MAX_BYTES && (await bcrypt.compare(password, hash));
+        }
         return await argon2.verify(hash, normalisePassword(password));
       } catch {
         return false;
@@ -47,8 +70,8 @@ export function createPasswordHasher(params: { memoryCost: number; timeCost: num
       return false;
     },
 
-    /** True when a stored hash uses weaker parameters than the current ones. */
-    needsRehash: (hash: string): boolean => argon2.needsRehash(hash, options),
+    /** True when a stored hash is not argon2id with the current parameters (an adopted bcrypt hash, or weaker settings). */
+    needsUpgrade: (hash: string): boolean => isBcryptHash(hash) || argon2.needsRehash(hash, options),
   };
 }
 

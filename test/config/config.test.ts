@@ -96,6 +96,27 @@ describe('configuration', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['--no-node-snapshot', MAIN], { cwd: dir, env: { PATH: process.env.PATH ?? '', PORT: String(port) } });
     let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      for (let i = 0; i < 600 && !stdout.includes('Try it') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(stdout, new RegExp(`open http://localhost:${port}/demo`), stderr);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.equal(health.status, 200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.deepEqual(await ready.json(), { status: 'ready', database: 'pglite' });
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.match(stdout, /"msg":"shutting down"/);
+    } finally {
+      // Never leave a server behind, whatever failed above.
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
+    let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     for (let i = 0; i < 600 && !stdout.includes('Try it'); i++) await new Promise((r) => setTimeout(r, 100));
