@@ -116,17 +116,3 @@ describe('configuration', () => {
     }
   });
 });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    for (let i = 0; i < 600 && !stdout.includes('Try it'); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(stdout, new RegExp(`open http://localhost:${port}/demo`));
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    assert.equal(health.status, 200);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
-    assert.deepEqual(await ready.json(), { status: 'ready', database: 'pglite' });
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
-    assert.match(stdout, /"msg":"shutting down"/);
-  });
-});
