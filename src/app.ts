@@ -14,6 +14,7 @@ import { createProvider } from './oidc/provider.ts';
 import { createHealthRoutes } from './ops/health.ts';
 import { createMetrics } from './ops/metrics.ts';
 import { createMetricsRoutes } from './ops/metrics-routes.ts';
+import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { createSandbox } from './sandbox/index.ts';
@@ -106,6 +107,8 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     if (config.metrics) provider.use(createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes());
     const routes = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true });
     provider.use(routes.routes());
+    const account = createAccountRoutes({ provider: () => current, changePassword: signIn.changePassword, throttle: federation.throttle, views, csrf });
+    provider.use(account.routes());
     if (demo) {
       const demoRoutes = createDemoRoutes({
         issuer: config.issuer,

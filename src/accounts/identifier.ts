@@ -7,7 +7,7 @@ export interface Identifier {
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
-const PHONE = /^\+?[0-9][0-9 ().-]{4,24}$/;
+const PHONE = /^\+?[0-9(][0-9 ().-]{4,24}$/;
 const USERNAME = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
 
 /**

@@ -68,12 +68,16 @@ function applyEnvironment(raw: Record<string, unknown>, env: Env, origin: Origin
   }
 }
 
+/**
+ * FERRY_TTL__SESSION → ttl.session. Below `env` (the scripts' variables) names are kept as they
+ * are: FERRY_CONNECTION__ENV__DB_CONNECTION_URI → connection.env.DB_CONNECTION_URI.
+ */
 function envNameToPath(name: string): string[] | undefined {
   if (!name.startsWith('FERRY_') || name.length === 'FERRY_'.length) return undefined;
-  return name
-    .slice('FERRY_'.length)
-    .split('__')
-    .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+  const parts = name.slice('FERRY_'.length).split('__');
+  return parts.map((part, index) =>
+    parts[index - 1]?.toLowerCase() === 'env' ? part : part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
+  );
 }
 
 function parseEnvValue(name: string, value: string): unknown {

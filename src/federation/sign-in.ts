@@ -104,7 +104,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     return legacySignIn(connection, identifier, password, request);
   };
 
-  /** Registration must not take an identifier a legacy user still owns (they would lose their account). */
+  /** Registration must not take an identifier a legacy user owns (in lazy mode they would lose their account). */
   const refuseLegacyDuplicates = async (connection: Connection, registration: Registration, request: RequestContext) => {
     const ids = normaliseIdentifiers(registration);
     for (const field of ['email', 'phone', 'username'] as const) {
@@ -162,11 +162,12 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
 
     async register(registration, request) {
       const connection = await settings.current();
-      if (connection.enabled && connection.mode === 'CUSTOM_USER_STORE') return createInLegacy(connection, registration, request);
       if (connection.enabled) {
+        // As GenAuth does: getUser decides first whether the user already exists, in both modes.
         normaliseIdentifiers(registration);
         checkPasswordPolicy(registration.password, deps.policy);
         await refuseLegacyDuplicates(connection, registration, request);
+        if (connection.mode === 'CUSTOM_USER_STORE') return createInLegacy(connection, registration, request);
       }
       const account = await accounts.register(registration);
       log.info({ sub: account.sub }, 'account registered');

@@ -101,6 +101,26 @@ function customStore(kind: 'postgres' | 'mysql') {
       assert.equal((await browser.submit(page, '/login', { identifier: 'linus@example.com', password: 'linus-legacy-pw' })).status, 401);
     });
 
+    it('lets a signed-in user change the password on the hosted page, through validatePassword then updateUser', async () => {
+      const browser = new Browser();
+      await signIn(ferry, config, browser, 'ada@example.com', 'ada-legacy-pw');
+      const form = await browser.get(`${ferry.issuer}/account/password`);
+      const wrong = await browser.submit(form, '/account/password', { current_password: 'not it', password: 'analytical engine 1843', password_confirm: 'analytical engine 1843' });
+      assert.equal(wrong.status, 400);
+      assert.match(alertText(wrong) ?? '', /current password is not correct/);
+      const [validations, updates] = [await executions('validatePassword'), await executions('updateUser')];
+      const done = await browser.submit(form, '/account/password', { current_password: 'ada-legacy-pw', password: 'analytical engine 1843', password_confirm: 'analytical engine 1843' });
+      assert.equal(done.status, 200);
+      assert.match(done.html, /Your password was changed/);
+      assert.equal(await executions('validatePassword'), validations + 1);
+      assert.equal(await executions('updateUser'), updates + 1);
+      assert.match(String((await legacyRow('ada@example.com'))!.password), /^\$2[aby]\$10\$/);
+      const tokens = await signIn(ferry, config, new Browser(), 'ada@example.com', 'analytical engine 1843');
+      assert.equal(tokens.claims()!.email, 'ada@example.com');
+      const anonymous = await new Browser().get(`${ferry.issuer}/account/password`);
+      assert.equal(anonymous.status, 401);
+    });
+
     it('runs every user operation against the legacy database', async () => {
       const directory = ferry.ferry.federation.directory;
       const created = await directory.create({ email: 'ops@example.com', username: 'ops', name: 'Ops Person', password: 'operations password' });

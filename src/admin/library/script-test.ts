@@ -142,16 +142,18 @@ function passwordsIn(values: Record<string, unknown>): string[] {
 }
 
 /** The answer never repeats a password it was given, even if the script printed or returned it. */
+/** Fields that never leave Ferry (product.md): tokens and anything password-like, at any depth. */
+const NEVER_SHOWN = /^(password|passwordHash|password_hash|hashedPassword|salt|passwordSalt|token)$/i;
+
 function scrub(result: TestResult, secrets: readonly string[]): TestResult {
   const words = secrets.filter((secret) => secret.length >= 3);
-  if (words.length === 0) return result;
   const clean = (text: string) => words.reduce((out, word) => out.split(word).join('********'), text);
   const deep = (value: unknown): unknown => {
     if (typeof value === 'string') return clean(value);
     if (Array.isArray(value)) return value.map(deep);
     // Plain objects only: a Date or a Buffer is not taken apart.
     if (value && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, deep(item)]));
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, NEVER_SHOWN.test(key) && item !== null && item !== undefined ? '********' : deep(item)]));
     }
     return value;
   };

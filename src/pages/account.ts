@@ -1,0 +1,61 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { FerryError } from '../errors.ts';
+import type { Throttle } from '../security/throttle.ts';
+import { readForm } from '../web/body.ts';
+import type { Csrf } from '../web/csrf.ts';
+import type { Views } from '../web/views.ts';
+
+export interface AccountDeps {
+  provider: () => Provider;
+  /** validatePassword then updateUser for a custom user store; Ferry's own hash otherwise. */
+  changePassword(sub: string, current: string, next: string): Promise<void>;
+  throttle: Throttle;
+  views: Views;
+  csrf: Csrf;
+}
+
+/**
+ * Self-service pages for whoever is signed in to Ferry (its session cookie): changing the password.
+ * Wrong current passwords count against the account's brute-force throttle like failed sign-ins.
+ */
+export function createAccountRoutes(deps: AccountDeps): Router {
+  const router = new Router({ prefix: '/account' });
+
+  const page = async (ctx: Context, data: Record<string, unknown>, status = 200) => {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = await deps.views.render('account-password', { title: 'Change your password', csrf: deps.csrf.token(ctx), error: undefined, done: false, signedIn: true, ...data });
+  };
+
+  const subject = async (ctx: Context): Promise<string | undefined> => (await deps.provider().Session.get(ctx)).accountId;
+
+  router.get('/password', async (ctx) => page(ctx, { signedIn: Boolean(await subject(ctx)) }, (await subject(ctx)) ? 200 : 401));
+
+  router.post('/password', async (ctx) => {
+    const form = await readForm(ctx);
+    deps.csrf.verify(ctx, form.csrf);
+    const sub = await subject(ctx);
+    if (!sub) return page(ctx, { signedIn: false }, 401);
+    const keys = [`account:sub:${sub}`];
+    const decision = await deps.throttle.check(keys);
+    if (!decision.allowed) {
+      ctx.set('retry-after', String(decision.retryAfterSeconds));
+      return page(ctx, { error: 'Too many unsuccessful attempts. Please wait and try again.' }, 429);
+    }
+    if ((form.password ?? '') !== (form.password_confirm ?? '')) return page(ctx, { error: 'The two new passwords do not match.' }, 400);
+    try {
+      await deps.changePassword(sub, form.current_password ?? '', form.password ?? '');
+    } catch (error) {
+      if (!(error instanceof FerryError) || !error.expose) throw error;
+      if (error.code === 'wrong_password') await deps.throttle.failed(keys);
+      return page(ctx, { error: error.message }, error.status);
+    }
+    await deps.throttle.succeeded(keys);
+    return page(ctx, { done: true });
+  });
+
+  return router;
+}
