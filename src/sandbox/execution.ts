@@ -36,6 +36,7 @@ export class Execution {
   private readonly resources = new Map<number, Resource>();
   private nextHandle = 1;
   private inflight = 0;
+  private logBytes = 0;
   private onUncaught: (() => void) | undefined;
 
   constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined } = {}) {
@@ -106,8 +107,17 @@ export class Execution {
     await Promise.allSettled(open.map(async (resource) => resource.close()));
   }
 
-  log(level: LogLine['level'], message: string): void {
-    this.logs.push({ level, message, at: Date.now() - this.startedAt });
+  /**
+   * Keeps one console line (`time`: when the script printed it). The runtime already caps output at maxConsoleKb (a line costing its
+   * length plus one); this cap, with room for the runtime's truncation notice, holds even if the
+   * runtime's accounting were bypassed.
+   */
+  log(level: LogLine['level'], message: string, time = Date.now()): void {
+    const room = this.limits.maxConsoleKb * 1024 + 256 - this.logBytes;
+    if (room <= 0) return;
+    const kept = message.length < room ? message : message.slice(0, room);
+    this.logBytes += kept.length + 1;
+    this.logs.push({ level, message: kept, at: Math.min(Math.max(0, time - this.startedAt), Date.now() - this.startedAt) });
   }
 
   fail(message: string, stack?: string): void {
@@ -119,20 +129,32 @@ export class Execution {
     this.onUncaught = listener;
   }
 
-  /** Runs a host operation for the isolate; never throws, so no host exception escapes. */
-  async run(handler: () => unknown): Promise<BridgeResult> {
+  /**
+   * Runs a host operation for the isolate; never throws, so no host exception escapes. Operations
+   * in flight are capped at what the runtime itself allows (maxBridgeOps calls plus maxTimers
+   * sleeps), in case its own counting were bypassed; notifications (`counted` false) answer at
+   * once and are not counted.
+   */
+  async run(handler: () => unknown, counted = true): Promise<BridgeResult> {
     if (this.ended) return { ok: false, error: { message: 'The execution has ended.', code: 'ERR_FERRY_ENDED' } };
-    if (this.inflight >= this.limits.maxBridgeOps * 2) {
+    if (!counted) return this.settle(handler);
+    if (this.inflight >= this.limits.maxBridgeOps + this.limits.maxTimers) {
       return { ok: false, error: { message: 'Too many operations in progress at once.', code: 'ERR_FERRY_BRIDGE_LIMIT' } };
     }
     this.inflight += 1;
+    try {
+      return await this.settle(handler);
+    } finally {
+      this.inflight -= 1;
+    }
+  }
+
+  private async settle(handler: () => unknown): Promise<BridgeResult> {
     try {
       return { ok: true, value: await handler() };
     } catch (error) {
       if (!(error instanceof ScriptFacingError) && isUnavailable(error)) this.unavailable = true;
       return { ok: false, error: toBridgeError(error, this.secrets) };
-    } finally {
-      this.inflight -= 1;
     }
   }
 }

@@ -37,7 +37,8 @@ export function assertRevealsNothing(value: unknown): void {
  * and no promise rejection went unhandled.
  */
 export async function createHarness(options: Partial<SandboxOptions> = {}) {
-  const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 2, ...options });
+  const fatal: string[] = [];
+  const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 2, onFatal: (message) => fatal.push(message), ...options });
   const server = createServer((_request, response) => response.end('pong'));
   const port = await listen(server);
   const unhandled: unknown[] = [];
@@ -56,6 +57,7 @@ export async function createHarness(options: Partial<SandboxOptions> = {}) {
   }
 
   async function healthy(): Promise<void> {
+    assert.deepEqual(fatal, [], 'isolated-vm never lost control of an isolate');
     const outcome = await run(
       `async function main(numbers) {
         const _ = require('lodash');

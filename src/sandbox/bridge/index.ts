@@ -50,7 +50,7 @@ export function createDispatcher(ops: OpTable, current: () => Execution | undefi
         return { ok: false, error: { name: 'TypeError', message: (error as Error).message, code: (error as { code?: string }).code } };
       }
     }
-    const result = execution.run(() => operation.handler(execution, list));
+    const result = execution.run(() => operation.handler(execution, list), mode !== 'ignored');
     if (mode === 'blocking') return result.then((value) => new ivm.ExternalCopy(value).copyInto());
     if (mode === 'ignored') return undefined;
     return result;

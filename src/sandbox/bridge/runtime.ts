@@ -1,5 +1,6 @@
+import type { Execution } from '../execution.ts';
 import { ScriptFacingError } from './errors.ts';
-import { integer, optionalString, string } from './args.ts';
+import { array, integer, optionalString, string } from './args.ts';
 import { op, syncOp, type OpTable } from './types.ts';
 
 const URL_PARTS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'] as const;
@@ -18,26 +19,54 @@ function parseUrl(input: string, base?: string): URL {
   }
 }
 
+/**
+ * Host sleeps behind the isolate's timers, by timer id, so that clearTimeout can cancel one at
+ * once instead of leaving it pending on the host until it would have fired.
+ */
+function timerOps(): OpTable {
+  const sleepsOf = new WeakMap<Execution, Map<number, () => void>>();
+  const sleeps = (execution: Execution) => {
+    let map = sleepsOf.get(execution);
+    if (!map) sleepsOf.set(execution, (map = new Map()));
+    return map;
+  };
+  return {
+    'timer.sleep': op((execution, [id, ms]) => {
+      const key = integer(id, 'id');
+      const delay = Math.min(Math.max(0, integer(Math.floor(Number(ms)), 'delay')), execution.remaining());
+      return new Promise<void>((resolve, reject) => {
+        const settle = (error?: Error) => {
+          clearTimeout(timer);
+          sleeps(execution).delete(key);
+          execution.signal.removeEventListener('abort', onAbort);
+          if (error) reject(error);
+          else resolve();
+        };
+        const onAbort = () => settle(new ScriptFacingError('The execution has ended.'));
+        const timer = setTimeout(settle, delay);
+        sleeps(execution).set(key, settle);
+        execution.signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }),
+    'timer.cancel': op((execution, [id]) => {
+      sleeps(execution).get(integer(id, 'id'))?.();
+    }),
+  };
+}
+
 /** Console lines, uncaught exceptions, timers and URL parsing for the isolate's runtime. */
 export function runtimeOps(): OpTable {
   return {
-    console: op((execution, [level, text]) => {
-      execution.log(LEVELS.has(String(level)) ? (level as 'log') : 'log', string(text, 'text'));
+    console: op((execution, [lines]) => {
+      for (const line of array(lines, 'lines')) {
+        const [level, text, time] = array(line, 'line');
+        execution.log(LEVELS.has(String(level)) ? (level as 'log') : 'log', string(text, 'text'), typeof time === 'number' ? time : undefined);
+      }
     }),
     uncaught: op((execution, [message, stack]) => {
       execution.fail(string(message, 'message'), optionalString(stack, 'stack'));
     }),
-    'timer.sleep': op(
-      (execution, [ms]) =>
-        new Promise<void>((resolve, reject) => {
-          const delay = Math.min(Math.max(0, integer(Math.floor(Number(ms)), 'delay')), execution.remaining());
-          const timer = setTimeout(resolve, delay);
-          execution.signal.addEventListener('abort', () => {
-            clearTimeout(timer);
-            reject(new ScriptFacingError('The execution has ended.'));
-          }, { once: true });
-        }),
-    ),
+    ...timerOps(),
     'url.parse': syncOp((_execution, [input, base]) => parts(parseUrl(string(input, 'input'), optionalString(base, 'base')))),
     'url.set': syncOp((_execution, [href, part, value]) => {
       const url = parseUrl(string(href, 'href'));

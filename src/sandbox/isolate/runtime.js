@@ -21,6 +21,9 @@ const $hasOwn = $Object.prototype.hasOwnProperty;
 const $then = $Promise.prototype.then;
 const $push = $Array.prototype.push;
 const $join = $Array.prototype.join;
+const $slice = $String.prototype.slice;
+const $now = $Date.now;
+const RESOLVED = $Promise.resolve();
 const $eval = global.eval;
 const hasOwn = (object, key) => $apply($hasOwn, object, [key]);
 const push = (array, value) => $apply($push, array, [value]);
@@ -160,8 +163,15 @@ function runCallback(callback, error, value, extra) {
   }
 }
 
-/** An exception nobody can catch (thrown in a timer or a callback) ends the execution, as in Node. */
+/**
+ * An exception nobody can catch (thrown in a timer or a callback) ends the execution, as in Node.
+ * Only the first is reported: the host keeps only the first, and a loop of throwing microtasks
+ * must not become a flood of host calls.
+ */
+let uncaughtReported = false;
 function uncaught(error) {
+  if (uncaughtReported) return;
+  uncaughtReported = true;
   const message = error && typeof error.message === 'string' ? error.message : $String(error);
   const stack = error && typeof error.stack === 'string' ? error.stack : undefined;
   notify('uncaught', [message, stack]);
@@ -200,13 +210,37 @@ function writeConsole(level, args) {
   const parts = [];
   for (let i = 0; i < args.length; i += 1) push(parts, format(args[i], 0, []));
   let text = $apply($join, parts, [' ']);
+  // A line costs its length plus its newline, so that a flood of empty lines runs out too.
   const consoleLimit = limits.consoleBytes;
-  if (consoleUsed + text.length > consoleLimit) {
-    text = `${text.slice(0, $Math.max(0, consoleLimit - consoleUsed))}\n[console output truncated at ${consoleLimit} bytes]`;
+  if (consoleUsed + text.length + 1 > consoleLimit) {
+    text = `${$apply($slice, text, [0, $Math.max(0, consoleLimit - consoleUsed - 1)])}\n[console output truncated at ${consoleLimit} bytes]`;
     consoleClosed = true;
   }
-  consoleUsed += text.length;
-  notify('console', [level, text]);
+  consoleUsed += text.length + 1;
+  queueLine(level, text);
+}
+
+/**
+ * Lines reach the host in batches: the first line of a turn at once (so a script that then hangs
+ * still shows it), the rest at the end of the turn or every CONSOLE_BATCH lines. A loop printing
+ * lines is then a few hundred host calls, not one per line.
+ */
+const CONSOLE_BATCH = 100;
+let consoleBatch = [];
+let flushScheduled = false;
+function sendLines() {
+  if (consoleBatch.length === 0) return;
+  const lines = consoleBatch;
+  consoleBatch = [];
+  notify('console', [lines]);
+}
+function queueLine(level, text) {
+  push(consoleBatch, [level, text, $apply($now, $Date, [])]);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    sendLines();
+    $apply($then, RESOLVED, [() => { flushScheduled = false; sendLines(); }]);
+  } else if (consoleBatch.length >= CONSOLE_BATCH) sendLines();
 }
 const console = $freeze({
   log: (...args) => writeConsole('log', args),
@@ -220,22 +254,28 @@ const console = $freeze({
 });
 
 // ---------------------------------------------------------------------------------------------
-// timers: each one is a host sleep; all are cancelled when the execution ends.
+// timers: each one is a host sleep; all are cancelled when the execution ends. `sleeping` counts
+// the host sleeps not yet settled here, and it (not the number of live timers) is what the limit
+// bounds: a cleared timer's sleep is cancelled on the host, but its slot only comes back once that
+// settles here, so a loop that never yields cannot pile up sleeps on the host.
 let nextTimer = 1;
+let sleeping = 0;
 const timers = new $Map();
 const timerGet = $Map.prototype.get;
 const timerSet = $Map.prototype.set;
 const timerDelete = $Map.prototype.delete;
 function startTimer(fn, ms, args, repeat) {
   if (typeof fn !== 'function') throw new $TypeError('The "callback" argument must be of type function');
-  if (timers.size >= limits.maxTimers) throw new $Error(`Too many timers (the limit is ${limits.maxTimers}).`);
+  if (sleeping >= limits.maxTimers) throw new $Error(`Too many timers (the limit is ${limits.maxTimers}).`);
   const id = nextTimer;
   nextTimer += 1;
   const delay = $Math.max(0, $Math.min($Number(ms) || 0, 2 ** 31 - 1));
   $apply(timerSet, timers, [id, true]);
   const tick = () => {
-    $apply($then, call('timer.sleep', [delay], false), [
+    sleeping += 1;
+    $apply($then, call('timer.sleep', [id, delay], false), [
       () => {
+        sleeping -= 1;
         if (!$apply(timerGet, timers, [id])) return;
         if (!repeat) $apply(timerDelete, timers, [id]);
         try {
@@ -245,7 +285,10 @@ function startTimer(fn, ms, args, repeat) {
         }
         if (repeat && $apply(timerGet, timers, [id])) tick();
       },
-      () => $apply(timerDelete, timers, [id]),
+      () => {
+        sleeping -= 1;
+        $apply(timerDelete, timers, [id]);
+      },
     ]);
   };
   tick();
@@ -260,7 +303,7 @@ class Timeout {
 }
 function clearTimer(timer) {
   const id = timer instanceof Timeout ? timer.id : $Number(timer);
-  $apply(timerDelete, timers, [id]);
+  if ($apply(timerDelete, timers, [id])) notify('timer.cancel', [id]);
 }
 
 // ---------------------------------------------------------------------------------------------
