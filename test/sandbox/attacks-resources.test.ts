@@ -145,6 +145,21 @@ describe('resource exhaustion', () => {
       });
     }
 
+    test('JSON.parse of brackets nested twenty million deep is refused before V8 parses it outside the heap', async () => {
+      let peak = 0;
+      const base = process.memoryUsage().rss;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss - base)), 5);
+      try {
+        const outcome = await harness.attack(`async function main() { const n = 2e7; return JSON.parse('['.repeat(n) + ']'.repeat(n)); }`, { expect: 'script_error' });
+        assert.ok(!outcome.ok && /JSON nesting deeper than 5000 levels/.test(outcome.message), outcome.ok ? '' : outcome.message);
+      } finally {
+        clearInterval(sampler);
+      }
+      assert.ok(peak < 200 * 1024 * 1024, `the host's memory grew by ${Math.round(peak / 1024 / 1024)} MiB`);
+      const normal = await harness.attack(`async function main() { return JSON.parse(JSON.stringify({ a: [1, { b: '[[[{"' }], deep: JSON.parse('['.repeat(100) + ']'.repeat(100)) })).a; }`, { expect: true });
+      assert.deepEqual(valueOf(normal), [1, { b: '[[[{"' }]);
+    });
+
     test('a memory bomb caught by the script leaves the isolate usable or replaced', async () => {
       await harness.attack(`async function main() { try { new ArrayBuffer(2 ** 31); } catch (error) { return error.name; } }`, { expect: ['ok', 'memory'] });
     });
