@@ -10,6 +10,7 @@ import { demoMigrationStatus } from './demo/migration-status.ts';
 import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
 import type { Logger } from './log.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
+import { memoiseReadsPerRequest } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createHealthRoutes } from './ops/health.ts';
 import { createMetrics } from './ops/metrics.ts';
@@ -99,6 +100,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
       findClaims: (sub) => signIn.findClaims(sub),
       extraClients: demo ? [demo] : [],
     });
+    provider.use(memoiseReadsPerRequest);
     provider.use(errorHandler({ views, log }));
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https:') }));
     provider.use(staticFiles(join(VIEWS_DIR, 'static')));

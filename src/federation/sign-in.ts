@@ -152,7 +152,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
       deps.metrics?.logins.inc({ outcome: result.ok ? 'success' : result.reason, path: result.path ?? 'none' });
       if (result.ok) {
         deps.floor.observe(performance.now() - started);
-        await deps.throttle.succeeded(keys);
+        await deps.throttle.succeeded(keys, decision.counted);
       } else if (result.reason === 'invalid_credentials') {
         await deps.throttle.failed(keys);
         await deps.floor.pad(started);

@@ -1,5 +1,38 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Middleware } from 'koa';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
+
+/**
+ * Reads memoised for the length of one HTTP request. oidc-provider (and Ferry's pages around it)
+ * look the same interaction, session or grant up several times while handling one request; each
+ * look-up after the first is served from here. A write forgets what it could change (the row,
+ * and its model's look-ups by uid; everything for a grant revocation), and nothing outlives the
+ * request, so other requests and other instances always read the database.
+ */
+const requestReads = new AsyncLocalStorage<Map<string, Promise<AdapterPayload | undefined>>>();
+
+export const memoiseReadsPerRequest: Middleware = (_ctx, next) => requestReads.run(new Map(), next);
+
+function memoised(key: string, read: () => Promise<AdapterPayload | undefined>): Promise<AdapterPayload | undefined> {
+  const reads = requestReads.getStore();
+  if (!reads) return read();
+  let pending = reads.get(key);
+  if (!pending) {
+    pending = read();
+    reads.set(key, pending);
+  }
+  // Each caller gets its own copy: oidc-provider builds models from payloads and may change them.
+  return pending.then((payload) => (payload ? structuredClone(payload) : undefined));
+}
+
+function forgetReads(model?: string, id?: string): void {
+  const reads = requestReads.getStore();
+  if (!reads) return;
+  if (model === undefined) return reads.clear();
+  reads.delete(`${model}\0${id}`);
+  for (const key of reads.keys()) if (key.startsWith(`${model}\0uid\0`)) reads.delete(key);
+}
 
 /** Models redeemed at the token endpoint, where a second use means a stolen or replayed grant. */
 const SINGLE_USE_GRANTS = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
@@ -17,15 +50,16 @@ export function createAdapterClass(queries: OidcModelQueries) {
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      forgetReads(this.model, id);
       await queries.upsert(this.model, id, payload as Record<string, unknown>, expiresIn || undefined);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return (await queries.find(this.model, id)) as AdapterPayload | undefined;
+      return memoised(`${this.model}\0${id}`, async () => (await queries.find(this.model, id)) as AdapterPayload | undefined);
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return (await queries.findByUid(this.model, uid)) as AdapterPayload | undefined;
+      return memoised(`${this.model}\0uid\0${uid}`, async () => (await queries.findByUid(this.model, uid)) as AdapterPayload | undefined);
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -39,6 +73,7 @@ export function createAdapterClass(queries: OidcModelQueries) {
      * every token issued under it are revoked and the request fails with invalid_grant.
      */
     async consume(id: string): Promise<void> {
+      forgetReads(this.model, id);
       const first = await queries.consume(this.model, id);
       if (first || !SINGLE_USE_GRANTS.has(this.model)) return;
       const grantId = await queries.grantIdOf(this.model, id);
@@ -47,10 +82,12 @@ export function createAdapterClass(queries: OidcModelQueries) {
     }
 
     async destroy(id: string): Promise<void> {
+      forgetReads(this.model, id);
       await queries.destroy(this.model, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      forgetReads();
       await queries.revokeByGrantId(grantId);
     }
   };

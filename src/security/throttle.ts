@@ -12,7 +12,8 @@ export interface ThrottlePolicy {
   resetAfterSeconds: number;
 }
 
-export type ThrottleDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+/** `counted`: the keys that had failures on record (only those need clearing after a success). */
+export type ThrottleDecision = { allowed: true; counted: string[] } | { allowed: false; retryAfterSeconds: number };
 
 /**
  * Brute-force throttling on every password check, shared by all instances through the database.
@@ -36,13 +37,14 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
 
     async check(keys: readonly string[]): Promise<ThrottleDecision> {
       let wait = 0;
-      for (const row of await queries.read(keys)) {
+      const rows = await queries.read(keys);
+      for (const row of rows) {
         const policy = policyOf(row.key);
         if (row.idle_seconds >= policy.resetAfterSeconds) continue;
         if (row.failures >= policy.maxFailures) wait = Math.max(wait, policy.resetAfterSeconds - row.idle_seconds);
         if (row.blocked_seconds !== null && row.blocked_seconds > 0) wait = Math.max(wait, row.blocked_seconds);
       }
-      return wait > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(wait) } : { allowed: true };
+      return wait > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(wait) } : { allowed: true, counted: rows.map((row) => row.key) };
     },
 
     async failed(keys: readonly string[]): Promise<void> {
@@ -54,10 +56,10 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
       }
     },
 
-    /** A successful sign-in ends the account's run of failures (the IP's count stays). */
-    async succeeded(keys: readonly string[]): Promise<void> {
+    /** A successful sign-in ends the account's run of failures (the IP's count stays); `counted` as check() saw them. */
+    async succeeded(keys: readonly string[], counted: readonly string[] = keys): Promise<void> {
       const account = keys.find((key) => key.startsWith('account:'));
-      if (account) await queries.clear(account);
+      if (account && counted.includes(account)) await queries.clear(account);
     },
 
     prune: () => queries.prune(Math.max(policies.account.resetAfterSeconds, policies.ip.resetAfterSeconds)),
