@@ -64,6 +64,7 @@ export function createSandbox(options: SandboxOptions) {
   const onCatastrophicError = (message: string) => {
     if (broken) return;
     broken = message;
+    endWithSigkillOnExit();
     options.log.fatal({ message }, 'isolated-vm lost control of an isolate; script execution is disabled until Ferry restarts');
     options.onFatal?.(message);
   };
@@ -153,6 +154,19 @@ export function createSandbox(options: SandboxOptions) {
 }
 
 export type Sandbox = ReturnType<typeof createSandbox>;
+
+/**
+ * After a catastrophic error isolated-vm parks the lost isolate's thread for good, and Node's own
+ * exit then waits for that thread forever: `process.exit()` (a SIGTERM shutdown, the end of a
+ * test) would hang until someone sends SIGKILL. So once that has happened, the process ends
+ * itself with SIGKILL when it exits; its exit code is lost, which is the lesser evil.
+ */
+let sigkillOnExit = false;
+function endWithSigkillOnExit(): void {
+  if (sigkillOnExit) return;
+  sigkillOnExit = true;
+  process.once('exit', () => process.kill(process.pid, 'SIGKILL'));
+}
 
 async function compile(slot: Slot, request: RunRequest) {
   try {

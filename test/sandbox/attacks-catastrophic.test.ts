@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+const CHILD = join(import.meta.dirname, 'catastrophic-child.ts');
+
+interface ChildReport {
+  records: Record<string, unknown>[];
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Milliseconds between the child's last line ('done', just before process.exit) and its end. */
+  exitMs: number;
+}
+
+/** Runs a bomb in catastrophic-child.ts; fails if the child has not ended within `limitMs`. */
+function runChild(expression: string, limitMs = 20_000): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--no-node-snapshot', CHILD, expression, '3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let output = '';
+    let doneAt: number | undefined;
+    const killer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the child did not end within ${limitMs} ms; it printed:\n${output}`));
+    }, limitMs);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      if (output.includes('"step":"done"')) doneAt ??= performance.now();
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      const records = output.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      resolve({ records, code, signal, exitMs: doneAt === undefined ? Number.NaN : performance.now() - doneAt });
+    });
+  });
+}
+
+/**
+ * Memory bombs that grow hash tables or the heap slowly can make V8 itself give up on an isolate
+ * (CALL_AND_RETRY_LAST: a table's next growth does not fit, and V8 never asks isolated-vm for
+ * more), whatever the memory limit. isolated-vm then reports a catastrophic error and parks the
+ * isolate's thread for good. Each bomb runs in a child process with a sandbox of its own: either
+ * it ends as an ordinary memory or timeout outcome, or the sandbox fails closed (every later
+ * script is refused with sandbox_error) while the process stays responsive and can still exit.
+ */
+describe('memory bombs that can make V8 give up on an isolate', () => {
+  const bombs: [string, string][] = [
+    ['an object used as a dictionary growing without bound', `(() => { const o = {}; for (let i = 0; ; i += 1) o['k' + i] = i; })()`],
+    ['a Map growing without bound', `(() => { const m = new Map(); for (let i = 0; ; i += 1) m.set(i, { i }); })()`],
+    ['a Set growing without bound', `(() => { const s = new Set(); for (let i = 0; ; i += 1) s.add(i); })()`],
+    ['an array of objects growing without bound', `(() => { const a = []; for (;;) a.push({ a: 1, b: [1, 2, 3] }); })()`],
+    ['JSON amplification', `(() => { let v = [1]; for (let i = 0; i < 40; i += 1) v = JSON.parse(JSON.stringify([v, v, v, v])); return v; })()`],
+  ];
+
+  for (const [name, expression] of bombs) {
+    test(`${name}: contained within the deadline, fails closed if V8 gives up, and the process still exits`, async () => {
+      const { records, code, signal, exitMs } = await runChild(expression);
+      const done = records.find((record) => record.step === 'done');
+      assert.ok(done, `the child reported its end: ${JSON.stringify(records)}`);
+      for (const bomb of records.filter((record) => record.step === 'bomb')) {
+        assert.ok(['memory', 'timeout', 'script_error', 'sandbox_error'].includes(String(bomb.kind)), JSON.stringify(bomb));
+        assert.ok(Number(bomb.durationMs) < 5000, `the bomb ended in ${String(bomb.durationMs)} ms (deadline 2000 ms)`);
+      }
+      const normal = records.find((record) => record.step === 'normal')!;
+      if (done.broken) {
+        assert.equal(normal.kind, 'sandbox_error', 'after a catastrophic error every script is refused');
+        assert.ok(Number(normal.durationMs) < 50, 'and refused at once');
+        assert.equal(signal, 'SIGKILL', 'the process ended itself rather than hang in exit');
+      } else {
+        assert.equal(normal.value, 42, 'without one, the next script runs');
+        assert.equal(code, 0);
+      }
+      assert.ok(Number(done.worstLag) < 200, `the child's event loop lagged ${String(done.worstLag)} ms at worst`);
+      assert.ok(exitMs < 5000, `the child exited ${Math.round(exitMs)} ms after it was told to`);
+    });
+  }
+});

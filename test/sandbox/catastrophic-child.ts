@@ -1,0 +1,33 @@
+/**
+ * Runs one memory bomb in a sandbox of its own, in a process of its own, for
+ * attacks-catastrophic.test.ts: such a bomb can make V8 give up on the isolate, after which this
+ * process must still answer, refuse further scripts, and exit when told to.
+ *
+ * Usage: node catastrophic-child.ts '<expression>' <attempts>. Prints one JSON object per line.
+ */
+import { createLogger } from '../../src/log.ts';
+import { createSandbox } from '../../src/sandbox/index.ts';
+
+const [expression = '0', attempts = '3'] = process.argv.slice(2);
+const limits = { timeoutMs: 2000, cpuTimeMs: 1500, memoryMb: 16 };
+const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 1 });
+const print = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
+
+let worstLag = 0;
+let last = performance.now();
+const sampler = setInterval(() => {
+  const now = performance.now();
+  worstLag = Math.max(worstLag, now - last - 5);
+  last = now;
+}, 5);
+
+for (let attempt = 0; attempt < Number(attempts) && !sandbox.broken; attempt += 1) {
+  const outcome = await sandbox.run({ name: 'main', source: `async function main() { return ${expression}; }`, args: [], limits });
+  print({ step: 'bomb', ok: outcome.ok, kind: outcome.ok ? undefined : outcome.kind, durationMs: outcome.durationMs, broken: sandbox.broken });
+}
+const normal = await sandbox.run({ name: 'main', source: 'async function main() { return 6 * 7; }', args: [], limits });
+print({ step: 'normal', ok: normal.ok, value: normal.ok ? normal.value : undefined, kind: normal.ok ? undefined : normal.kind, durationMs: normal.durationMs });
+clearInterval(sampler);
+print({ step: 'done', broken: sandbox.broken ?? null, worstLag: Math.round(worstLag) });
+sandbox.close();
+process.exit(0);
