@@ -53,6 +53,34 @@ function mysqlResult(execution: Execution, [rows, fields]: [unknown, unknown]) {
 
 type Runner = { query: mysql.Connection['query']; execute: mysql.Connection['execute'] };
 
+/** How long end() may wait for the server to finish what a script left running before the socket is cut. */
+const END_GRACE_MS = 200;
+
+/** mysql2's own connection object under its promise wrapper. */
+interface CoreConnection {
+  destroy(): void;
+  stream?: { destroy(): void };
+}
+
+/** mysql2's destroy() only half-closes the socket (and waits for the server to close it); this closes it. */
+function cut(connection: CoreConnection): void {
+  connection.destroy();
+  connection.stream?.destroy();
+}
+
+/**
+ * Ends politely, but briefly: mysql2's end() waits for a query still in flight (a script stopped
+ * in 'SELECT SLEEP(86400)' would otherwise hold the socket for a day), so after END_GRACE_MS the
+ * sockets are cut. The server drops its threads when it notices.
+ */
+async function endBriefly(end: () => Promise<unknown>, connections: Iterable<CoreConnection>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_GRACE_MS)));
+  await Promise.race([end().catch(() => {}), grace]);
+  clearTimeout(timer);
+  for (const connection of connections) cut(connection);
+}
+
 function runner(kind: 'query' | 'execute', kinds: readonly string[]) {
   return op(async (execution, [handle, query]) => {
     const target = execution.get<Runner>(handle, kinds);
@@ -69,7 +97,8 @@ export function mysqlOps(): OpTable {
       execution.checkConnectionSlot();
       const connection = await mysql.createConnection(mysqlConfig(execution, config));
       connection.on('error', () => {});
-      return execution.open('mysql.connection', connection, () => connection.end().catch(() => connection.destroy()));
+      const core = (connection as unknown as { connection: CoreConnection }).connection;
+      return execution.open('mysql.connection', connection, () => endBriefly(() => connection.end(), [core]));
     }),
     'mysql.query': runner('query', CONNECTION_KINDS),
     'mysql.execute': runner('execute', CONNECTION_KINDS),
@@ -84,8 +113,12 @@ export function mysqlOps(): OpTable {
       const given = optionalRecord(config, 'config');
       const connectionLimit = Math.min(Number(given.connectionLimit) || execution.limits.maxConnections, execution.limits.maxConnections);
       const pool = mysql.createPool({ ...mysqlConfig(execution, config), connectionLimit, waitForConnections: true, queueLimit: 0 });
-      pool.on('connection', (connection) => connection.on('error', () => {}));
-      return execution.open('mysql.pool', pool, () => pool.end());
+      const connections = new Set<CoreConnection>();
+      pool.on('connection', (connection) => {
+        connection.on('error', () => {});
+        connections.add(connection);
+      });
+      return execution.open('mysql.pool', pool, () => endBriefly(() => pool.end(), connections));
     }),
     'mysql.poolQuery': runner('query', ['mysql.pool']),
     'mysql.poolExecute': runner('execute', ['mysql.pool']),

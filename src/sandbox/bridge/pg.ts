@@ -14,7 +14,10 @@ export function pgConfig(execution: Execution, raw: unknown): pg.ClientConfig {
   const given = optionalRecord(raw, 'config');
   config.connectionTimeoutMillis = execution.boundedTimeout(Number(given.connectionTimeoutMillis) || execution.limits.connectTimeoutMs);
   config.query_timeout = execution.boundedTimeout(Number(given.query_timeout) || execution.limits.timeoutMs);
-  if (given.statement_timeout !== undefined) config.statement_timeout = Number(given.statement_timeout);
+  // query_timeout only gives up on the client; the server would go on with a statement the
+  // execution no longer waits for (an abandoned 'select pg_sleep(86400)'). statement_timeout makes
+  // the server cancel it, at most timeoutMs after it started.
+  config.statement_timeout = Math.min(Number(given.statement_timeout) || execution.limits.timeoutMs, execution.limits.timeoutMs);
   return config;
 }
 
