@@ -22,6 +22,16 @@ const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
+/**
+ * IPv6 prefixes whose last 32 bits are an IPv4 address that the packets may end up at:
+ * IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::/96, 64:ff9b:1::/48). IPv4-mapped addresses
+ * (::ffff:a.b.c.d) need nothing extra: BlockList already checks them against the IPv4 rules.
+ */
+const CARRIES_IPV4 = new BlockList();
+CARRIES_IPV4.addSubnet('::', 96, 'ipv6');
+CARRIES_IPV4.addSubnet('64:ff9b::', 96, 'ipv6');
+CARRIES_IPV4.addSubnet('64:ff9b:1::', 48, 'ipv6');
+
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
 export interface HttpPolicy {
@@ -32,6 +42,31 @@ export interface HttpPolicy {
 
 function familyOf(address: string): 'ipv4' | 'ipv6' {
   return isIP(address) === 6 ? 'ipv6' : 'ipv4';
+}
+
+/** The eight 16-bit groups of an IPv6 address (a dotted IPv4 tail and a zone are allowed). */
+function ipv6Groups(address: string): number[] {
+  let text = address.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const parse = (part: string | undefined) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const [head, tail] = text.split('::');
+  const start = parse(head);
+  if (tail === undefined) return start;
+  const end = parse(tail);
+  return [...start, ...new Array<number>(8 - start.length - end.length).fill(0), ...end];
+}
+
+/** The IPv4 address an IPv6 address routes to, for the prefixes in CARRIES_IPV4 (not :: and ::1). */
+function carriedIpv4(address: string): string | undefined {
+  if (isIP(address) !== 6 || !CARRIES_IPV4.check(address, 'ipv6')) return undefined;
+  const groups = ipv6Groups(address);
+  const [high = 0, low = 0] = groups.slice(6);
+  if (groups.slice(0, 6).every((group) => group === 0) && high === 0 && low <= 1) return undefined;
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 
 function localAddresses(): Set<string> {
@@ -70,8 +105,10 @@ export async function vetDestination(url: URL, port: number, policy: HttpPolicy)
     const listed = policy.allowlist.length > 0 && allowlistMatches(policy.allowlist, hostname, address);
     if (policy.allowlist.length > 0 && !listed) throw refuse('the connection only allows the hosts on its HTTP allowlist');
     if (listed) continue;
-    if (DENIED.check(address, familyOf(address))) throw refuse('link-local and cloud metadata addresses are blocked');
-    const local = LOOPBACK.check(address, familyOf(address)) || localAddresses().has(address);
+    const carried = carriedIpv4(address);
+    const forms = carried ? [address, carried] : [address];
+    if (forms.some((form) => DENIED.check(form, familyOf(form)))) throw refuse('link-local and cloud metadata addresses are blocked');
+    const local = forms.some((form) => LOOPBACK.check(form, familyOf(form)) || localAddresses().has(form));
     if (local && policy.ferryPort !== undefined && port === policy.ferryPort) throw refuse("that is Ferry's own port");
   }
   return addresses[0]!;
