@@ -1,6 +1,6 @@
 import type { Limits } from './limits.ts';
 import type { LogLine } from './outcome.ts';
-import { isUnavailable, ScriptFacingError, toBridgeError, type BridgeError } from './bridge/errors.ts';
+import { isUnavailable, safeBridgeError, ScriptFacingError, type BridgeError } from './bridge/errors.ts';
 
 interface Resource {
   kind: string;
@@ -153,8 +153,12 @@ export class Execution {
     try {
       return { ok: true, value: await handler() };
     } catch (error) {
-      if (!(error instanceof ScriptFacingError) && isUnavailable(error)) this.unavailable = true;
-      return { ok: false, error: toBridgeError(error, this.secrets) };
+      try {
+        if (!(error instanceof ScriptFacingError) && isUnavailable(error)) this.unavailable = true;
+      } catch {
+        // an error object whose getters throw says nothing about the server being down
+      }
+      return { ok: false, error: safeBridgeError(error, this.secrets) };
     }
   }
 }

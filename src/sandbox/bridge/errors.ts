@@ -29,12 +29,12 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_NAMES = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoTopologyClosedError']);
 const UNAVAILABLE_MESSAGES = /Connection terminated|connection timeout|timeout expired|Failed to connect|getaddrinfo|socket hang up|server closed the connection/i;
 
-export function isUnavailable(error: unknown): boolean {
+export function isUnavailable(error: unknown, depth = 0): boolean {
   const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   if (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) return true;
   const cause = (error as { cause?: unknown } | undefined)?.cause;
-  if (cause && cause !== error && isUnavailable(cause)) return true;
+  if (cause && cause !== error && depth < 8 && isUnavailable(cause, depth + 1)) return true;
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message) && !(error instanceof ScriptFacingError);
 }
 
@@ -45,6 +45,18 @@ export function scrub(message: string, secrets: readonly string[]): string {
   let out = message.replace(URL_CREDENTIALS, '$1***@');
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
   return out.length > 2000 ? `${out.slice(0, 2000)}…` : out;
+}
+
+/**
+ * toBridgeError that cannot throw, whatever was thrown: a value whose getters throw must not turn
+ * into an exception on the way to the isolate (isolated-vm would pass it on with the host's stack).
+ */
+export function safeBridgeError(error: unknown, secrets: readonly string[]): BridgeError {
+  try {
+    return toBridgeError(error, secrets);
+  } catch {
+    return { message: 'The operation failed.' };
+  }
 }
 
 export function toBridgeError(error: unknown, secrets: readonly string[]): BridgeError {

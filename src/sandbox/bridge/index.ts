@@ -1,6 +1,7 @@
 import ivm from 'isolated-vm';
 import type { Execution } from '../execution.ts';
 import { bcryptOps } from './bcrypt.ts';
+import { safeBridgeError } from './errors.ts';
 import { httpOps, type HttpPolicy } from './http.ts';
 import { mongodbOps } from './mongodb.ts';
 import { mssqlOps } from './mssql.ts';
@@ -25,6 +26,15 @@ export function createOpTable(options: { httpPolicy: (execution: Execution) => H
   };
 }
 
+/** A result for applySyncPromise, copied here so that a value that cannot be copied becomes an error result, not a throw. */
+function copyForBlocking(result: unknown) {
+  try {
+    return new ivm.ExternalCopy(result).copyInto();
+  } catch {
+    return new ivm.ExternalCopy({ ok: false, error: { message: 'The operation returned a value that cannot be passed to the script.' } }).copyInto();
+  }
+}
+
 /** The four ways the isolate calls the host; see `callSync` and friends in isolate/runtime.js. */
 type Mode = 'async' | 'sync' | 'blocking' | 'ignored';
 
@@ -47,11 +57,11 @@ export function createDispatcher(ops: OpTable, current: () => Execution | undefi
       try {
         return { ok: true, value: operation.handler(execution, list) };
       } catch (error) {
-        return { ok: false, error: { name: 'TypeError', message: (error as Error).message, code: (error as { code?: string }).code } };
+        return { ok: false, error: { ...safeBridgeError(error, execution.secrets), name: 'TypeError' } };
       }
     }
     const result = execution.run(() => operation.handler(execution, list), mode !== 'ignored');
-    if (mode === 'blocking') return result.then((value) => new ivm.ExternalCopy(value).copyInto());
+    if (mode === 'blocking') return result.then(copyForBlocking);
     if (mode === 'ignored') return undefined;
     return result;
   };

@@ -110,20 +110,45 @@ async function call(op, args, counted = true) {
   let result;
   try {
     result = await pending;
+  } catch {
+    throw hostFailure(op);
   } finally {
     if (counted) inflight -= 1;
   }
   return settle(result);
 }
 
+/**
+ * The host answers every call with `{ ok, value | error }` and never throws. When a call throws
+ * anyway, isolated-vm could not copy the answer or the arguments, and its error may quote host
+ * values and carry the host's stack: the script gets a plain error instead.
+ */
+function hostFailure(op) {
+  return makeError({ message: `The host could not answer ${op}, or could not take its arguments.` });
+}
+
 /** A synchronous host operation (URL parsing and the like). */
 function callSync(op, args) {
-  return settle($apply(hostApplySync, host, [undefined, ['sync', op, encode(args)], SYNC]));
+  const encoded = encode(args);
+  let result;
+  try {
+    result = $apply(hostApplySync, host, [undefined, ['sync', op, encoded], SYNC]);
+  } catch {
+    throw hostFailure(op);
+  }
+  return settle(result);
 }
 
 /** A host operation that is asynchronous on the host but blocks this script (bcrypt's *Sync). */
 function callBlocking(op, args) {
-  return settle($apply(hostApplySyncPromise, host, [undefined, ['blocking', op, encode(args)], SYNC_PROMISE]));
+  const encoded = encode(args);
+  let result;
+  try {
+    result = $apply(hostApplySyncPromise, host, [undefined, ['blocking', op, encoded], SYNC_PROMISE]);
+  } catch {
+    throw hostFailure(op);
+  }
+  return settle(result);
 }
 
 function notify(op, args) {
