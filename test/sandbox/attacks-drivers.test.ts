@@ -141,6 +141,45 @@ describe('attacks through the database drivers', () => {
     assert.deepEqual(frames.filter((frame) => frame.file !== 'file:///scripts/main.js' && (frame.hasThis || frame.hasFunction)), []);
   });
 
+  test("driver callbacks run once each, and calling pool.connect's done twice is the script's own error", async (t) => {
+    if (!(await needPostgres(t)) || !(await needMysql(t))) return;
+    const outcome = await harness.attack(
+      `async function main(pgUrl, mysqlUrl) {
+        const pg = require('pg'), mysql = require('mysql2');
+        const calls = {};
+        const count = (name) => () => { calls[name] = (calls[name] || 0) + 1; };
+        const connection = mysql.createConnection(mysqlUrl);
+        connection.connect(count('mysql connect'));
+        connection.query('select 1', count('mysql query'));
+        connection.query('select from nowhere', count('mysql failing query'));
+        connection.execute('select ?', [1], count('mysql execute'));
+        connection.ping(count('mysql ping'));
+        connection.end(count('mysql end'));
+        const client = new pg.Client(pgUrl);
+        client.connect(count('pg connect'));
+        client.query('select 1', count('pg query'));
+        client.query('select from nowhere', count('pg failing query'));
+        client.end(count('pg end'));
+        require('bcrypt').compare('x', '$2b$04$abcdefghijklmnopqrstuu', count('bcrypt compare'));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return calls;
+      }`,
+      { expect: true, args: [postgres!.url, mysqlUrl()] },
+    );
+    const calls = valueOf<Record<string, number>>(outcome);
+    assert.deepEqual(Object.values(calls), new Array(11).fill(1), JSON.stringify(calls));
+    const twice = await harness.attack(
+      `async function main(pgUrl) {
+        const pool = new (require('pg').Pool)({ connectionString: pgUrl });
+        pool.connect((error, client, done) => { done(); done(); });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return 'finished';
+      }`,
+      { expect: 'script_error', args: [postgres!.url] },
+    );
+    assert.ok(!twice.ok && /already been released/.test(twice.message), twice.ok ? '' : twice.message);
+  });
+
   test('driver errors reach the script as plain errors: message and code, no host stack, no driver object', async (t) => {
     if (!(await needPostgres(t)) || !(await needMysql(t))) return;
     const outcome = await harness.attack(
