@@ -61,7 +61,8 @@ async function main() {
         connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(ROOT, 'hooks', 'templates', 'postgres') },
       }),
     );
-    const ferry = await startChild(['--no-node-snapshot', join(ROOT, 'src', 'main.ts'), 'start'], dir, `${ferryClient.issuer}/readyz`);
+    const start = startCommand();
+    const ferry = await startChild(start.args, dir, `${ferryClient.issuer}/readyz`, start.env);
     children.push(ferry);
 
     const basePort = await freePort();
@@ -133,8 +134,22 @@ async function seedLegacy(url: string) {
   await client.end();
 }
 
-async function startChild(args: string[], cwd: string, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '' }, stdio: ['ignore', 'ignore', 'inherit'] });
+/** Ferry is started exactly as `npm start` starts it: the start script's variables and node flags. */
+function startCommand(): { args: string[]; env: Record<string, string> } {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = script.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (words[0]?.includes('=')) {
+    const [name, value] = words.shift()!.split('=') as [string, string];
+    env[name] = value;
+  }
+  if (words.shift() !== 'node') throw new Error(`the start script does not run node: ${script}`);
+  return { args: words.map((word) => (word.startsWith('src/') ? join(ROOT, word) : word)), env };
+}
+
+async function startChild(args: string[], cwd: string, readyUrl: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+  const env = { PATH: process.env.PATH ?? '', ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}), ...extraEnv };
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
   let exited = false;
   child.once('exit', () => (exited = true));
   for (let i = 0; i < 600 && !exited; i++) {

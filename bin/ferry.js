@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
-const child = spawn(process.execPath, ['--no-node-snapshot', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+// The same flags and memory settings as the package's start script (see README, "Run it").
+const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env };
+const child = spawn(process.execPath, ['--no-node-snapshot', '--max-semi-space-size=4', main, ...process.argv.slice(2)], { stdio: 'inherit', env });
 
 // Ctrl-C and a closing terminal reach the whole process group, the child included: this process
 // only waits for it. SIGTERM (a supervisor stopping this pid) is passed on.
