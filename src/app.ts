@@ -82,6 +82,9 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
       metrics.isolates.set({ state: 'idle' }, pool.idle);
       metrics.isolates.set({ state: 'waiting' }, pool.waiting);
     }
+    for (const [driver, stats] of Object.entries(sandbox.connectionStats())) {
+      for (const [state, value] of Object.entries(stats)) metrics.legacyPool.set({ driver, state }, value);
+    }
     const status = federation.runner.status(await federation.settings.current());
     metrics.scriptsRunning.set({ state: 'running' }, status.running);
     metrics.scriptsRunning.set({ state: 'waiting' }, status.waiting);
@@ -167,7 +170,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     async close() {
       for (const timer of timers) clearInterval(timer);
       await federation.executions.close();
-      sandbox.close();
+      await sandbox.close();
       await legacyDemo?.close();
       await db.close();
     },

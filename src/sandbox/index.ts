@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../log.ts';
-import { createOpTable, type OpTable } from './bridge/index.ts';
+import { createDriverPools, createOpTable, type OpTable } from './bridge/index.ts';
 import { Execution } from './execution.ts';
 import { DEFAULT_LIMITS, isolateLimits, limitsSchema, type Limits, type LimitsInput } from './limits.ts';
 import type { FailureKind, Outcome } from './outcome.ts';
@@ -56,7 +56,9 @@ class Stop extends Error {
 export function createSandbox(options: SandboxOptions) {
   const pools = new Map<number, IsolatePool>();
   let broken: string | undefined;
+  const driverPools = createDriverPools();
   const ops = createOpTable({
+    pools: driverPools,
     httpPolicy: (execution) => ({ allowlist: execution.limits.httpAllowlist, ferryPort: execution.ferryPort }),
     ...(options.ops ? { overrides: options.ops } : {}),
   });
@@ -143,12 +145,18 @@ export function createSandbox(options: SandboxOptions) {
     get broken() {
       return broken;
     },
+    /** Isolates per memory size. */
     stats() {
       return Object.fromEntries([...pools].map(([memoryMb, pool]) => [`${memoryMb}MiB`, pool.stats()]));
     },
-    close() {
+    /** Pooled connections to legacy databases, per driver. */
+    connectionStats() {
+      return driverPools.stats();
+    },
+    async close(): Promise<void> {
       for (const pool of pools.values()) pool.close();
       pools.clear();
+      await driverPools.close();
     },
   };
 }
@@ -207,7 +215,10 @@ function guard(work: Promise<unknown>, slot: Slot, execution: Execution): Promis
 
 function classify(error: unknown, slot: Slot, execution: Execution): { kind: FailureKind; message: string } {
   if (error instanceof Stop) {
-    return { kind: error.kind === 'script_error' && execution.unavailable ? 'unavailable' : error.kind, message: error.message };
+    // A script that failed or ran out of time after a driver could not reach its server (or waited in
+    // vain for a pooled connection) failed because the legacy side was unavailable.
+    const unavailable = (error.kind === 'script_error' || error.kind === 'timeout') && execution.unavailable;
+    return { kind: unavailable ? 'unavailable' : error.kind, message: error.message };
   }
   const message = errorMessage(error);
   if (/disposed during execution due to memory limit|Array buffer allocation failed|Invalid array length|Invalid string length/.test(message)) {

@@ -16,8 +16,13 @@ export const limitsSchema = z.strictObject({
   maxConsoleKb: int(1, 4096, 64),
   /** Bridged operations (queries, requests, hashes) in flight at once. */
   maxBridgeOps: int(1, 256, 16),
-  /** Database connections and pools open at once. */
+  /** Database connections one execution may hold at once. */
   maxConnections: int(1, 64, 4),
+  /**
+   * Connections kept open to each legacy database (per Ferry instance), shared by the executions:
+   * a script's connect() takes one and end() gives it back.
+   */
+  poolSize: int(1, 256, 10),
   /** Pending timers at once. */
   maxTimers: int(1, 10_000, 64),
   /** Rows (or documents) one query may return. */

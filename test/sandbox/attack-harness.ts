@@ -102,7 +102,7 @@ export async function createHarness(options: Partial<SandboxOptions> = {}) {
     healthy,
     async close() {
       process.off('unhandledRejection', onUnhandled);
-      sandbox.close();
+      await sandbox.close();
       await new Promise((resolve) => server.close(resolve));
     },
   };

@@ -1,6 +1,7 @@
 import ivm from 'isolated-vm';
 import type { Execution } from '../execution.ts';
 import { bcryptOps } from './bcrypt.ts';
+import type { DriverPools } from './driver-pools.ts';
 import { safeBridgeError } from './errors.ts';
 import { httpOps, type HttpPolicy } from './http.ts';
 import { mongodbOps } from './mongodb.ts';
@@ -11,14 +12,15 @@ import { runtimeOps } from './runtime.ts';
 import type { OpTable } from './types.ts';
 
 export type { OpTable } from './types.ts';
+export { createDriverPools, type DriverPools } from './driver-pools.ts';
 
 /** Every host operation the isolate's runtime and modules may call. */
-export function createOpTable(options: { httpPolicy: (execution: Execution) => HttpPolicy; overrides?: OpTable }): OpTable {
+export function createOpTable(options: { httpPolicy: (execution: Execution) => HttpPolicy; pools: DriverPools; overrides?: OpTable }): OpTable {
   return {
     ...runtimeOps(),
-    ...pgOps(),
-    ...mysqlOps(),
-    ...mongodbOps(),
+    ...pgOps(options.pools),
+    ...mysqlOps(options.pools),
+    ...mongodbOps(options.pools),
     ...mssqlOps(),
     ...httpOps(options.httpPolicy),
     ...bcryptOps(),

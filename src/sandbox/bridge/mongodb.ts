@@ -1,9 +1,16 @@
-import { Binary, Decimal128, Long, MongoClient, ObjectId, Timestamp, type Db } from 'mongodb';
+import { createRequire } from 'node:module';
+import type { Db, MongoClient } from 'mongodb';
 import type { Execution } from '../execution.ts';
 import { setOwn } from '../values.ts';
 import { array, optionalRecord, string } from './args.ts';
+import type { DriverPools } from './driver-pools.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
+
+type Driver = typeof import('mongodb');
+/** Loaded on first use: most installations never talk to MongoDB, and the driver is large. */
+let driver: Driver | undefined;
+const bson = (): Driver => (driver ??= createRequire(import.meta.url)('mongodb') as Driver);
 
 const TAG = '__ferryType';
 const CLIENT_OPTIONS = ['appName', 'authSource', 'authMechanism', 'replicaSet', 'tls', 'ssl', 'tlsAllowInvalidCertificates', 'directConnection', 'readPreference', 'retryWrites', 'w', 'auth'];
@@ -15,7 +22,7 @@ export function fromIsolate(value: unknown, depth = 0): unknown {
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   if (Array.isArray(value)) return value.map((item) => fromIsolate(item, depth + 1));
   const object = value as Record<string, unknown>;
-  if (object[TAG] === 'ObjectId' && typeof object.hex === 'string' && ObjectId.isValid(object.hex)) return new ObjectId(object.hex);
+  if (object[TAG] === 'ObjectId' && typeof object.hex === 'string' && bson().ObjectId.isValid(object.hex)) return new (bson().ObjectId)(object.hex);
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(object)) setOwn(out, key, fromIsolate(item, depth + 1));
   return out;
@@ -24,6 +31,7 @@ export function fromIsolate(value: unknown, depth = 0): unknown {
 /** BSON values → plain data for the isolate: ObjectId tagged, Long as number, Decimal128 as string. */
 export function toIsolate(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return typeof value === 'function' ? undefined : value;
+  const { ObjectId, Long, Timestamp, Decimal128, Binary } = bson();
   if (value instanceof ObjectId) return { [TAG]: 'ObjectId', hex: value.toHexString() };
   if (value instanceof Date || value instanceof RegExp) return value;
   if (value instanceof Long || value instanceof Timestamp) return value.toNumber();
@@ -40,7 +48,7 @@ export function toIsolate(value: unknown, depth = 0): unknown {
   return out;
 }
 
-const FIND_OPTIONS = ['sort', 'skip', 'limit', 'projection'];
+const FIND_OPTIONS = ['sort', 'skip', 'limit', 'projection', 'collation', 'hint'];
 
 function findOptions(execution: Execution, raw: unknown) {
   const given = optionalRecord(raw, 'options');
@@ -61,7 +69,10 @@ function checkRows(execution: Execution, rows: unknown[]): unknown[] {
 
 /** The collection operations a script may run, each with its arguments converted from the isolate. */
 const OPERATIONS: Record<string, (execution: Execution, db: Db, collection: string, args: unknown[]) => Promise<unknown>> = {
-  findOne: (ex, db, c, [filter, options]) => db.collection(c).findOne(fromIsolate(filter) as object, { ...pickProjection(options), maxTimeMS: ex.remaining() }),
+  findOne: (ex, db, c, [filter, options]) => {
+    const { limit: _limit, ...rest } = findOptions(ex, options);
+    return db.collection(c).findOne(fromIsolate(filter) as object, rest);
+  },
   find: async (ex, db, c, [filter, options]) => checkRows(ex, await db.collection(c).find(fromIsolate(filter) as object, findOptions(ex, options)).toArray()),
   aggregate: async (ex, db, c, [pipeline]) =>
     checkRows(ex, await db.collection(c).aggregate(array(fromIsolate(pipeline), 'pipeline') as object[], { maxTimeMS: ex.remaining() }).limit(ex.limits.maxRows + 1).toArray()),
@@ -80,7 +91,7 @@ const OPERATIONS: Record<string, (execution: Execution, db: Db, collection: stri
   findOneAndDelete: (_ex, db, c, [filter]) => db.collection(c).findOneAndDelete(fromIsolate(filter) as object),
 };
 
-function pickProjection(raw: unknown) {
+function pickProjection(raw: unknown): { projection?: object } {
   const options = optionalRecord(raw, 'options');
   return options.projection === undefined ? {} : { projection: fromIsolate(options.projection) as object };
 }
@@ -89,23 +100,33 @@ function pickUpsert(raw: unknown) {
   return optionalRecord(raw, 'options').upsert === true ? { upsert: true } : {};
 }
 
-/** Host operations behind the isolate's `mongodb` module. */
-export function mongodbOps(): OpTable {
+/**
+ * Host operations behind the isolate's `mongodb` module. A MongoClient is itself a pool, so one is
+ * shared by every execution with the same URI and settings: a script's connect() joins it and its
+ * close() only lets go of it.
+ */
+export function mongodbOps(pools: DriverPools): OpTable {
   return {
     'mongo.connect': op(async (execution, [uri, options]) => {
       execution.checkConnectionSlot();
+      const { MongoClient } = bson();
       const given = optionalRecord(options, 'options');
       const settings: Record<string, unknown> = {};
       for (const key of CLIENT_OPTIONS) if (given[key] !== undefined) settings[key] = given[key];
-      const timeout = execution.boundedTimeout(Number(given.serverSelectionTimeoutMS) || execution.limits.connectTimeoutMs);
-      const client = new MongoClient(string(uri, 'uri'), {
-        ...settings,
-        serverSelectionTimeoutMS: timeout,
-        connectTimeoutMS: timeout,
-        maxPoolSize: execution.limits.maxConnections,
-      });
-      await connectFailingFast(client);
-      return execution.open('mongo.client', client, () => client.close(true));
+      const timeout = Number(given.serverSelectionTimeoutMS) || execution.limits.connectTimeoutMs;
+      const address = string(uri, 'uri');
+      const shared = pools.shared(
+        'mongodb',
+        { address, settings, timeout, size: execution.limits.poolSize },
+        async () => {
+          const client = new MongoClient(address, { ...settings, serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout, maxPoolSize: execution.limits.poolSize });
+          await connectFailingFast(client);
+          return client;
+        },
+        (client) => client.close(true),
+      );
+      const client = await shared;
+      return execution.open('mongo.client', client, () => {});
     }),
     'mongo.op': op(async (execution, [handle, name, args]) => {
       const client = execution.get<MongoClient>(handle, ['mongo.client']);

@@ -1,6 +1,7 @@
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toBuffers, toPlain } from './args.ts';
+import type { Checkout, DriverPools } from './driver-pools.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
@@ -8,13 +9,12 @@ const CONFIG_KEYS = ['uri', 'host', 'port', 'user', 'password', 'database', 'cha
   'supportBigNumbers', 'bigNumberStrings', 'decimalNumbers', 'multipleStatements', 'namedPlaceholders'];
 const CONNECTION_KINDS = ['mysql.connection', 'mysql.poolConnection'] as const;
 
-/** mysql2 options from a script's config (URI or fields), with the connect timeout inside the deadline. */
-export function mysqlConfig(execution: Execution, raw: unknown): mysql.ConnectionOptions {
-  const given = optionalRecord(raw, 'config');
-  const config = pick(given, CONFIG_KEYS) as mysql.ConnectionOptions;
-  if (config.port !== undefined) config.port = Number(config.port);
-  config.connectTimeout = execution.boundedTimeout(Number(given.connectTimeout) || execution.limits.connectTimeoutMs);
-  return config;
+/** mysql2 settings from a script's config (URI or fields); they name the pool the connection comes from. */
+export function mysqlSettings(execution: Execution, raw: unknown): mysql.PoolOptions {
+  const settings = pick(optionalRecord(raw, 'config'), CONFIG_KEYS) as mysql.PoolOptions;
+  if (settings.port !== undefined) settings.port = Number(settings.port);
+  settings.connectTimeout = execution.limits.connectTimeoutMs;
+  return settings;
 }
 
 interface Query {
@@ -51,81 +51,58 @@ function mysqlResult(execution: Execution, [rows, fields]: [unknown, unknown]) {
   return [toPlain(rows), Array.isArray(fields) ? fields.map((field) => describe(field as Record<string, unknown>)) : undefined];
 }
 
-type Runner = { query: mysql.Connection['query']; execute: mysql.Connection['execute'] };
-
-/** How long end() may wait for the server to finish what a script left running before the socket is cut. */
-const END_GRACE_MS = 200;
-
-/** mysql2's own connection object under its promise wrapper. */
-interface CoreConnection {
-  destroy(): void;
-  stream?: { destroy(): void };
-}
-
-/** mysql2's destroy() only half-closes the socket (and waits for the server to close it); this closes it. */
-function cut(connection: CoreConnection): void {
-  connection.destroy();
-  connection.stream?.destroy();
-}
-
 /**
- * Ends politely, but briefly: mysql2's end() waits for a query still in flight (a script stopped
- * in 'SELECT SLEEP(86400)' would otherwise hold the socket for a day), so after END_GRACE_MS the
- * sockets are cut. The server drops its threads when it notices.
+ * Host operations behind the isolate's `mysql2` and `mysql2/promise` modules. createConnection()
+ * takes a connection from a host pool for its settings and end() gives it back (the pool resets
+ * its session); a script's own createPool() shares that pool too. A connection still running a
+ * query when the script lets go of it is closed at once rather than waited for (a script stopped
+ * in 'SELECT SLEEP(86400)' must not hold it for a day).
  */
-async function endBriefly(end: () => Promise<unknown>, connections: Iterable<CoreConnection>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_GRACE_MS)));
-  await Promise.race([end().catch(() => {}), grace]);
-  clearTimeout(timer);
-  for (const connection of connections) cut(connection);
-}
-
-function runner(kind: 'query' | 'execute', kinds: readonly string[]) {
-  return op(async (execution, [handle, query]) => {
-    const target = execution.get<Runner>(handle, kinds);
+export function mysqlOps(pools: DriverPools): OpTable {
+  let driver: typeof import('mysql2/promise') | undefined;
+  const checkout = async (execution: Execution, settings: mysql.PoolOptions) => {
+    // Loaded on first use: most installations never talk to MySQL.
+    driver ??= (await import('mysql2/promise')).default as unknown as typeof import('mysql2/promise');
+    return pools.mysql(execution, settings, execution.limits.poolSize, (options) => driver!.createPool(options));
+  };
+  const run = (kind: 'query' | 'execute') => async (execution: Execution, connection: Checkout<mysql.PoolConnection>, query: unknown) => {
     const options = readQuery(execution, query) as mysql.QueryOptions;
-    const result = kind === 'query' ? await target.query(options) : await target.execute(options);
+    const result = await connection.use(options.sql, () => (kind === 'query' ? connection.connection.query(options) : connection.connection.execute(options)));
     return mysqlResult(execution, result as [unknown, unknown]);
-  });
-}
+  };
+  const onConnection = (kind: 'query' | 'execute') =>
+    op((execution, [handle, query]) => run(kind)(execution, execution.get<Checkout<mysql.PoolConnection>>(handle, CONNECTION_KINDS), query));
+  const onPool = (kind: 'query' | 'execute') =>
+    op(async (execution, [handle, query]) => {
+      const connection = await checkout(execution, execution.get<mysql.PoolOptions>(handle, ['mysql.pool']));
+      try {
+        return await run(kind)(execution, connection, query);
+      } finally {
+        await connection.release();
+      }
+    });
 
-/** Host operations behind the isolate's `mysql2` and `mysql2/promise` modules. */
-export function mysqlOps(): OpTable {
   return {
     'mysql.connect': op(async (execution, [config]) => {
       execution.checkConnectionSlot();
-      const connection = await mysql.createConnection(mysqlConfig(execution, config));
-      connection.on('error', () => {});
-      const core = (connection as unknown as { connection: CoreConnection }).connection;
-      return execution.open('mysql.connection', connection, () => endBriefly(() => connection.end(), [core]));
+      const connection = await checkout(execution, mysqlSettings(execution, config));
+      return execution.open('mysql.connection', connection, () => connection.release());
     }),
-    'mysql.query': runner('query', CONNECTION_KINDS),
-    'mysql.execute': runner('execute', CONNECTION_KINDS),
+    'mysql.query': onConnection('query'),
+    'mysql.execute': onConnection('execute'),
     'mysql.end': op(async (execution, [handle]) => {
       if (execution.kindOf(handle) === 'mysql.connection') await execution.close(handle);
     }),
     'mysql.release': op(async (execution, [handle]) => {
       if (execution.kindOf(handle) === 'mysql.poolConnection') await execution.close(handle);
     }),
-    'mysql.pool': op((execution, [config]) => {
-      execution.checkConnectionSlot();
-      const given = optionalRecord(config, 'config');
-      const connectionLimit = Math.min(Number(given.connectionLimit) || execution.limits.maxConnections, execution.limits.maxConnections);
-      const pool = mysql.createPool({ ...mysqlConfig(execution, config), connectionLimit, waitForConnections: true, queueLimit: 0 });
-      const connections = new Set<CoreConnection>();
-      pool.on('connection', (connection) => {
-        connection.on('error', () => {});
-        connections.add(connection);
-      });
-      return execution.open('mysql.pool', pool, () => endBriefly(() => pool.end(), connections));
-    }),
-    'mysql.poolQuery': runner('query', ['mysql.pool']),
-    'mysql.poolExecute': runner('execute', ['mysql.pool']),
+    'mysql.pool': op((execution, [config]) => execution.open('mysql.pool', mysqlSettings(execution, config), () => {}, false)),
+    'mysql.poolQuery': onPool('query'),
+    'mysql.poolExecute': onPool('execute'),
     'mysql.poolConnection': op(async (execution, [handle]) => {
-      const pool = execution.get<mysql.Pool>(handle, ['mysql.pool']);
-      const connection = await pool.getConnection();
-      return execution.open('mysql.poolConnection', connection, () => connection.release(), false);
+      execution.checkConnectionSlot();
+      const connection = await checkout(execution, execution.get<mysql.PoolOptions>(handle, ['mysql.pool']));
+      return execution.open('mysql.poolConnection', connection, () => connection.release());
     }),
     'mysql.poolEnd': op(async (execution, [handle]) => {
       if (execution.kindOf(handle) === 'mysql.pool') await execution.close(handle);

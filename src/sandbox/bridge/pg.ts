@@ -1,37 +1,40 @@
 import pg from 'pg';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toBuffers, toPlain } from './args.ts';
+import type { Checkout, DriverPools } from './driver-pools.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
 const CONFIG_KEYS = ['connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl', 'application_name', 'options', 'keepAlive'];
 const CLIENT_KINDS = ['pg.client', 'pg.poolClient'] as const;
 
-/** node-postgres options from a script's config, with timeouts held inside the execution's deadline. */
-export function pgConfig(execution: Execution, raw: unknown): pg.ClientConfig {
-  const config = pick(optionalRecord(raw, 'config'), CONFIG_KEYS) as pg.ClientConfig;
-  if (config.port !== undefined) config.port = Number(config.port);
+/**
+ * node-postgres settings from a script's config. They name the pool the connection comes from, so
+ * nothing per-execution goes in: deadlines apply per query. statement_timeout (sent when the
+ * connection starts, kept by DISCARD ALL) makes the server itself cancel a statement the
+ * execution no longer waits for, at most timeoutMs after it started.
+ */
+export function pgSettings(execution: Execution, raw: unknown): pg.PoolConfig {
   const given = optionalRecord(raw, 'config');
-  config.connectionTimeoutMillis = execution.boundedTimeout(Number(given.connectionTimeoutMillis) || execution.limits.connectTimeoutMs);
-  config.query_timeout = execution.boundedTimeout(Number(given.query_timeout) || execution.limits.timeoutMs);
-  // query_timeout only gives up on the client; the server would go on with a statement the
-  // execution no longer waits for (an abandoned 'select pg_sleep(86400)'). statement_timeout makes
-  // the server cancel it, at most timeoutMs after it started.
-  config.statement_timeout = Math.min(Number(given.statement_timeout) || execution.limits.timeoutMs, execution.limits.timeoutMs);
-  return config;
+  const settings = pick(given, CONFIG_KEYS) as pg.PoolConfig;
+  if (settings.port !== undefined) settings.port = Number(settings.port);
+  settings.connectionTimeoutMillis = execution.limits.connectTimeoutMs;
+  settings.statement_timeout = Math.min(Number(given.statement_timeout) || execution.limits.timeoutMs, execution.limits.timeoutMs);
+  return settings;
 }
 
 interface Query {
   text: string;
   values: unknown[];
   rowMode?: 'array';
+  query_timeout: number;
 }
 
-function readQuery(raw: unknown): Query {
+function readQuery(execution: Execution, raw: unknown): Query {
   const query = record(raw, 'query');
   const text = string(query.text, 'query text');
   const values = query.values === undefined ? [] : array(query.values, 'query values');
-  return { text, values: values.map(toPgValue), ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}) };
+  return { text, values: values.map(toPgValue), ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}), query_timeout: execution.remaining() };
 }
 
 function toPgValue(value: unknown): unknown {
@@ -53,39 +56,41 @@ export function pgResult(execution: Execution, result: pg.QueryResult | pg.Query
   };
 }
 
-type Queryable = { query(config: pg.QueryConfig): Promise<pg.QueryResult> };
-
-async function runQuery(execution: Execution, target: Queryable, raw: unknown) {
-  return pgResult(execution, await target.query(readQuery(raw) as pg.QueryConfig));
+async function runQuery(execution: Execution, client: Checkout<pg.PoolClient>, raw: unknown) {
+  const query = readQuery(execution, raw) as pg.QueryConfig;
+  return pgResult(execution, await client.use(query.text, () => client.connection.query(query)));
 }
 
-/** Host operations behind the isolate's `pg` module. Connections are per execution. */
-export function pgOps(): OpTable {
+/**
+ * Host operations behind the isolate's `pg` module. `new Client().connect()` takes a connection
+ * from a host pool for its settings and `end()` gives it back reset; a script's own `new Pool()`
+ * shares that pool too.
+ */
+export function pgOps(pools: DriverPools): OpTable {
+  const checkout = async (execution: Execution, settings: pg.PoolConfig) => pools.pg(execution, settings, execution.limits.poolSize);
   return {
     'pg.connect': op(async (execution, [config]) => {
       execution.checkConnectionSlot();
-      const client = new pg.Client(pgConfig(execution, config));
-      client.on('error', () => {}); // a dropped connection surfaces on the next query instead
-      await client.connect();
-      return execution.open('pg.client', client, () => client.end());
+      const client = await checkout(execution, pgSettings(execution, config));
+      return execution.open('pg.client', client, () => client.release());
     }),
-    'pg.query': op((execution, [handle, query]) => runQuery(execution, execution.get<pg.Client>(handle, CLIENT_KINDS), query)),
+    'pg.query': op((execution, [handle, query]) => runQuery(execution, execution.get<Checkout<pg.PoolClient>>(handle, CLIENT_KINDS), query)),
     'pg.end': op(async (execution, [handle]) => {
       if (execution.kindOf(handle) === 'pg.client') await execution.close(handle);
     }),
-    'pg.pool': op((execution, [config]) => {
-      execution.checkConnectionSlot();
-      const given = optionalRecord(config, 'config');
-      const max = Math.min(Number(given.max) || execution.limits.maxConnections, execution.limits.maxConnections);
-      const pool = new pg.Pool({ ...pgConfig(execution, config), max, idleTimeoutMillis: 1000 });
-      pool.on('error', () => {});
-      return execution.open('pg.pool', pool, () => pool.end());
+    'pg.pool': op((execution, [config]) => execution.open('pg.pool', pgSettings(execution, config), () => {}, false)),
+    'pg.poolQuery': op(async (execution, [handle, query]) => {
+      const client = await checkout(execution, execution.get<pg.PoolConfig>(handle, ['pg.pool']));
+      try {
+        return await runQuery(execution, client, query);
+      } finally {
+        await client.release();
+      }
     }),
-    'pg.poolQuery': op((execution, [handle, query]) => runQuery(execution, execution.get<pg.Pool>(handle, ['pg.pool']), query)),
     'pg.poolConnect': op(async (execution, [handle]) => {
-      const pool = execution.get<pg.Pool>(handle, ['pg.pool']);
-      const client = await pool.connect();
-      return execution.open('pg.poolClient', client, () => client.release(), false);
+      execution.checkConnectionSlot();
+      const client = await checkout(execution, execution.get<pg.PoolConfig>(handle, ['pg.pool']));
+      return execution.open('pg.poolClient', client, () => client.release());
     }),
     'pg.release': op(async (execution, [handle]) => {
       if (execution.kindOf(handle) === 'pg.poolClient') await execution.close(handle);
