@@ -10,7 +10,8 @@ export type Migration = { ok: true; account: AccountRow; created: boolean } | { 
 
 /**
  * Copies a user the legacy `login` script just verified into Ferry's accounts, with Ferry's own
- * hash of the password. One INSERT, so a crash leaves nothing half done; uniqueness is the
+ * hash of the password — or, when given, the legacy bcrypt hash the script verified it against,
+ * which Ferry replaces with its own at the next sign-in (see connection.adoptLegacyHashes). One INSERT, so a crash leaves nothing half done; uniqueness is the
  * database's: of concurrent first logins one row wins and the others find it by legacy id. An
  * account that already holds the email, phone or username under another legacy id (someone
  * registered it first) makes the migration fail closed.
@@ -27,7 +28,7 @@ export function createLazyMigration(deps: { queries: AccountQueries; executions:
   };
 
   return {
-    async migrate(profile: Profile, legacyId: string, identifier: Identifier, password: string): Promise<Migration> {
+    async migrate(profile: Profile, legacyId: string, identifier: Identifier, password: string, adoptedHash?: string): Promise<Migration> {
       const ids = profileIdentifiers(profile);
       // The identifier the person typed finds the account from now on, even if the profile lacks it.
       if (!ids[identifier.kind]) ids[identifier.kind] = identifier.value;
@@ -35,7 +36,7 @@ export function createLazyMigration(deps: { queries: AccountQueries; executions:
         id: randomUUID(),
         sub: `${deps.subjectPrefix}${legacyId}`,
         ...ids,
-        passwordHash: await deps.hasher.hash(password),
+        passwordHash: adoptedHash ?? (await deps.hasher.hash(password)),
         profile,
         legacyId,
         migratedAt: new Date(),

@@ -28,6 +28,8 @@ export interface RunOptions {
   unguarded?: boolean;
   /** Values (the password) replaced by ******** in the console lines and message before they are logged. */
   secrets?: readonly string[];
+  /** The login's password, to learn the legacy bcrypt hash it was verified against (RunRequest.watchPassword). */
+  watchPassword?: string | undefined;
 }
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
@@ -78,6 +80,7 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
           env: connection.env,
           limits: { ...connection.limits, timeoutMs: Math.max(100, deadline - Date.now()) },
           ...(options.validate ? { validate: options.validate } : {}),
+          ...(options.watchPassword !== undefined ? { watchPassword: options.watchPassword } : {}),
         });
       } finally {
         limiter.release();

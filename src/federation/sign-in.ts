@@ -1,6 +1,6 @@
 import { parseIdentifier, toScriptQuery, type Identifier } from '../accounts/identifier.ts';
 import { normaliseIdentifiers, type AccountLibrary, type Registration } from '../accounts/library.ts';
-import { checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
+import { adoptableBcryptHash, checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
 import { Conflict, FerryError, ServiceUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { profileToClaims } from '../oidc/claims.ts';
@@ -64,7 +64,12 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
 
   const legacySignIn = async (connection: Connection, identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
     const context = scriptContext(deps.issuer, request);
-    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, context], { validate: validateProfile, secrets: [password] });
+    const adopt = connection.mode === 'LAZY_MIGRATION' && connection.adoptLegacyHashes;
+    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, context], {
+      validate: validateProfile,
+      secrets: [password],
+      ...(adopt ? { watchPassword: password } : {}),
+    });
     if (!outcome.ok) return failure(connection, outcome, 'login');
     const check = checkProfile(outcome.value);
     if (!check.ok) return { ok: false, reason: 'unavailable', message: MESSAGES.unavailable };
@@ -73,7 +78,8 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
       deps.claimsCache.set(sub, check.profile, connection.claimsCacheSeconds);
       return { ok: true, sub, path: 'legacy' };
     }
-    const migrated = await deps.migration.migrate(check.profile, check.legacyId, identifier, password);
+    const adopted = outcome.verifiedBcryptHash && adoptableBcryptHash(outcome.verifiedBcryptHash, password) ? outcome.verifiedBcryptHash : undefined;
+    const migrated = await deps.migration.migrate(check.profile, check.legacyId, identifier, password, adopted);
     deps.metrics?.migrations.inc({ result: migrated.ok ? (migrated.created ? 'created' : 'existing') : 'conflict' });
     if (!migrated.ok) return { ok: false, reason: 'conflict', message: MESSAGES.conflict, path: 'legacy' };
     return { ok: true, sub: migrated.account.sub, path: 'legacy' };

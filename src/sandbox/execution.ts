@@ -39,11 +39,17 @@ export class Execution {
   private logBytes = 0;
   private onUncaught: (() => void) | undefined;
 
-  constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined } = {}) {
+  /** The password a login is checking (see `verifiedBcryptHash`). */
+  readonly watchedPassword: string | undefined;
+  /** A bcrypt hash that bcrypt.compare accepted the watched password for, exactly as given. */
+  verifiedBcryptHash: string | undefined;
+
+  constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined; watchedPassword?: string | undefined } = {}) {
     this.limits = limits;
     this.deadline = this.startedAt + limits.timeoutMs;
     this.secrets = options.secrets ?? [];
     this.ferryPort = options.ferryPort;
+    this.watchedPassword = options.watchedPassword;
     this.signal = this.abort.signal;
   }
 

@@ -23,6 +23,11 @@ export interface RunRequest {
   limits?: LimitsInput | Limits;
   /** Checks a finished value; a returned sentence makes the outcome `invalid_result`. */
   validate?: (value: unknown) => string | undefined;
+  /**
+   * A login's password: if the script's bcrypt.compare accepts exactly this password for a hash,
+   * a successful outcome carries that hash as `verifiedBcryptHash`, for a migration to adopt.
+   */
+  watchPassword?: string;
 }
 
 export interface SandboxOptions {
@@ -89,8 +94,8 @@ export function createSandbox(options: SandboxOptions) {
   async function run<T = unknown>(request: RunRequest): Promise<Outcome<T>> {
     const started = performance.now();
     const limits = limitsSchema.parse({ ...DEFAULT_LIMITS, ...request.limits });
-    const execution = new Execution(limits, { secrets: secretsOf(request.env ?? {}), ferryPort: options.ferryPort?.() });
-    const finish = (result: { ok: true; value: T } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
+    const execution = new Execution(limits, { secrets: secretsOf(request.env ?? {}), ferryPort: options.ferryPort?.(), watchedPassword: request.watchPassword });
+    const finish = (result: { ok: true; value: T; verifiedBcryptHash?: string } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
       ...result,
       logs: execution.logs,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
@@ -124,7 +129,7 @@ export function createSandbox(options: SandboxOptions) {
       if (execution.uncaught) throw new Stop('script_error', execution.uncaught.message);
       const problem = request.validate?.(value);
       if (problem) return finish({ ok: false, kind: 'invalid_result', message: problem });
-      return finish({ ok: true, value: value as T });
+      return finish({ ok: true, value: value as T, ...(execution.verifiedBcryptHash ? { verifiedBcryptHash: execution.verifiedBcryptHash } : {}) });
     } catch (error) {
       return finish({ ok: false, ...classify(error, slot, execution) });
     } finally {

@@ -23,7 +23,8 @@ export type FailureKind =
   | 'sandbox_error';
 
 export type Outcome<T = unknown> =
-  | { ok: true; value: T; logs: LogLine[]; durationMs: number }
+  /** `verifiedBcryptHash`: see RunRequest.watchPassword. */
+  | { ok: true; value: T; logs: LogLine[]; durationMs: number; verifiedBcryptHash?: string }
   | { ok: false; kind: FailureKind; message: string; logs: LogLine[]; durationMs: number };
 
 export const FAILURE_KINDS: readonly FailureKind[] = ['script_error', 'timeout', 'memory', 'syntax', 'invalid_result', 'unavailable', 'sandbox_error'];

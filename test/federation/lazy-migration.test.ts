@@ -71,17 +71,23 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
       assert.equal(claims.phone_number, '+15550000001');
       assert.equal(await executions(ferry, 'login'), 1);
 
-      const { rows } = await ferry.ferry.db.query<{ legacy_id: string; migrated_at: Date; password_hash: string }>('select legacy_id, migrated_at, password_hash from accounts where sub = $1', [claims.sub]);
-      assert.equal(rows.length, 1);
-      assert.equal(rows[0]!.legacy_id, String(row!.id));
-      assert.ok(rows[0]!.migrated_at instanceof Date);
-      assert.match(rows[0]!.password_hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, "Ferry's own argon2id hash");
+      const account = async () =>
+        (await ferry.ferry.db.query<{ legacy_id: string; migrated_at: Date; password_hash: string }>('select legacy_id, migrated_at, password_hash from accounts where sub = $1', [claims.sub])).rows;
+      const [legacyRow] = await legacy.query(kind === 'postgres' ? 'select password from users where id = $1' : 'select password from users where id = ?', [row!.id]);
+      const migrated = await account();
+      assert.equal(migrated.length, 1);
+      assert.equal(migrated[0]!.legacy_id, String(row!.id));
+      assert.ok(migrated[0]!.migrated_at instanceof Date);
+      assert.equal(migrated[0]!.password_hash, legacyRow!.password, 'the bcrypt hash the script verified is adopted for now');
 
       const again = await signIn(ferry, config, new Browser(), 'alice', 'alice-legacy-pw');
       assert.equal(again.claims()!.sub, claims.sub, 'the same subject after migration');
       const userinfo = await oidc.fetchUserInfo(config, again.access_token, claims.sub);
       assert.equal(userinfo.name, 'Alice Liddell');
       assert.equal(await executions(ferry, 'login'), 1, 'the login script ran only for the first sign-in');
+      assert.match((await account())[0]!.password_hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, "Ferry's own argon2id hash from the second sign-in on");
+      const third = await signIn(ferry, config, new Browser(), 'alice@example.com', 'alice-legacy-pw');
+      assert.equal(third.claims()!.sub, claims.sub);
     });
 
     it('keeps migrated users signing in while the legacy database is down, and answers unmigrated ones fast', async () => {
@@ -166,3 +172,22 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
 
 lazyMigration('postgres');
 lazyMigration('mysql');
+
+describe('lazy migration without adopting legacy hashes', () => {
+  it("stores Ferry's own argon2id hash during the first sign-in", async () => {
+    await reachable('postgres');
+    const legacy = await createLegacyDatabase('postgres', USERS.slice(0, 1));
+    const ferry = await startFerry({
+      connection: { enabled: true, mode: 'LAZY_MIGRATION', adoptLegacyHashes: false, env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
+    });
+    try {
+      const tokens = await signIn(ferry, await relyingParty(ferry), new Browser(), 'alice@example.com', 'alice-legacy-pw');
+      const { rows } = await ferry.ferry.db.query<{ password_hash: string }>('select password_hash from accounts where sub = $1', [tokens.claims()!.sub]);
+      assert.match(rows[0]!.password_hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+    } finally {
+      await ferry.stop();
+      await legacy.drop();
+      removeDataDir(ferry.dataDir);
+    }
+  });
+});

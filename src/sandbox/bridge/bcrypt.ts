@@ -42,7 +42,10 @@ export function bcryptOps(): OpTable {
       const cost = costOfHash(hash);
       if (cost === undefined) return false;
       checkCost(execution, cost);
-      return bcrypt.compare(data(value), hash);
+      const match = await bcrypt.compare(data(value), hash);
+      // The login's own password, accepted as it was typed: the caller may keep this hash (see RunRequest.watchPassword).
+      if (match && execution.watchedPassword !== undefined && value === execution.watchedPassword) execution.verifiedBcryptHash ??= hash;
+      return match;
     }),
   };
 }
