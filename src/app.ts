@@ -82,6 +82,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
       metrics.isolates.set({ state: 'idle' }, pool.idle);
       metrics.isolates.set({ state: 'waiting' }, pool.waiting);
     }
+    metrics.sandboxBroken.set(sandbox.broken ? 1 : 0);
     for (const [driver, stats] of Object.entries(sandbox.connectionStats())) {
       for (const [state, value] of Object.entries(stats)) metrics.legacyPool.set({ driver, state }, value);
     }
@@ -107,7 +108,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     provider.use(errorHandler({ views, log }));
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https:') }));
     provider.use(staticFiles(join(VIEWS_DIR, 'static')));
-    provider.use(createHealthRoutes(db).routes());
+    provider.use(createHealthRoutes(db, () => sandbox.broken).routes());
     provider.use(admin.middleware);
     if (config.metrics) provider.use(createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes());
     const routes = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true });

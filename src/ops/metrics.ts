@@ -49,6 +49,11 @@ export function createMetrics() {
       labelNames: ['state'] as const,
       registers: [registry],
     }),
+    sandboxBroken: new Gauge({
+      name: 'ferry_sandbox_broken',
+      help: '1 once a catastrophic isolate error has disabled script execution (restart the instance).',
+      registers: [registry],
+    }),
     legacyPool: new Gauge({
       name: 'ferry_legacy_pool_connections',
       help: 'Pooled connections to legacy databases kept by the sandbox, by state (total, idle, waiting).',

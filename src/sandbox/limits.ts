@@ -30,7 +30,7 @@ export const limitsSchema = z.strictObject({
   /** Connecting to a database or HTTP server gives up after this long. */
   connectTimeoutMs: int(100, 60_000, 5_000),
   /** Highest bcrypt cost a script may hash or compare with. */
-  maxBcryptCost: int(4, 16, 12),
+  maxBcryptCost: int(4, 16, 14),
   /** Largest HTTP response body accepted, in KiB. */
   maxHttpResponseKb: int(1, 102_400, 1024),
   /**

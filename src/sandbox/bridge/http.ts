@@ -160,6 +160,14 @@ async function send(execution: Execution, policy: HttpPolicy, wire: WireRequest,
       },
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`timeout of ${timeout}ms exceeded`), { code: 'ECONNABORTED' })));
+    // Connecting has its own, shorter limit: a host that never answers is unavailable, not slow.
+    req.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const connectLimit = execution.boundedTimeout(execution.limits.connectTimeoutMs);
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`connect ETIMEDOUT ${url.host} (no connection within ${connectLimit} ms)`), { code: 'ETIMEDOUT' })), connectLimit);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
     req.on('error', reject);
     req.on('response', (response) => {
       const chunks: Buffer[] = [];

@@ -4,8 +4,31 @@ function axiosModule(ferry) {
   const METHODS_WITHOUT_DATA = ['get', 'delete', 'head', 'options'];
   const METHODS_WITH_DATA = ['post', 'put', 'patch'];
 
+  const HEADER_GROUPS = ['common', 'get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
+
+  /** axios's header layout: plain names, plus `common` and per-method groups. */
+  function flattenHeaders(headers, method) {
+    const out = {};
+    if (!headers || typeof headers !== 'object') return out;
+    for (const key of Object.keys(headers)) {
+      const value = headers[key];
+      if (!HEADER_GROUPS.includes(key) && value !== undefined && value !== null && typeof value !== 'object') out[key] = value;
+    }
+    return { ...(headers.common || {}), ...(headers[method] || {}), ...out };
+  }
+
+  /** A request's config over the instance's defaults (read at request time, so changing axios.defaults works). */
   function merge(defaults, config) {
-    return { ...defaults, ...config, headers: { ...(defaults.headers || {}), ...(config.headers || {}) } };
+    const method = String(config.method || defaults.method || 'get').toLowerCase();
+    return { ...defaults, ...config, method, headers: { ...flattenHeaders(defaults.headers, method), ...flattenHeaders(config.headers, method) } };
+  }
+
+  /** Defaults with every header group present, as axios.defaults has them. */
+  function withHeaderGroups(defaults) {
+    const headers = {};
+    for (const group of HEADER_GROUPS) headers[group] = { ...((defaults.headers && defaults.headers[group]) || {}) };
+    for (const key of Object.keys(defaults.headers || {})) if (!HEADER_GROUPS.includes(key)) headers[key] = defaults.headers[key];
+    return { ...defaults, headers };
   }
 
   function serialise(config) {
@@ -64,7 +87,8 @@ function axiosModule(ferry) {
     };
   }
 
-  function create(defaults = {}) {
+  function create(initial = {}) {
+    const defaults = withHeaderGroups(initial);
     const interceptors = { request: interceptorList(), response: interceptorList() };
     async function request(configOrUrl, maybeConfig) {
       let config = typeof configOrUrl === 'string' ? merge(defaults, { ...(maybeConfig || {}), url: configOrUrl }) : merge(defaults, configOrUrl || {});
@@ -114,8 +138,8 @@ function axiosModule(ferry) {
     instance.request = (config) => request(config);
     for (const method of METHODS_WITHOUT_DATA) instance[method] = (url, config = {}) => request({ ...config, method, url });
     for (const method of METHODS_WITH_DATA) instance[method] = (url, data, config = {}) => request({ ...config, method, url, data });
-    instance.defaults = { ...defaults, headers: { ...(defaults.headers || {}) } };
-    instance.create = (more = {}) => create(merge(instance.defaults, more));
+    instance.defaults = defaults;
+    instance.create = (more = {}) => create({ ...defaults, ...more, headers: { ...defaults.headers, ...(more.headers || {}), common: { ...defaults.headers.common, ...((more.headers && more.headers.common) || {}) } } });
     instance.isAxiosError = (value) => Boolean(value && value.isAxiosError);
     instance.interceptors = interceptors;
     return instance;

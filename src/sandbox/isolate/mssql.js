@@ -12,8 +12,8 @@ function mssqlModule(ferry) {
     type[TYPE] = name;
     sql[name] = type;
   }
-  sql.MAX = 65535;
   sql.TYPES = { ...sql };
+  sql.MAX = 65535;
 
   function describeType(type) {
     if (type && typeof type === 'object' && typeof type[TYPE] === 'string') return { name: type[TYPE], args: type.args || [] };
