@@ -33,7 +33,8 @@ export function isolateRuntimeSource(): string {
     .map(([name, build]) => `  ${JSON.stringify(name)}: () => ${build},`)
     .join('\n');
   cached = [
-    '(function ferryRuntime() {',
+    // The script's value is this function; the host calls it with its dispatcher and gets `setup`.
+    '(function ferryRuntime(host) {',
     "'use strict';",
     read('runtime.js'),
     read('pg.js'),
@@ -49,7 +50,8 @@ export function isolateRuntimeSource(): string {
     '  return module.exports;',
     '}',
     `const MODULES = { __proto__: null,\n${modules}\n};`,
-    '})();',
+    'return setup;',
+    '})',
   ].join('\n');
   return cached;
 }

@@ -222,19 +222,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * A new context: the bridge reference set, the runtime run, `setup` taken off the global. Only
- * creating the context and running the runtime happen on the isolate's thread; the rest are
- * quick synchronous calls on an isolate nothing else is using.
+ * A new context with the runtime in it: the runtime script's value is `ferryRuntime(host)`, called
+ * with the bridge's reference, which answers with `setup`. All of it runs on the isolate's own
+ * thread; the host's dispatcher never touches the context's global object.
  */
 async function prepare(isolate: ivm.Isolate, runtime: ivm.Script, ops: OpTable): Promise<PreparedContext> {
   const context = await isolate.createContext();
   let bound: Execution | undefined;
   const dispatcher = new ivm.Reference(createDispatcher(ops, () => bound));
-  const global = context.global;
-  global.setSync('__ferry_host', dispatcher);
-  await runtime.run(context, { timeout: 1000 });
-  const setup = global.getSync('__ferry_setup', { reference: true }) as ivm.Reference;
-  global.deleteSync('__ferry_setup');
+  const ferryRuntime = (await runtime.run(context, { timeout: 1000, reference: true })) as ivm.Reference;
+  const setup = (await ferryRuntime.apply(undefined, [dispatcher], { timeout: 1000, result: { reference: true } })) as ivm.Reference;
+  ferryRuntime.release();
   return {
     context,
     setup,

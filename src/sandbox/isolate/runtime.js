@@ -1,8 +1,7 @@
-// Runs first in every fresh context. `__ferry_host` is a reference to the host's dispatcher; it
-// is taken off the global object at once and lives only in this closure.
+// Runs first in every fresh context, as the body of `ferryRuntime(host)`: `host` is a reference to
+// the host's dispatcher, passed as an argument so that it is never on the global object and lives
+// only in this closure. The function returns `setup` (see below) to the host.
 const global = globalThis;
-const host = global.__ferry_host;
-delete global.__ferry_host;
 /** Set by the host through `setup` before each execution. */
 let limits = { maxBridgeOps: 16, maxTimers: 64, consoleBytes: 65536 };
 
@@ -677,4 +676,3 @@ const GLOBALS = {
 };
 for (const name of $keys(GLOBALS)) $defineProperty(global, name, { value: GLOBALS[name], writable: true, configurable: true, enumerable: false });
 $defineProperty(global, '__ferry_invoke', { value: invoke, configurable: true });
-$defineProperty(global, '__ferry_setup', { value: setup, configurable: true });
