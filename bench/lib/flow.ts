@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { send, type Answer } from './http.ts';
 
 /**
  * The authorization code flow with PKCE over plain HTTP, the way a browser and a relying party run
@@ -17,8 +18,9 @@ class Jar {
   header(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
-  take(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
+  take(response: Answer): void {
+    const lines = response.headers['set-cookie'];
+    for (const line of Array.isArray(lines) ? lines : lines ? [lines] : []) {
       const pair = line.slice(0, line.indexOf(';') === -1 ? line.length : line.indexOf(';'));
       const eq = pair.indexOf('=');
       const value = pair.slice(eq + 1);
@@ -28,31 +30,29 @@ class Jar {
   }
 }
 
-async function get(url: string, jar: Jar): Promise<Response> {
-  const response = await fetch(url, { headers: { cookie: jar.header(), accept: 'text/html' }, redirect: 'manual' });
+async function get(url: string, jar: Jar): Promise<Answer> {
+  const response = await send(url, { headers: { cookie: jar.header(), accept: 'text/html' } });
   jar.take(response);
   return response;
 }
 
-async function post(url: string, jar: Jar, form: Record<string, string>): Promise<Response> {
-  const response = await fetch(url, {
+async function post(url: string, jar: Jar, form: Record<string, string>): Promise<Answer> {
+  const response = await send(url, {
     method: 'POST',
     headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
     body: new URLSearchParams(form).toString(),
-    redirect: 'manual',
   });
   jar.take(response);
   return response;
 }
 
 /** Follows redirects until a page (returned with its text) or the client's redirect URI (returned as a URL). */
-async function follow(response: Response, base: string, jar: Jar, redirectUri: string): Promise<{ url: string; html?: string }> {
+async function follow(response: Answer, base: string, jar: Jar, redirectUri: string): Promise<{ url: string; html?: string }> {
   let current = response;
   let url = base;
   for (let hops = 0; hops < 10; hops++) {
-    const location = current.headers.get('location');
-    if (current.status < 300 || current.status >= 400 || !location) return { url, html: await current.text() };
-    await current.arrayBuffer();
+    const location = current.headers.location as string | undefined;
+    if (current.status < 300 || current.status >= 400 || !location) return { url, html: current.body };
     url = new URL(location, url).href;
     if (url.startsWith(redirectUri)) return { url };
     current = await get(url, jar);
@@ -98,7 +98,7 @@ export async function signInFlow(client: Client, identifier: string, password: s
 }
 
 export async function token(client: Client, form: Record<string, string>): Promise<Tokens> {
-  const response = await fetch(`${client.issuer}/token`, {
+  const response = await send(`${client.issuer}/token`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
@@ -106,7 +106,7 @@ export async function token(client: Client, form: Record<string, string>): Promi
     },
     body: new URLSearchParams(form).toString(),
   });
-  const body = (await response.json()) as Tokens & { error?: string };
-  if (!response.ok) throw new Error(`token endpoint: ${body.error ?? response.status}`);
+  const body = JSON.parse(response.body) as Tokens & { error?: string };
+  if (response.status !== 200) throw new Error(`token endpoint: ${body.error ?? response.status}`);
   return body;
 }

@@ -8,10 +8,14 @@ export interface Measurement {
   firstError?: string;
 }
 
-export async function measure(task: (i: number, loop: number) => Promise<unknown>, options: { concurrency: number; durationMs: number; warmupMs?: number }): Promise<Measurement> {
+export async function measure(
+  task: (i: number, loop: number) => Promise<unknown>,
+  options: { concurrency: number; durationMs: number; warmupMs?: number; maxOps?: number },
+): Promise<Measurement> {
   let counter = 0;
+  const limit = options.maxOps ?? Infinity;
   const run = async (loop: number, until: number, latencies: number[] | undefined, failures: string[]) => {
-    while (performance.now() < until) {
+    while (performance.now() < until && counter < limit) {
       const started = performance.now();
       try {
         await task(counter++, loop);
