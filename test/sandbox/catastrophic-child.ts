@@ -10,8 +10,10 @@ import { createSandbox } from '../../src/sandbox/index.ts';
 
 const [expression = '0', attempts = '3'] = process.argv.slice(2);
 const limits = { timeoutMs: 2000, cpuTimeMs: 1500, memoryMb: 16 };
-const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 1 });
 const print = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
+// V8 can give up on the lost isolate late, even after its outcome came back (while it is disposed
+// at close, say): the moment is printed so the test can tell that from any other kill.
+const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 1, onFatal: (message) => print({ step: 'fatal', message }) });
 
 let worstLag = 0;
 let last = performance.now();
