@@ -78,7 +78,10 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
           source,
           args,
           env: connection.env,
-          limits: { ...connection.limits, timeoutMs: Math.max(100, deadline - Date.now()) },
+          limits: connection.limits,
+          // The wait for a turn counts against the deadline; the limits themselves stay as
+          // configured, since the pools of legacy connections are keyed by settings derived from them.
+          deadline: Math.max(Date.now() + 100, deadline),
           ...(options.validate ? { validate: options.validate } : {}),
           ...(options.watchPassword !== undefined ? { watchPassword: options.watchPassword } : {}),
         });

@@ -44,9 +44,9 @@ export class Execution {
   /** A bcrypt hash that bcrypt.compare accepted the watched password for, exactly as given. */
   verifiedBcryptHash: string | undefined;
 
-  constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined; watchedPassword?: string | undefined } = {}) {
+  constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined; watchedPassword?: string | undefined; deadline?: number | undefined } = {}) {
     this.limits = limits;
-    this.deadline = this.startedAt + limits.timeoutMs;
+    this.deadline = Math.min(this.startedAt + limits.timeoutMs, options.deadline ?? Infinity);
     this.secrets = options.secrets ?? [];
     this.ferryPort = options.ferryPort;
     this.watchedPassword = options.watchedPassword;

@@ -28,6 +28,12 @@ export interface RunRequest {
    * a successful outcome carries that hash as `verifiedBcryptHash`, for a migration to adopt.
    */
   watchPassword?: string;
+  /**
+   * When (Date.now() milliseconds) the execution must be over at the latest, for a caller that has
+   * already spent part of its time. `limits.timeoutMs` stays as configured: driver settings derived
+   * from it name the host-side pools, so it must not vary from one execution to the next.
+   */
+  deadline?: number;
 }
 
 export interface SandboxOptions {
@@ -94,7 +100,7 @@ export function createSandbox(options: SandboxOptions) {
   async function run<T = unknown>(request: RunRequest): Promise<Outcome<T>> {
     const started = performance.now();
     const limits = limitsSchema.parse({ ...DEFAULT_LIMITS, ...request.limits });
-    const execution = new Execution(limits, { secrets: secretsOf(request.env ?? {}), ferryPort: options.ferryPort?.(), watchedPassword: request.watchPassword });
+    const execution = new Execution(limits, { secrets: secretsOf(request.env ?? {}), ferryPort: options.ferryPort?.(), watchedPassword: request.watchPassword, deadline: request.deadline });
     const finish = (result: { ok: true; value: T; verifiedBcryptHash?: string } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
       ...result,
       logs: execution.logs,

@@ -152,6 +152,12 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
       assert.equal(subs.size, 1);
       const { rows } = await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from accounts where email = 'carol@example.com'");
       assert.equal(rows[0]!.n, 1, 'one account, guaranteed by the database');
+      // 50 executions, each with its own share of the deadline left after waiting for a turn, all
+      // took their connections from one pool of at most poolSize (10) connections.
+      const metrics = await (await fetch(`${ferry.issuer}/metrics`)).text();
+      const driver = kind === 'postgres' ? 'pg' : 'mysql';
+      const total = Number(new RegExp(`ferry_legacy_pool_connections\\{driver="${driver}",state="total"\\} (\\d+)`).exec(metrics)?.[1]);
+      assert.ok(total >= 1 && total <= 10, `legacy connections open after the race: ${total}`);
     });
 
     it('fails closed when an account already holds the email of a legacy user', async () => {

@@ -149,6 +149,46 @@ describe('pooled legacy connections behind connect() and end()', () => {
     assert.equal(sandbox.connectionStats().pg?.active, 0, 'every connection went back');
   });
 
+  it('keeps one pool for a connection whatever part of its deadline an execution has left', async (t) => {
+    if (!(await needPostgres(t))) return;
+    // As Ferry runs scripts: the same limits, and a deadline shortened by the wait for a turn.
+    const script = `async function main(url) {
+      const client = new (require('pg').Client)(url);
+      await client.connect();
+      try { return (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid; } finally { await client.end(); }
+    }`;
+    const pids = new Set<number>();
+    for (let wait = 0; wait < 12; wait += 1) {
+      const outcome = await sandbox.run({ name: 'main', source: script, args: [postgres!.url], limits: { poolSize: 1, timeoutMs: 4000 }, deadline: Date.now() + 4000 - wait * 37 });
+      pids.add(valueOf<number>(outcome));
+    }
+    assert.equal(pids.size, 1, 'every execution had the same pooled connection');
+  });
+
+  it('closes the least recently used pool rather than keep one for every distinct setting', async (t) => {
+    if (!(await needPostgres(t))) return;
+    const isolated = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 2 });
+    try {
+      // A script whose settings differ on every call (here its application_name).
+      const script = `async function main(url, n) {
+        const client = new (require('pg').Client)({ connectionString: url, application_name: 'ferry-lru-' + n });
+        await client.connect();
+        try { return (await client.query('SELECT 1 AS one')).rows[0].one; } finally { await client.end(); }
+      }`;
+      for (let n = 0; n < 40; n += 1) valueOf(await run(isolated, script, [postgres!.url, n]));
+      const open = isolated.connectionStats().pg?.total ?? 0;
+      assert.ok(open >= 1 && open <= 16, `pooled connections kept after 40 distinct settings: ${open}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      const { rows } = await admin.query("select count(*)::int as n from pg_stat_activity where application_name like 'ferry-lru-%'");
+      await admin.end();
+      assert.ok(rows[0].n <= 16, `the server sees ${rows[0].n} of them`);
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it('replaces a pooled connection whose server process was killed, idle or in the middle of a query', async (t) => {
     if (!(await needPostgres(t)) || !(await needMysql(t))) return;
     const identity = `async function main(pgUrl, mysqlUrl) {

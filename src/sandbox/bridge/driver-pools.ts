@@ -36,6 +36,13 @@ const END_GRACE_MS = 200;
 
 const SWEEP_EVERY_MS = 30_000;
 const IDLE_POOL_MS = 60_000;
+/**
+ * Pools kept at once. Settings that differ from one execution to the next (a script that puts a
+ * random application_name in its config, say) would otherwise open a pool, and idle connections,
+ * per execution until the database refuses clients: past this many, the least recently used idle
+ * pool is closed when a new one opens.
+ */
+const MAX_POOLS = 16;
 
 /** Statements that leave a session as they found it (autocommit, no settings, no temporary objects). */
 const PLAIN_STATEMENT = /^\s*(select|insert|update|delete|with|values)\b/i;
@@ -101,11 +108,20 @@ export function createDriverPools() {
   const entry = <T>(key: string, create: () => Omit<Entry<T>, 'lastUsed' | 'active'>): Entry<T> => {
     let found = entries.get(key) as Entry<T> | undefined;
     if (!found) {
+      if (entries.size >= MAX_POOLS) closeLeastRecentlyUsed();
       found = { ...create(), lastUsed: Date.now(), active: 0 };
       entries.set(key, found as Entry<unknown>);
     }
     found.lastUsed = Date.now();
     return found;
+  };
+
+  const closeLeastRecentlyUsed = () => {
+    let oldest: [string, Entry<unknown>] | undefined;
+    for (const pair of entries) if (pair[1].active === 0 && (!oldest || pair[1].lastUsed < oldest[1].lastUsed)) oldest = pair;
+    if (!oldest) return;
+    entries.delete(oldest[0]);
+    void oldest[1].close().catch(() => {});
   };
 
   const sweep = setInterval(() => {
