@@ -3,7 +3,7 @@
  * between rows of the same run. Writes the table to bench/RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,7 +62,10 @@ async function main() {
       }),
     );
     const start = startCommand();
-    const ferry = await startChild(start.args, dir, `${ferryClient.issuer}/readyz`, start.env);
+    // Ferry's own log (level warn) is kept beside the results: it says why a row had errors.
+    mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
+    const ferryLog = openSync(join(ROOT, 'bench', 'out', 'ferry.log'), 'w');
+    const ferry = await startChild(start.args, dir, `${ferryClient.issuer}/readyz`, start.env, ferryLog);
     children.push(ferry);
 
     const basePort = await freePort();
@@ -154,9 +157,9 @@ function startCommand(): { args: string[]; env: Record<string, string> } {
   return { args: words.map((word) => (word.startsWith('src/') ? join(ROOT, word) : word)), env };
 }
 
-async function startChild(args: string[], cwd: string, readyUrl: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+async function startChild(args: string[], cwd: string, readyUrl: string, extraEnv: Record<string, string> = {}, stdout: number | 'ignore' = 'ignore'): Promise<ChildProcess> {
   const env = { PATH: process.env.PATH ?? '', ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}), ...extraEnv };
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', stdout, 'inherit'] });
   let exited = false;
   child.once('exit', () => (exited = true));
   for (let i = 0; i < 600 && !exited; i++) {
@@ -229,7 +232,7 @@ function print(extra: { baselineRatio: number; peakMb: number; ceilingA: Measure
   lines.push(`| ${rows.length + 1} | first logins through Ferry vs the baseline | | | | | ${fmt(extra.baselineRatio, 2)} × baseline | ≥ 0.95 | ${baseMet ? 'yes' : '**no**'} |`);
   lines.push(`| ${rows.length + 2} | peak RSS of the Ferry process | ${fmt(extra.peakMb, 0)} MB | | | | | ≤ 300 MB | ${extra.peakMb <= 300 ? 'yes' : '**no**'} |`);
   const errors = rows.filter((row) => row.result.errors > 0).map((row) => `- ${row.name}: ${row.result.errors} errors, first: ${row.result.firstError}`);
-  if (errors.length) lines.push('', 'Errors:', ...errors);
+  if (errors.length) lines.push('', "Errors (Ferry's log of the run is in bench/out/ferry.log):", ...errors);
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);
   writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), text);
