@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { createAccountLibrary } from './accounts/library.ts';
@@ -68,7 +69,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const sandbox = createSandbox({
     log,
     ferryPort: () => listeningPort,
-    poolSize: config.sandboxPoolSize,
+    poolSize: config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2),
   });
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
   const effective: Config = legacyDemo
