@@ -62,6 +62,8 @@ async function main() {
       }),
     );
     const start = startCommand();
+    // BENCH_PROFILE=1: a CPU profile of Ferry's main thread over the whole run, in bench/out/.
+    if (process.env.BENCH_PROFILE) start.args.unshift('--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'out')}`);
     // Ferry's own log (level warn) is kept beside the results: it says why a row had errors.
     mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
     const ferryLog = openSync(join(ROOT, 'bench', 'out', 'ferry.log'), 'w');
