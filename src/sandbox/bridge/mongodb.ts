@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Db, MongoClient } from 'mongodb';
 import type { Execution } from '../execution.ts';
-import { setOwn } from '../values.ts';
+import { copyFromIsolate, setOwn, TAG } from '../values.ts';
 import { array, optionalRecord, string } from './args.ts';
 import type { DriverPools } from './driver-pools.ts';
 import { ScriptFacingError } from './errors.ts';
@@ -12,20 +12,11 @@ type Driver = typeof import('mongodb');
 let driver: Driver | undefined;
 const bson = (): Driver => (driver ??= createRequire(import.meta.url)('mongodb') as Driver);
 
-const TAG = '__ferryType';
 const CLIENT_OPTIONS = ['appName', 'authSource', 'authMechanism', 'replicaSet', 'tls', 'ssl', 'tlsAllowInvalidCertificates', 'directConnection', 'readPreference', 'retryWrites', 'w', 'auth'];
 
 /** Isolate values → BSON values: tagged ObjectIds become real ones, Uint8Arrays become Binary-compatible Buffers. */
-export function fromIsolate(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object' || depth > 64) return value;
-  if (value instanceof Date || value instanceof RegExp) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (Array.isArray(value)) return value.map((item) => fromIsolate(item, depth + 1));
-  const object = value as Record<string, unknown>;
-  if (object[TAG] === 'ObjectId' && typeof object.hex === 'string' && bson().ObjectId.isValid(object.hex)) return new (bson().ObjectId)(object.hex);
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(object)) setOwn(out, key, fromIsolate(item, depth + 1));
-  return out;
+export function fromIsolate(value: unknown): unknown {
+  return copyFromIsolate(value, (hex) => (bson().ObjectId.isValid(hex) ? new (bson().ObjectId)(hex) : undefined));
 }
 
 /** BSON values → plain data for the isolate: ObjectId tagged, Long as number, Decimal128 as string. */
