@@ -1,14 +1,5 @@
 import type { ExecutionLog } from '../../federation/execution-log.ts';
-import type { ExecutionQueries, ExecutionRow } from '../../store/queries/executions.ts';
-
-export interface ExecutionFilterInput {
-  script?: string | undefined;
-  outcome?: string | undefined;
-  since?: Date | undefined;
-  until?: Date | undefined;
-  before?: number | undefined;
-  limit: number;
-}
+import type { ExecutionFilter, ExecutionQueries, ExecutionRow } from '../../store/queries/executions.ts';
 
 export interface ExecutionItem {
   id: number;
@@ -23,7 +14,7 @@ export interface ExecutionItem {
 /** The log history, newest first, paged by id: `next` is the `before` of the following page. */
 export function createExecutionHistory(deps: { log: ExecutionLog; queries: ExecutionQueries }) {
   return {
-    async list(filter: ExecutionFilterInput): Promise<{ items: ExecutionItem[]; next: number | null }> {
+    async list(filter: ExecutionFilter): Promise<{ items: ExecutionItem[]; next: number | null }> {
       // Executions are written in batches; what just ran should be visible now.
       await deps.log.flush();
       const rows = await deps.queries.list(filter);
