@@ -245,16 +245,19 @@ describe('attacks through the database drivers', () => {
       return (process as unknown as { _getActiveHandles(): { remotePort?: number; destroyed?: boolean }[] })._getActiveHandles().filter((handle) => handle.remotePort !== undefined && ports.has(handle.remotePort) && !handle.destroyed).length;
     }
 
-    /** Connections to PostgreSQL database `name` and to MariaDB database `mysqlDatabase`, counted until both reach 0 or `waitMs` pass. */
-    async function connectionsLeft(name: string, waitMs = 2000): Promise<{ postgres: number; mysql: number }> {
+    /**
+     * Sessions of PostgreSQL database `name` and of MariaDB database `mysqlDatabase` that match the
+     * extra conditions, polled until both counts reach 0 or `waitMs` pass.
+     */
+    async function pollSessions(name: string, waitMs: number, where: { postgres: string; mysql: string }): Promise<{ postgres: number; mysql: number }> {
       const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
       await admin.connect();
       const my = await mysql.createConnection(MYSQL_ADMIN);
       try {
         const deadline = Date.now() + waitMs;
         for (;;) {
-          const postgresCount = Number((await admin.query('select count(*) as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])).rows[0].n);
-          const [rows] = await my.query('select count(*) as n from information_schema.processlist where db = ?', [mysqlDatabase]);
+          const postgresCount = Number((await admin.query(`select count(*) as n from pg_stat_activity where datname = $1${where.postgres} and pid <> pg_backend_pid()`, [name])).rows[0].n);
+          const [rows] = await my.query(`select count(*) as n from information_schema.processlist where db = ?${where.mysql}`, [mysqlDatabase]);
           const mysqlCount = Number((rows as { n: number }[])[0]!.n);
           if ((postgresCount === 0 && mysqlCount === 0) || Date.now() > deadline) return { postgres: postgresCount, mysql: mysqlCount };
           await new Promise((resolve) => setTimeout(resolve, 50));
@@ -264,6 +267,9 @@ describe('attacks through the database drivers', () => {
         await my.end();
       }
     }
+
+    /** Connections to PostgreSQL database `name` and to MariaDB database `mysqlDatabase`, counted until both reach 0 or `waitMs` pass. */
+    const connectionsLeft = (name: string, waitMs = 2000) => pollSessions(name, waitMs, { postgres: '', mysql: '' });
 
     const OPEN_EVERYTHING = String.raw`
       const pg = require('pg'), mysql = require('mysql2'), mysqlPromise = require('mysql2/promise');
@@ -280,24 +286,7 @@ describe('attacks through the database drivers', () => {
     }
 
     /** Statements still running for database `name` (PostgreSQL) and `mysqlDatabase` (MariaDB), polled until none or `waitMs` pass. */
-    async function statementsRunning(name: string, waitMs: number): Promise<{ postgres: number; mysql: number }> {
-      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await admin.connect();
-      const my = await mysql.createConnection(MYSQL_ADMIN);
-      try {
-        const deadline = Date.now() + waitMs;
-        for (;;) {
-          const postgresCount = Number((await admin.query("select count(*) as n from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()", [name])).rows[0].n);
-          const [rows] = await my.query("select count(*) as n from information_schema.processlist where db = ? and command <> 'Sleep'", [mysqlDatabase]);
-          const mysqlCount = Number((rows as { n: number }[])[0]!.n);
-          if ((postgresCount === 0 && mysqlCount === 0) || Date.now() > deadline) return { postgres: postgresCount, mysql: mysqlCount };
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      } finally {
-        await admin.end();
-        await my.end();
-      }
-    }
+    const statementsRunning = (name: string, waitMs: number) => pollSessions(name, waitMs, { postgres: " and state = 'active'", mysql: " and command <> 'Sleep'" });
 
     test('connections, pools and pool clients never closed by a finished script go back to the pools, and closing the sandbox closes them', async (t) => {
       if (!(await needPostgres(t)) || !(await needMysql(t))) return;
