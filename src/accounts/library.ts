@@ -53,7 +53,6 @@ export function createAccountLibrary(deps: {
 
   return {
     findBySub: (sub: string) => queries.findBy('sub', sub),
-    findById: (id: string) => queries.findBy('id', id),
     findByIdentifier: (identifier: Identifier) => queries.findBy(identifier.kind, identifier.value),
 
     async register(input: Registration): Promise<AccountRow> {
@@ -73,10 +72,11 @@ export function createAccountLibrary(deps: {
     /**
      * Checks a password against a local account, spending the same time whether or not it exists.
      * A hash that is not Ferry's current argon2id (a migrated user's adopted bcrypt hash) is
-     * replaced by one now that the password is known to be right.
+     * replaced by one now that the password is known to be right. `found` is the identifier's
+     * account when the caller has just read it.
      */
-    async verifyLogin(identifier: Identifier, password: string): Promise<LocalLogin> {
-      const account = await queries.findBy(identifier.kind, identifier.value);
+    async verifyLogin(identifier: Identifier, password: string, found?: AccountRow): Promise<LocalLogin> {
+      const account = found ?? (await queries.findBy(identifier.kind, identifier.value));
       if (!account) {
         await hasher.decoy(password);
         return { ok: false, reason: 'unknown_user' };

@@ -103,7 +103,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     if (connection.mode === 'LAZY_MIGRATION') {
       const local = await accounts.findByIdentifier(identifier);
       if (local) {
-        const result = await localSignIn(accounts, identifier, password, log);
+        const result = await localSignIn(accounts, identifier, password, log, local);
         return result.ok || local.legacy_id !== null ? result : checkForCapture(connection, identifier, password, request, result);
       }
     }

@@ -1,6 +1,7 @@
 import type { Identifier } from '../accounts/identifier.ts';
 import type { AccountLibrary, Registration } from '../accounts/library.ts';
 import type { Logger } from '../log.ts';
+import type { AccountRow } from '../store/queries/accounts.ts';
 
 /** What Ferry knows of the request a sign-in comes from (passed to scripts as `context.request`). */
 export interface RequestContext {
@@ -37,8 +38,8 @@ export interface SignInService {
   findClaims(sub: string): Promise<Record<string, unknown> | undefined>;
 }
 
-export async function localSignIn(accounts: AccountLibrary, identifier: Identifier, password: string, log: Logger): Promise<SignInResult> {
-  const result = await accounts.verifyLogin(identifier, password);
+export async function localSignIn(accounts: AccountLibrary, identifier: Identifier, password: string, log: Logger, found?: AccountRow): Promise<SignInResult> {
+  const result = await accounts.verifyLogin(identifier, password, found);
   if (result.ok) return { ok: true, sub: result.account.sub, path: 'local' };
   log.info({ kind: identifier.kind, reason: result.reason }, 'local sign-in refused');
   return { ok: false, reason: 'invalid_credentials', message: MESSAGES.invalidCredentials, path: 'local' };
