@@ -70,13 +70,6 @@ export function createOidcModelQueries(db: Queryable) {
       const { rowCount } = await db.query('delete from oidc_models where expires_at < now()');
       return rowCount;
     },
-
-    async countByModel(): Promise<Record<string, number>> {
-      const { rows } = await db.query<{ model: string; n: number }>(
-        `select model, count(*)::int as n from oidc_models where ${live} group by model`,
-      );
-      return Object.fromEntries(rows.map((row) => [row.model, row.n]));
-    },
   };
 }
 
