@@ -32,14 +32,17 @@ export function createAccountRoutes(deps: AccountDeps): Router {
 
   const subject = async (ctx: Context): Promise<string | undefined> => (await deps.provider().Session.get(ctx)).accountId;
 
-  router.get('/password', async (ctx) => page(ctx, { signedIn: Boolean(await subject(ctx)) }, (await subject(ctx)) ? 200 : 401));
+  router.get('/password', async (ctx) => {
+    const sub = await subject(ctx);
+    return page(ctx, { signedIn: Boolean(sub) }, sub ? 200 : 401);
+  });
 
   router.post('/password', async (ctx) => {
     const form = await readForm(ctx);
     deps.csrf.verify(ctx, form.csrf);
     const sub = await subject(ctx);
     if (!sub) return page(ctx, { signedIn: false }, 401);
-    const keys = [`account:sub:${sub}`];
+    const keys = deps.throttle.keys({ kind: 'sub', value: sub }, undefined);
     const decision = await deps.throttle.check(keys);
     if (!decision.allowed) {
       ctx.set('retry-after', String(decision.retryAfterSeconds));
@@ -53,7 +56,7 @@ export function createAccountRoutes(deps: AccountDeps): Router {
       if (error.code === 'wrong_password') await deps.throttle.failed(keys);
       return page(ctx, { error: error.message }, error.status);
     }
-    await deps.throttle.succeeded(keys);
+    await deps.throttle.succeeded(keys, decision.counted);
     return page(ctx, { done: true });
   });
 
