@@ -9,7 +9,7 @@ import { fromIsolateValue } from './values.ts';
 
 export type { Outcome, FailureKind, LogLine } from './outcome.ts';
 export type { Limits, LimitsInput } from './limits.ts';
-export { DEFAULT_LIMITS, limitsSchema } from './limits.ts';
+export { DEFAULT_LIMITS, limitsChangeSchema, limitsSchema } from './limits.ts';
 export { ALLOWED_MODULES } from './isolate-source.ts';
 
 export interface RunRequest {

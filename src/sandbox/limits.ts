@@ -41,6 +41,18 @@ export const limitsSchema = z.strictObject({
   httpAllowlist: z.array(z.string().min(1)).default([]),
 });
 
+type LimitFields = typeof limitsSchema.shape;
+
+/**
+ * A change to some of the limits: the same fields and bounds with no defaults, so a limit the
+ * change leaves out stays absent (and keeps its current value) instead of being reset.
+ */
+export const limitsChangeSchema = z.strictObject(
+  Object.fromEntries(Object.entries(limitsSchema.shape).map(([key, field]) => [key, field.unwrap().optional()])) as {
+    [K in keyof LimitFields]: z.ZodOptional<ReturnType<LimitFields[K]['unwrap']>>;
+  },
+);
+
 export type Limits = z.output<typeof limitsSchema>;
 export type LimitsInput = z.input<typeof limitsSchema>;
 export const DEFAULT_LIMITS: Limits = limitsSchema.parse({});

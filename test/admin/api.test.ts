@@ -319,6 +319,10 @@ describe('admin API with a scripts folder, and secrets', () => {
     });
     assert.equal(patched.body.limits.timeoutMs, 5000);
     assert.equal(patched.body.limits.memoryMb, 64, 'other limits are kept');
+    const another = await api.patch('/connection', { limits: { memoryMb: 96 } });
+    assert.equal(another.status, 200);
+    assert.equal(another.body.limits.memoryMb, 96);
+    assert.equal(another.body.limits.timeoutMs, 5000, 'a limit changed before, and left out now, keeps its value');
     let env = (await ferry.ferry.federation.settings.current()).env;
     assert.equal(env.DB_CONNECTION_URI, 'postgres://legacy:uri-secret-1@legacy-db:5432/app', 'the masked URI kept the stored password');
     assert.equal(env.DB_PASSWORD, 'pw-secret-2');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitsSchema } from '../../../sandbox/index.ts';
+import { limitsChangeSchema, limitsSchema } from '../../../sandbox/index.ts';
 import type { AdminLibrary } from '../../library/index.ts';
 import { defineRoute } from '../route.ts';
 
@@ -30,7 +30,7 @@ const connectionChange = z
       .describe(
         'Merge patch of the variables: a string sets, null removes, a masked value sent back unchanged keeps the stored secret. Setting DB_CONNECTION_URI removes DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD and DB_DATABASE, and setting any of those removes DB_CONNECTION_URI (unless the same change sets both forms).',
       ),
-    limits: limitsSchema.partial().optional().describe('Sandbox limits to change; the others are kept.'),
+    limits: limitsChangeSchema.optional().describe('Sandbox limits to change; the others are kept.'),
     showScriptErrors: z.boolean().optional(),
     claimsCacheSeconds: z.number().int().min(0).max(3600).optional(),
     maxConcurrentScripts: z.number().int().min(1).max(1024).optional(),
