@@ -23,16 +23,19 @@ export function createExecutionLog(queries: ExecutionQueries, log: Logger, optio
   let flushing: Promise<void> | undefined;
   let dropped = 0;
 
+  /** Writes everything buffered, including what arrives while a batch is being written. */
   const flush = async (): Promise<void> => {
-    if (flushing) return flushing;
-    if (buffer.length === 0) return;
-    const batch = buffer;
-    buffer = [];
-    flushing = queries
-      .insertMany(batch)
-      .catch((error: unknown) => log.warn({ err: error, records: batch.length }, 'could not write script executions'))
-      .finally(() => (flushing = undefined));
-    return flushing;
+    while (flushing || buffer.length > 0) {
+      if (!flushing) {
+        const batch = buffer;
+        buffer = [];
+        flushing = queries
+          .insertMany(batch)
+          .catch((error: unknown) => log.warn({ err: error, records: batch.length }, 'could not write script executions'))
+          .finally(() => (flushing = undefined));
+      }
+      await flushing;
+    }
   };
 
   const timer = setInterval(() => void flush(), FLUSH_EVERY_MS);
@@ -60,7 +63,6 @@ export function createExecutionLog(queries: ExecutionQueries, log: Logger, optio
     async close(): Promise<void> {
       clearInterval(timer);
       await flush();
-      await flushing;
     },
   };
 }
