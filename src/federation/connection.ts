@@ -50,6 +50,8 @@ export interface ScriptSourceResult {
   source: string;
   /** Where it came from: the scripts folder, Ferry's database, or the built-in default. */
   origin: 'file' | 'store' | 'default';
+  /** For a script from Ferry's database: the stored version that runs, and when it was saved. */
+  stored?: { version: number; createdAt: Date };
 }
 
 /**

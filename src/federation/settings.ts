@@ -6,7 +6,7 @@ import { createFileScripts, defaultScript, type Connection, type FileScripts, ty
 
 export const CONNECTION_ID = 'default';
 const SETTING_KEY = `connection:${CONNECTION_ID}`;
-/** Every instance sees a change made through the admin API within this long. */
+/** Every instance sees a change made through the admin API (settings or scripts) within this long. */
 const CACHE_MS = 2000;
 
 /**
@@ -14,7 +14,7 @@ const CACHE_MS = 2000;
  * saved in the database on top (shared by every instance on one database).
  */
 export function createConnectionSettings(deps: { config: ConnectionConfig; settings: KeyQueries; scripts: ScriptQueries; cwd?: string }) {
-  let cached: { at: number; connection: Connection; files: FileScripts | undefined } | undefined;
+  let cached: { at: number; connection: Connection; files: FileScripts | undefined; stored: Map<ScriptName, Promise<ScriptSourceResult>> } | undefined;
 
   const load = async () => {
     if (cached && Date.now() - cached.at < CACHE_MS) return cached;
@@ -25,7 +25,7 @@ export function createConnectionSettings(deps: { config: ConnectionConfig; setti
         ? cached.files
         : createFileScripts(connection.scriptsDir, deps.cwd)
       : undefined;
-    cached = { at: Date.now(), connection, files };
+    cached = { at: Date.now(), connection, files, stored: new Map() };
     return cached;
   };
 
@@ -36,13 +36,21 @@ export function createConnectionSettings(deps: { config: ConnectionConfig; setti
 
     /** The script's source: the scripts folder when there is one, else the newest stored version, else the default. */
     async script(name: ScriptName): Promise<ScriptSourceResult> {
-      const { connection, files } = await load();
+      const { connection, files, stored } = await load();
       if (files) {
         const source = await files.get(name);
         return source === undefined ? { source: defaultScript(name), origin: 'default' } : { source, origin: 'file' };
       }
-      const stored = await deps.scripts.current(connection.id, name);
-      return stored ? { source: stored.source, origin: 'store' } : { source: defaultScript(name), origin: 'default' };
+      // Read once per CACHE_MS like the settings, not on every sign-in; a failed read is not kept.
+      let found = stored.get(name);
+      if (!found) {
+        found = deps.scripts.current(connection.id, name).then((row): ScriptSourceResult =>
+          row ? { source: row.source, origin: 'store', stored: { version: row.version, createdAt: row.created_at } } : { source: defaultScript(name), origin: 'default' },
+        );
+        stored.set(name, found);
+        found.catch(() => stored.get(name) === found && stored.delete(name));
+      }
+      return found;
     },
 
     /** Saves settings over the configuration's (admin API); every instance picks them up within CACHE_MS. */

@@ -32,13 +32,12 @@ export function createScriptLibrary(deps: { settings: ConnectionSettings; querie
 
   const detail = async (name: ScriptName): Promise<ScriptDetail> => {
     const connection = await settings.current();
-    const { source, origin } = await settings.script(name);
-    const stored = origin === 'store' ? await queries.current(connection.id, name) : undefined;
+    const { source, origin, stored } = await settings.script(name);
     return {
       name,
       origin,
       version: stored?.version ?? null,
-      updatedAt: stored?.created_at.toISOString() ?? null,
+      updatedAt: stored?.createdAt.toISOString() ?? null,
       params: SCRIPT_PARAMS[name],
       source,
       readOnly: Boolean(connection.scriptsDir),
@@ -68,6 +67,7 @@ export function createScriptLibrary(deps: { settings: ConnectionSettings; querie
     async save(name: ScriptName, source: string, note: string | null): Promise<ScriptDetail> {
       const connection = await writable();
       await queries.save(connection.id, name, source, note);
+      settings.forget(); // this instance runs the new version at once; the others within CACHE_MS
       return detail(name);
     },
 
@@ -83,6 +83,7 @@ export function createScriptLibrary(deps: { settings: ConnectionSettings; querie
       const old = await queries.version(connection.id, name, version);
       if (!old) throw new NotFound(`The ${name} script has no version ${version}.`, 'no_such_version');
       await queries.save(connection.id, name, old.source, `Rolled back to version ${version}`);
+      settings.forget();
       return detail(name);
     },
   };
