@@ -1,5 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
+import { tokensMatch } from '../security/tokens.ts';
 import type { Queryable } from '../store/db.ts';
 import { createKeyQueries } from '../store/queries/keys.ts';
 
@@ -14,12 +15,6 @@ export async function resolveAdminToken(config: Pick<Config, 'adminToken' | 'dem
   if (config.adminToken) return config.adminToken;
   if (!config.demo) return undefined;
   return createKeyQueries(db).putSettingIfAbsent(ADMIN_TOKEN_SETTING, randomBytes(32).toString('base64url'));
-}
-
-/** Compares in constant time whatever the lengths: both sides are hashed first. */
-export function tokensMatch(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** The admin token, resolved once, and the check every admin request goes through. */

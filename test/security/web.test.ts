@@ -96,3 +96,24 @@ describe('web security of the hosted pages', () => {
     assert.match(text, /ferry_process_resident_memory_bytes/);
   });
 });
+
+describe('metrics behind a token', () => {
+  it('answers 401 without the metricsToken or with a wrong one, and the metrics with it', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const ferry = await startFerry({ metricsToken: token });
+    try {
+      const url = `${ferry.issuer}/metrics`;
+      const none = await fetch(url);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token}x` } })).status, 401);
+      assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token.slice(0, -1)}` } })).status, 401);
+      const allowed = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(allowed.status, 200);
+      assert.match(await allowed.text(), /ferry_process_resident_memory_bytes/);
+    } finally {
+      await ferry.stop();
+      removeDataDir(ferry.dataDir);
+    }
+  });
+});
