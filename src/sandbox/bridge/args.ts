@@ -51,6 +51,11 @@ export function toBuffers(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** A query parameter for a SQL driver: a BigInt as its decimal text, byte arrays as Buffers. */
+export function toDriverValue(value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : toBuffers(value);
+}
+
 /** Host values → plain data the isolate can receive (class instances become plain objects). */
 export function toPlain(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;

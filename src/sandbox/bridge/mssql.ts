@@ -1,6 +1,6 @@
 import mssql from 'mssql';
 import type { Execution } from '../execution.ts';
-import { array, optionalRecord, pick, record, string, toBuffers, toPlain } from './args.ts';
+import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
@@ -40,7 +40,7 @@ function prepare(pool: mssql.ConnectionPool, inputs: unknown, outputs: unknown):
   for (const raw of array(inputs ?? [], 'inputs')) {
     const input = record(raw, 'input');
     const type = sqlType(input.type);
-    const value = toBuffers(typeof input.value === 'bigint' ? input.value.toString() : input.value);
+    const value = toDriverValue(input.value);
     if (type) request.input(string(input.name, 'input name'), type as mssql.ISqlType, value);
     else request.input(string(input.name, 'input name'), value);
   }

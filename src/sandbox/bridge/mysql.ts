@@ -1,6 +1,6 @@
 import type mysql from 'mysql2/promise';
 import type { Execution } from '../execution.ts';
-import { array, optionalRecord, pick, record, string, toBuffers, toPlain } from './args.ts';
+import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import type { Checkout, DriverPools } from './driver-pools.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
@@ -27,7 +27,7 @@ interface Query {
 
 function readQuery(execution: Execution, raw: unknown): Query {
   const query = record(raw, 'query');
-  const values = query.values === undefined || query.values === null ? undefined : Array.isArray(query.values) ? array(query.values, 'values').map(toMysqlValue) : toMysqlValue(query.values);
+  const values = query.values === undefined || query.values === null ? undefined : Array.isArray(query.values) ? array(query.values, 'values').map(toDriverValue) : toDriverValue(query.values);
   return {
     sql: string(query.sql, 'sql'),
     ...(values === undefined ? {} : { values }),
@@ -35,11 +35,6 @@ function readQuery(execution: Execution, raw: unknown): Query {
     ...(typeof query.nestTables === 'boolean' || typeof query.nestTables === 'string' ? { nestTables: query.nestTables } : {}),
     timeout: execution.remaining(),
   };
-}
-
-function toMysqlValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  return toBuffers(value);
 }
 
 /** `[rows, fields]` as mysql2 gives them, as plain data, refusing results over the row limit. */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Execution } from '../execution.ts';
-import { array, optionalRecord, pick, record, string, toBuffers, toPlain } from './args.ts';
+import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import type { Checkout, DriverPools } from './driver-pools.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
@@ -34,12 +34,7 @@ function readQuery(execution: Execution, raw: unknown): Query {
   const query = record(raw, 'query');
   const text = string(query.text, 'query text');
   const values = query.values === undefined ? [] : array(query.values, 'query values');
-  return { text, values: values.map(toPgValue), ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}), query_timeout: execution.remaining() };
-}
-
-function toPgValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  return toBuffers(value);
+  return { text, values: values.map(toDriverValue), ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}), query_timeout: execution.remaining() };
 }
 
 /** `{ rows, rowCount, fields, command }`, refusing results over the row limit. */
