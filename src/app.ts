@@ -6,7 +6,7 @@ import { createAccountLibrary } from './accounts/library.ts';
 import { createAdmin } from './admin/index.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import type { Config } from './config/schema.ts';
-import { startLegacyDemo, HOOKS_DIR } from './demo/legacy-db.ts';
+import { startLegacyDemo, withLegacyDemo } from './demo/legacy-db.ts';
 import { demoMigrationStatus } from './demo/migration-status.ts';
 import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
 import type { Logger } from './log.ts';
@@ -72,9 +72,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     poolSize: config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2),
   });
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
-  const effective: Config = legacyDemo
-    ? { ...config, connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR } }
-    : config;
+  const effective = withLegacyDemo(config, legacyDemo);
   const metrics = createMetrics();
   const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, metrics, log });
   const sampleGauges = async () => {

@@ -2,7 +2,7 @@ import { createAccountLibrary } from '../accounts/library.ts';
 import { createPasswordHasher } from '../accounts/passwords.ts';
 import { createAdminLibrary, type AdminLibrary } from '../admin/library/index.ts';
 import type { Config } from '../config/schema.ts';
-import { HOOKS_DIR, startLegacyDemo } from '../demo/legacy-db.ts';
+import { startLegacyDemo, withLegacyDemo } from '../demo/legacy-db.ts';
 import { Conflict } from '../errors.ts';
 import { createFederation } from '../federation/index.ts';
 import { createLogger } from '../log.ts';
@@ -36,9 +36,7 @@ export async function openLocal(config: Config): Promise<Local> {
   const sandbox = createSandbox({ log, poolSize: 2 });
   // The zero-configuration demo signs in from its sample legacy database; so does its CLI.
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir).catch(() => undefined) : undefined;
-  const effective: Config = legacyDemo
-    ? { ...config, connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR } }
-    : config;
+  const effective = withLegacyDemo(config, legacyDemo);
   const accountQueries = createAccountQueries(db);
   const hasher = createPasswordHasher();
   const accounts = createAccountLibrary({ queries: accountQueries, hasher, policy: config.passwordPolicy, subjectPrefix: config.subjectPrefix });
@@ -48,7 +46,7 @@ export async function openLocal(config: Config): Promise<Local> {
     library: createAdminLibrary({ config, db, federation }),
     async close() {
       await federation.executions.close();
-      sandbox.close();
+      await sandbox.close();
       await legacyDemo?.close();
       await db.close();
     },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import bcrypt from 'bcrypt';
+import type { Config } from '../config/schema.ts';
 
 export const HOOKS_DIR = join(import.meta.dirname, '..', '..', 'hooks');
 const SCHEMA = join(HOOKS_DIR, 'templates', 'postgres', 'schema.sql');
@@ -18,6 +19,12 @@ export interface LegacyDemo {
   /** postgres://… for the connection's DB_CONNECTION_URI. */
   url: string;
   close(): Promise<void>;
+}
+
+/** The configuration with the demo's legacy database as a lazy-migration connection running hooks/. */
+export function withLegacyDemo(config: Config, legacyDemo: LegacyDemo | undefined): Config {
+  if (!legacyDemo) return config;
+  return { ...config, connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR } };
 }
 
 /**
