@@ -93,6 +93,13 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const admin = createAdmin({ config, db, federation, views, csrf, reloadKeys: () => reloadKeys() });
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
 
+  // Built once: a key rotation rebuilds the provider, not the routes around it (they reach it through `current`).
+  const assets = staticFiles(join(VIEWS_DIR, 'static'));
+  const health = createHealthRoutes(db, () => sandbox.broken).routes();
+  const metricsRoutes = config.metrics ? createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes() : undefined;
+  const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true }).routes();
+  const account = createAccountRoutes({ provider: () => current, changePassword: signIn.changePassword, throttle: federation.throttle, views, csrf }).routes();
+
   const build = (material: KeyMaterial): Provider => {
     const provider = createProvider({
       config,
@@ -106,14 +113,12 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     provider.use(memoiseReadsPerRequest);
     provider.use(errorHandler({ views, log }));
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https:') }));
-    provider.use(staticFiles(join(VIEWS_DIR, 'static')));
-    provider.use(createHealthRoutes(db, () => sandbox.broken).routes());
+    provider.use(assets);
+    provider.use(health);
     provider.use(admin.middleware);
-    if (config.metrics) provider.use(createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes());
-    const routes = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true });
-    provider.use(routes.routes());
-    const account = createAccountRoutes({ provider: () => current, changePassword: signIn.changePassword, throttle: federation.throttle, views, csrf });
-    provider.use(account.routes());
+    if (metricsRoutes) provider.use(metricsRoutes);
+    provider.use(interactions);
+    provider.use(account);
     if (demo) {
       const demoRoutes = createDemoRoutes({
         issuer: config.issuer,
