@@ -123,7 +123,7 @@ async function main() {
     rows.push({ name: 'pooled host query (pg.Pool), same query', result: direct });
 
     const peak = peakRss(ferry.pid!);
-    print({ baselineRatio, peakMb: peak / 1024 / 1024, ceilingA, first });
+    print({ baselineRatio, peakMb: peak / 1024 / 1024 });
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await sleep(500);
@@ -214,7 +214,7 @@ function peakRss(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-function print(extra: { baselineRatio: number; peakMb: number; ceilingA: Measurement; first: Measurement }) {
+function print(extra: { baselineRatio: number; peakMb: number }) {
   const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
   const lines = [
     `# Ferry benchmark`,
