@@ -3,6 +3,7 @@ import { BadRequest, Conflict } from '../errors.ts';
 import { isUniqueViolation, type AccountQueries, type AccountRow, type Profile } from '../store/queries/accounts.ts';
 import { normaliseEmail, normalisePhone, normaliseUsername, type Identifier } from './identifier.ts';
 import { checkPasswordPolicy, type PasswordHasher, type PasswordPolicy } from './passwords.ts';
+import { subjectOf } from './subject.ts';
 
 export interface Registration {
   email?: string | undefined;
@@ -62,7 +63,7 @@ export function createAccountLibrary(deps: {
       const name = typeof input.name === 'string' ? input.name.trim().slice(0, 200) : '';
       const profile: Profile = { id, ...definedOnly({ ...ids, name: name || undefined }), emailVerified: false, phoneVerified: false };
       try {
-        return await queries.insert({ id, sub: `${subjectPrefix}${id}`, ...ids, passwordHash: await hasher.hash(password), profile });
+        return await queries.insert({ id, sub: subjectOf(subjectPrefix, id), ...ids, passwordHash: await hasher.hash(password), profile });
       } catch (error) {
         if (isUniqueViolation(error)) throw conflictFor(error);
         throw error;

@@ -1,5 +1,6 @@
 import { normaliseIdentifiers, conflictFor, type AccountLibrary } from '../accounts/library.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
+import { idOfSubject, subjectOf } from '../accounts/subject.ts';
 import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../errors.ts';
 import type { Outcome } from '../sandbox/index.ts';
 import { isUniqueViolation, type AccountQueries, type AccountRow, type Profile } from '../store/queries/accounts.ts';
@@ -58,8 +59,9 @@ export function createDirectory(deps: {
     return connection.enabled && connection.mode === 'CUSTOM_USER_STORE' ? connection : undefined;
   };
   const legacyId = (sub: string) => {
-    if (!sub.startsWith(deps.subjectPrefix)) throw new NotFound('No such user.');
-    return sub.slice(deps.subjectPrefix.length);
+    const id = idOfSubject(deps.subjectPrefix, sub);
+    if (id === undefined) throw new NotFound('No such user.');
+    return id;
   };
 
   /** Runs a script whose failure is the operator's problem: its message is shown (this is the admin API). */
@@ -76,7 +78,7 @@ export function createDirectory(deps: {
     const check = checkProfile(value);
     if (!check.ok) throw new BadRequest(`A script returned an unusable profile: ${check.problem}`, 'invalid_profile');
     const ids = profileIdentifiers(check.profile);
-    return { sub: `${deps.subjectPrefix}${check.legacyId}`, ...ids, name: asString(check.profile.name), source: 'legacy', legacyId: check.legacyId, profile: check.profile };
+    return { sub: subjectOf(deps.subjectPrefix, check.legacyId), ...ids, name: asString(check.profile.name), source: 'legacy', legacyId: check.legacyId, profile: check.profile };
   };
 
   const local = async (sub: string): Promise<AccountRow> => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Identifier } from '../accounts/identifier.ts';
 import type { PasswordHasher } from '../accounts/passwords.ts';
+import { subjectOf } from '../accounts/subject.ts';
 import type { Logger } from '../log.ts';
 import type { AccountQueries, AccountRow, Profile } from '../store/queries/accounts.ts';
 import type { ExecutionQueries } from '../store/queries/executions.ts';
@@ -34,7 +35,7 @@ export function createLazyMigration(deps: { queries: AccountQueries; executions:
       if (!ids[identifier.kind]) ids[identifier.kind] = identifier.value;
       const inserted = await queries.insertIfAbsent({
         id: randomUUID(),
-        sub: `${deps.subjectPrefix}${legacyId}`,
+        sub: subjectOf(deps.subjectPrefix, legacyId),
         ...ids,
         passwordHash: adoptedHash ?? (await deps.hasher.hash(password)),
         profile,

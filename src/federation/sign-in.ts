@@ -1,6 +1,7 @@
 import { parseIdentifier, toScriptQuery, type Identifier } from '../accounts/identifier.ts';
 import { normaliseIdentifiers, type AccountLibrary, type Registration } from '../accounts/library.ts';
 import { adoptableBcryptHash, checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
+import { idOfSubject, subjectOf } from '../accounts/subject.ts';
 import { Conflict, FerryError, ServiceUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { profileToClaims } from '../oidc/claims.ts';
@@ -49,8 +50,8 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
   changePassword(sub: string, current: string, next: string): Promise<void>;
 } {
   const { accounts, settings, runner, log } = deps;
-  const subOf = (legacyId: string) => `${deps.subjectPrefix}${legacyId}`;
-  const legacyIdOf = (sub: string) => (sub.startsWith(deps.subjectPrefix) ? sub.slice(deps.subjectPrefix.length) : undefined);
+  const subOf = (legacyId: string) => subjectOf(deps.subjectPrefix, legacyId);
+  const legacyIdOf = (sub: string) => idOfSubject(deps.subjectPrefix, sub);
 
   /** Turns a failed script outcome into what the person sees; the script's own words go to the log. */
   const failure = (connection: Connection, outcome: Extract<Outcome, { ok: false }>, script: 'login'): SignInResult => {
