@@ -37,10 +37,15 @@ export function normaliseIdentifiers(input: { email?: unknown; phone?: unknown; 
   return ids;
 }
 
+/** "An account with this email address already exists.", and so on for each identifier field. */
+export function accountExists(field: 'email' | 'phone' | 'username' | undefined): Conflict {
+  const noun = field === 'email' ? 'email address' : field === 'phone' ? 'phone number' : (field ?? 'account');
+  return new Conflict(`An account with this ${noun} already exists.`, 'account_exists');
+}
+
 /** Maps a unique violation on the accounts table to the sentence a person can act on. */
 export function conflictFor(error: Error & { constraint?: string }): Conflict {
-  const field = /email/.test(error.constraint ?? '') ? 'email address' : /phone/.test(error.constraint ?? '') ? 'phone number' : /username/.test(error.constraint ?? '') ? 'username' : 'account';
-  return new Conflict(`An account with this ${field} already exists.`, 'account_exists');
+  return accountExists((['email', 'phone', 'username'] as const).find((field) => (error.constraint ?? '').includes(field)));
 }
 
 /** Ferry's own accounts: registration, password checks and look-ups, over the accounts table. */

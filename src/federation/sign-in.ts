@@ -1,5 +1,5 @@
 import { parseIdentifier, toScriptQuery, type Identifier } from '../accounts/identifier.ts';
-import { normaliseIdentifiers, type AccountLibrary, type Registration } from '../accounts/library.ts';
+import { accountExists, normaliseIdentifiers, type AccountLibrary, type Registration } from '../accounts/library.ts';
 import { adoptableBcryptHash, checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
 import { idOfSubject, subjectOf } from '../accounts/subject.ts';
 import { Conflict, FerryError, ServiceUnavailable } from '../errors.ts';
@@ -119,7 +119,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
       if (!value) continue;
       const outcome = await runner.run<Profile | null>(connection, 'getUser', [{ [field]: value }, scriptContext(deps.issuer, request)]);
       if (!outcome.ok) throw new ServiceUnavailable(MESSAGES.unavailable);
-      if (outcome.value) throw new Conflict(`An account with this ${field === 'email' ? 'email address' : field === 'phone' ? 'phone number' : 'username'} already exists.`, 'account_exists');
+      if (outcome.value) throw accountExists(field);
     }
   };
 
