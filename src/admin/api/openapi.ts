@@ -13,7 +13,8 @@ const ERROR_TEXT: Record<number, string> = {
   503: 'The legacy database could not be reached.',
 };
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+/** A zod schema as JSON Schema, without the $schema key (it sits inside a larger document). */
+export const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 };

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SCRIPT_NAMES } from '../../../federation/connection.ts';
 import type { AdminLibrary } from '../../library/index.ts';
 import { TEST_INPUTS } from '../../library/script-test.ts';
+import { jsonSchema } from '../openapi.ts';
 import { defineRoute } from '../route.ts';
 import { logLine, outcomeKind, scriptName, scriptParams } from '../schemas.ts';
 
@@ -17,17 +18,13 @@ const summary = z.object({
 const detail = summary.extend({ source: z.string(), readOnly: z.boolean(), scriptsDir: z.string().nullable() });
 const version = z.object({ version: z.number().int(), note: z.string().nullable(), createdAt: z.string() });
 
-const schemaOf = (schema: z.ZodType) => {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-  return rest;
-};
 /** The arguments depend on the script, so the body is checked against the named script's shape by the tester. */
 const testBody = z
   .looseObject({ source: z.string().max(MAX_SOURCE).optional().describe('A draft to run instead of the saved script.') })
   .meta({
     description:
       'The script\'s arguments: login { identifier, password }, getUser { query }, searchUser { keyword }, createUser { userInfo }, updateUser { id, updates }, deleteUser { id }, listUsers { page, limit }, validatePassword { id, password }.',
-    anyOf: SCRIPT_NAMES.map((name) => ({ title: name, ...schemaOf(TEST_INPUTS[name]) })),
+    anyOf: SCRIPT_NAMES.map((name) => ({ title: name, ...jsonSchema(TEST_INPUTS[name], 'input') })),
   });
 const testResult = z.object({
   ok: z.boolean(),
