@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Database } from '../store/db.ts';
+import { withTimeout } from '../timeout.ts';
 
 /**
  * `/healthz`: the process answers. `/readyz`: its database answers within two seconds, and its
@@ -15,7 +16,7 @@ export function createHealthRoutes(db: Database, sandboxBroken: () => string | u
   router.get('/readyz', async (ctx) => {
     ctx.set('cache-control', 'no-store');
     try {
-      await withTimeout(db.ping(), 2000);
+      await withTimeout(db.ping(), 2000, 'no answer within 2000 ms');
       const broken = sandboxBroken();
       if (broken) {
         ctx.status = 503;
@@ -29,12 +30,4 @@ export function createHealthRoutes(db: Database, sandboxBroken: () => string | u
     }
   });
   return router;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

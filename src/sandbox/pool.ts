@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import ivm from 'isolated-vm';
+import { withTimeout } from '../timeout.ts';
 import { createDispatcher, type OpTable } from './bridge/index.ts';
 import type { Execution } from './execution.ts';
 import { isolateRuntimeSource } from './isolate-source.ts';
@@ -167,7 +168,7 @@ export function createIsolatePool(options: PoolOptions) {
       for (;;) {
         const slot = await nextSlot(deadline);
         try {
-          const prepared = await withTimeout(slot.next!, Math.min(PREPARE_TIMEOUT_MS, Math.max(1, deadline - Date.now())));
+          const prepared = await withTimeout(slot.next!, Math.min(PREPARE_TIMEOUT_MS, Math.max(1, deadline - Date.now())), 'The isolate did not become ready in time.');
           slot.next = undefined;
           slot.uses += 1;
           return { slot, prepared };
@@ -210,16 +211,6 @@ export function createIsolatePool(options: PoolOptions) {
 }
 
 export type IsolatePool = ReturnType<typeof createIsolatePool>;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('The isolate did not become ready in time.')), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /**
  * A new context with the runtime in it: the runtime script's value is `ferryRuntime(host)`, called
