@@ -141,10 +141,10 @@ function passwordsIn(values: Record<string, unknown>): string[] {
   return typeof values.password === 'string' ? [values.password] : [];
 }
 
-/** The answer never repeats a password it was given, even if the script printed or returned it. */
 /** Fields that never leave Ferry (product.md): tokens and anything password-like, at any depth. */
 const NEVER_SHOWN = /^(password|passwordHash|password_hash|hashedPassword|salt|passwordSalt|token)$/i;
 
+/** The answer never repeats a password it was given, even if the script printed or returned it. */
 function scrub(result: TestResult, secrets: readonly string[]): TestResult {
   const words = secrets.filter((secret) => secret.length >= 3);
   const clean = (text: string) => words.reduce((out, word) => out.split(word).join('********'), text);
