@@ -86,9 +86,26 @@ export function createAdapterClass(queries: OidcModelQueries) {
       await queries.destroy(this.model, id);
     }
 
+    /**
+     * oidc-provider revokes a grant through every token model's adapter at once; the DELETE is not
+     * per model, so within one request the first call does it and the others wait for it.
+     */
     async revokeByGrantId(grantId: string): Promise<void> {
+      const reads = requestReads.getStore();
+      const key = `revoke\0${grantId}`;
+      const running = reads?.get(key);
+      if (running) {
+        await running;
+        return;
+      }
       forgetReads();
-      await queries.revokeByGrantId(grantId);
+      const revoking = queries.revokeByGrantId(grantId).then(() => undefined);
+      reads?.set(key, revoking);
+      try {
+        await revoking;
+      } finally {
+        if (reads?.get(key) === revoking) reads.delete(key);
+      }
     }
   };
 }
