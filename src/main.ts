@@ -3,6 +3,7 @@ import { loadConfig } from './config/load.ts';
 import { DEMO_USERS } from './demo/legacy-db.ts';
 import { resolveAdminToken } from './admin/index.ts';
 import { ConfigError } from './errors.ts';
+import { exitWhenIdle } from './exit.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './server.ts';
 import { describeDatabase } from './store/index.ts';
@@ -29,10 +30,10 @@ export async function start(): Promise<void> {
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     running.stop().then(
-      () => process.exit(0),
+      () => exitWhenIdle(0),
       (error: unknown) => {
         log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        exitWhenIdle(1);
       },
     );
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadRequest, FerryError } from '../errors.ts';
+import { exitWhenIdle } from '../exit.ts';
 import { createOutput, type Output } from './output.ts';
 import { remoteTarget } from './remote.ts';
 
@@ -97,9 +98,10 @@ if (import.meta.main) {
   const command = process.argv[2];
   try {
     const code = await run(process.argv.slice(2), out);
-    // `start` keeps serving; every other command is done and must not wait for idle handles.
-    if (command !== 'start') process.exit(code);
+    // `start` keeps serving; every other command is done, and ends as soon as its sandbox has let
+    // go of its isolates (see exit.ts), without waiting long for idle handles.
+    if (command !== 'start') exitWhenIdle(code, 1000);
   } catch (error) {
-    process.exit(report(error, out));
+    exitWhenIdle(report(error, out), 1000);
   }
 }

@@ -9,7 +9,7 @@ interface ChildReport {
   records: Record<string, unknown>[];
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** Milliseconds between the child's last line ('done', just before process.exit) and its end. */
+  /** Milliseconds between the child's last line ('done', just before it is told to exit) and its end. */
   exitMs: number;
 }
 

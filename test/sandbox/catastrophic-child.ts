@@ -5,6 +5,7 @@
  *
  * Usage: node catastrophic-child.ts '<expression>' <attempts>. Prints one JSON object per line.
  */
+import { exitWhenIdle } from '../../src/exit.ts';
 import { createLogger } from '../../src/log.ts';
 import { createSandbox } from '../../src/sandbox/index.ts';
 
@@ -31,5 +32,7 @@ const normal = await sandbox.run({ name: 'main', source: 'async function main() 
 print({ step: 'normal', ok: normal.ok, value: normal.ok ? normal.value : undefined, kind: normal.ok ? undefined : normal.kind, durationMs: normal.durationMs });
 clearInterval(sampler);
 print({ step: 'done', broken: sandbox.broken ?? null, worstLag: Math.round(worstLag) });
-sandbox.close();
-process.exit(0);
+// Ends as Ferry's shutdown does (src/exit.ts): process.exit() at once would race the isolates still
+// tearing down, and end with SIGSEGV now and then.
+await sandbox.close();
+exitWhenIdle(0, 2000);
