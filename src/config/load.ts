@@ -11,8 +11,13 @@ const ALIASES: Record<string, string> = {
   DATABASE_URL: 'databaseUrl',
   PORT: 'port',
 };
-/** `FERRY_*` variables that are not configuration keys. */
-const NOT_KEYS = new Set(['FERRY_CONFIG']);
+/**
+ * `FERRY_*` variables Ferry reads for other purposes: the configuration file's path, the CLI's
+ * server URL (src/cli/remote.ts; its token, FERRY_ADMIN_TOKEN, is the `adminToken` key) and the
+ * tests' service addresses. Any other unknown `FERRY_*` name stays an error.
+ */
+const NOT_KEYS = new Set(['FERRY_CONFIG', 'FERRY_URL']);
+const isNotKey = (name: string) => NOT_KEYS.has(name) || name.startsWith('FERRY_TEST_');
 
 type Env = Record<string, string | undefined>;
 type Origin = Map<string, string>;
@@ -59,7 +64,7 @@ function readConfigFile(file: string): Record<string, unknown> {
 /** `FERRY_TTL__SESSION=60` sets `ttl.session`; values that look like JSON objects or arrays are parsed. */
 function applyEnvironment(raw: Record<string, unknown>, env: Env, origin: Origin): void {
   for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || NOT_KEYS.has(name)) continue;
+    if (value === undefined || isNotKey(name)) continue;
     const path = ALIASES[name]?.split('.') ?? envNameToPath(name);
     if (!path) continue;
     if (ALIASES[name] && env[`FERRY_${name}`] !== undefined) continue; // the FERRY_ spelling wins

@@ -32,9 +32,9 @@ function folderWith(config: unknown): string {
 }
 
 describe('configuration', () => {
-  it('stops the start on an unknown key, naming it, with a non-zero exit', async () => {
+  it('stops the start on an unknown key, naming it, with exit code 1', async () => {
     const result = await runFerry({}, folderWith({ issuer: 'http://localhost:3000', colour: 'blue' }));
-    assert.notEqual(result.code, 0);
+    assert.equal(result.code, 1);
     assert.match(result.stderr, /colour: unknown key/);
   });
 
@@ -74,6 +74,14 @@ describe('configuration', () => {
     assert.equal(config.ttl.accessToken, 3600);
     assert.equal(config.clients[0]?.client_id, 'a');
     assert.equal(config.demo, false, 'the demo is off once a configuration file is used');
+  });
+
+  it("leaves alone the FERRY_* variables Ferry reads for other purposes, and refuses other unknown ones", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-config-'));
+    const others = { FERRY_URL: 'http://127.0.0.1:3000', FERRY_TEST_PG_URL: 'postgres://postgres@127.0.0.1:5432/postgres', FERRY_TEST_CHROMIUM: '/usr/bin/chromium' };
+    const { config } = loadConfig({ ...others, FERRY_ADMIN_TOKEN: 'an admin token that is long enough to pass' }, dir);
+    assert.equal(config.adminToken, 'an admin token that is long enough to pass', "the CLI's FERRY_ADMIN_TOKEN is the adminToken key");
+    assert.throws(() => loadConfig({ ...others, FERRY_COLOUR: 'blue' }, dir), /colour: unknown key \(from FERRY_COLOUR\)/);
   });
 
   it('runs the demo with no configuration at all', () => {
