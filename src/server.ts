@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createFerry, type Ferry } from './app.ts';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './log.ts';
+import { checkClients } from './oidc/check-clients.ts';
 import { livePidUsing, writePidFile } from './store/pid-file.ts';
 
 export interface RunningServer {
@@ -26,6 +27,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const ferry = await createFerry(config, log);
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, ferry.handle);
   try {
+    await checkClients(ferry.provider(), config.clients);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

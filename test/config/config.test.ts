@@ -58,6 +58,15 @@ describe('configuration', () => {
     assert.doesNotMatch(result.stderr + result.stdout, /secret-password/, 'the password never appears');
   });
 
+  it("stops the start on client metadata oidc-provider refuses, naming the client's key", async () => {
+    const client = (id: string, extra: object) => ({ client_id: id, client_secret: 'a client secret', redirect_uris: ['https://app.example/cb'], ...extra });
+    const result = await runFerry({}, folderWith({ clients: [client('a', { token_endpoint_auth_method: 'bogus' }), client('b', {}), client('c', { grant_types: ['implicit'] })] }));
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /clients\[0\]\.token_endpoint_auth_method: must be 'client_secret_basic'/);
+    assert.match(result.stderr, /clients\[2\]\.grant_types: /);
+    assert.doesNotMatch(result.stderr, /clients\[1\]/, 'the valid client is not reported');
+  });
+
   it('reports a file that is not JSON', async () => {
     const result = await runFerry({}, folderWith('{ "issuer": '));
     assert.equal(result.code, 1);
