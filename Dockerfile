@@ -15,19 +15,21 @@ RUN npx tsc -p . && npm prune --omit=dev
 # Run stage: Node 24 slim, non-root, data in a volume.
 FROM node:24-slim
 # Memory: glibc returns argon2's 19 MiB buffers at once, and V8's young generation stays small
-# (the same settings as the package's start script).
+# (the same settings as the package's start script). No PORT here: it is a configuration alias
+# and would silently override the port of a configuration file.
 ENV NODE_ENV=production \
     FERRY_DATA_DIR=/data \
-    PORT=3000 \
     MALLOC_ARENA_MAX=2 \
     MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 RUN mkdir -p /data && chown node:node /data
-COPY --from=build --chown=node:node /app /app
+# The code stays root's: the runtime user writes only to /data.
+COPY --from=build /app /app
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
+# The port is read as the server reads it (FERRY_CONFIG or ./ferry.config.json, then FERRY_PORT/PORT).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "import('./src/config/load.ts').then(({ loadConfig }) => fetch(`http://127.0.0.1:${loadConfig().config.port}/healthz`)).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # isolated-vm needs --no-node-snapshot; these are the package's start script's flags.
 CMD ["node", "--no-node-snapshot", "--max-semi-space-size=4", "src/cli/main.ts", "start"]
