@@ -327,17 +327,36 @@ describe('admin API with a scripts folder, and secrets', () => {
     assert.equal(env.DB_CONNECTION_URI, 'postgres://legacy:uri-secret-1@legacy-db:5432/app', 'the masked URI kept the stored password');
     assert.equal(env.DB_PASSWORD, 'pw-secret-2');
 
-    const moved = await api.patch('/connection', { env: { DB_CONNECTION_URI: 'postgres://legacy:********@new-host:6543/app', DB_PASSWORD: '********' } });
-    assert.equal(moved.status, 200);
+    const renamed = await api.patch('/connection', { env: { DB_CONNECTION_URI: 'postgres://legacy_ro:********@legacy-db:5432/other', DB_PASSWORD: '********' } });
+    assert.equal(renamed.status, 200);
     env = (await ferry.ferry.federation.settings.current()).env;
-    assert.equal(env.DB_CONNECTION_URI, 'postgres://legacy:uri-secret-1@new-host:6543/app', 'a changed URI with a masked password keeps the password');
+    assert.equal(env.DB_CONNECTION_URI, 'postgres://legacy_ro:uri-secret-1@legacy-db:5432/other', 'a changed URI on the same host and port keeps its masked password');
+    for (const elsewhere of ['postgres://legacy_ro:********@attacker.example:5432/other', 'postgres://legacy_ro:********@legacy-db:6543/other']) {
+      const moved = await api.patch('/connection', { env: { DB_CONNECTION_URI: elsewhere } });
+      assert.equal(moved.status, 400, `${elsewhere} is refused`);
+      assert.equal(moved.body.error, 'masked_value');
+      assert.match(moved.body.message, /DB_CONNECTION_URI names another host or port than the stored one, so its masked password is not kept/);
+    }
+    assert.equal((await ferry.ferry.federation.settings.current()).env.DB_CONNECTION_URI, env.DB_CONNECTION_URI, 'nothing was saved');
 
-    const programmatic = await api.patch('/connection', { env: { DB_HOST: 'db.internal', DB_PORT: '5432', DB_USERNAME: 'legacy', DB_PASSWORD: '********', DB_DATABASE: 'app' } });
+    const programmaticForm = { DB_HOST: 'db.internal', DB_PORT: '5432', DB_USERNAME: 'legacy', DB_DATABASE: 'app' };
+    const maskedToNewHost = await api.patch('/connection', { env: { ...programmaticForm, DB_PASSWORD: '********' } });
+    assert.equal(maskedToNewHost.status, 400, 'the stored DB_PASSWORD does not follow a new DB_HOST');
+    assert.deepEqual([maskedToNewHost.body.error, maskedToNewHost.body.message], ['masked_value', 'DB_HOST changed, so the stored DB_PASSWORD is not kept for another server: send DB_PASSWORD again.']);
+    const programmatic = await api.patch('/connection', { env: { ...programmaticForm, DB_PASSWORD: 'pw-secret-2' } });
     assert.equal(programmatic.body.form, 'programmatic');
+    const sameServer = await api.patch('/connection', { env: { ...programmaticForm, DB_DATABASE: 'app2', DB_PASSWORD: '********' } });
+    assert.equal(sameServer.status, 200, 'a masked DB_PASSWORD is kept while DB_HOST and DB_PORT stay');
     env = (await ferry.ferry.federation.settings.current()).env;
     assert.equal(env.DB_CONNECTION_URI, undefined, 'the programmatic form replaced the URI form');
-    assert.equal(env.DB_PASSWORD, 'pw-secret-2');
+    assert.deepEqual([env.DB_DATABASE, env.DB_PASSWORD], ['app2', 'pw-secret-2']);
     assert.equal(env.API_TOKEN, 'tok-secret-3', 'custom variables stay');
+    for (const change of [{ DB_PORT: '6543', DB_PASSWORD: '********' }, { DB_HOST: 'attacker.example' }]) {
+      const moved = await api.patch('/connection', { env: change });
+      assert.equal(moved.status, 400, `${JSON.stringify(change)} keeps no password for another server`);
+      assert.equal(moved.body.error, 'masked_value');
+    }
+    assert.deepEqual((await ferry.ferry.federation.settings.current()).env.DB_HOST, 'db.internal');
 
     const back = await api.patch('/connection', { env: { DB_CONNECTION_URI: 'mysql://app:uri-secret-5@db.internal:3306/app?password=q-secret-6', PLAIN: null } });
     assert.equal(back.body.form, 'uri');

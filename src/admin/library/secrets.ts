@@ -27,6 +27,14 @@ export function maskEnv(env: Readonly<Record<string, string>>): Record<string, s
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, maskValue(name, value)]));
 }
 
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function maskUri(value: string): string {
   let url: URL;
   try {
@@ -45,12 +53,16 @@ function maskUri(value: string): string {
 function unmask(name: string, sent: string, stored: string | undefined): string {
   if (stored !== undefined && sent === maskValue(name, stored)) return stored;
   if (sent === MASK) throw new BadRequest(`${name} was sent masked, but no value is stored for it: send the real value.`, 'masked_value', { variable: name });
-  if (URI_NAME.test(name) && stored !== undefined) return restoreUriSecrets(sent, stored);
+  if (URI_NAME.test(name) && stored !== undefined) return restoreUriSecrets(name, sent, stored);
   return sent;
 }
 
-/** A changed URI whose password is still the mask gets the stored URI's password back. */
-function restoreUriSecrets(sent: string, stored: string): string {
+/**
+ * A changed URI whose password (or secret parameter) is still the mask gets the stored one back,
+ * but only for the same host and port: otherwise whoever holds the admin token could send the
+ * stored password to a server of their own.
+ */
+function restoreUriSecrets(name: string, sent: string, stored: string): string {
   let next: URL;
   let old: URL;
   try {
@@ -59,11 +71,30 @@ function restoreUriSecrets(sent: string, stored: string): string {
   } catch {
     return sent;
   }
-  if (decodeURIComponent(next.password) === MASK) next.password = old.password;
-  for (const [key, value] of next.searchParams) {
-    if (value === MASK && old.searchParams.has(key)) next.searchParams.set(key, old.searchParams.get(key)!);
+  const maskedPassword = decoded(next.password) === MASK;
+  const maskedParams = [...next.searchParams].filter(([, value]) => value === MASK).map(([key]) => key);
+  if (!maskedPassword && maskedParams.length === 0) return sent;
+  if (next.hostname.toLowerCase() !== old.hostname.toLowerCase() || next.port !== old.port) {
+    throw new BadRequest(`${name} names another host or port than the stored one, so its masked password is not kept: type the password in again.`, 'masked_value', { variable: name });
+  }
+  if (maskedPassword) next.password = old.password;
+  for (const key of maskedParams) {
+    if (!old.searchParams.has(key)) throw new BadRequest(`${name} was sent with ${key} masked, but no value is stored for it: send the real value.`, 'masked_value', { variable: name });
+    next.searchParams.set(key, old.searchParams.get(key)!);
   }
   return next.href;
+}
+
+/**
+ * The programmatic form's rule for the same thing: a DB_PASSWORD kept from the stored variables
+ * (sent masked, or left out of a merge patch) stays only while DB_HOST and DB_PORT do.
+ */
+function refuseMovedPassword(stored: Readonly<Record<string, string>>, next: Readonly<Record<string, string>>, kept: boolean): void {
+  if (!kept || !stored.DB_PASSWORD || next.DB_PASSWORD !== stored.DB_PASSWORD) return;
+  const moved = (['DB_HOST', 'DB_PORT'] as const).find((name) => (next[name] ?? '') !== (stored[name] ?? ''));
+  if (moved) {
+    throw new BadRequest(`${moved} changed, so the stored DB_PASSWORD is not kept for another server: send DB_PASSWORD again.`, 'masked_value', { variable: 'DB_PASSWORD' });
+  }
 }
 
 /**
@@ -80,12 +111,15 @@ export function mergeEnv(stored: Readonly<Record<string, string>>, patch: Readon
     if (value === null) delete next[name];
     else next[name] = unmask(name, value, stored[name]);
   }
+  refuseMovedPassword(stored, next, patch.DB_PASSWORD === undefined || patch.DB_PASSWORD === MASK);
   return next;
 }
 
 /** Replaces the variables with `sent` (a full set, as a form submits it), keeping stored secrets sent back masked. */
 export function replaceEnv(stored: Readonly<Record<string, string>>, sent: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(sent).map(([name, value]) => [name, unmask(name, value, stored[name])]));
+  const next = Object.fromEntries(Object.entries(sent).map(([name, value]) => [name, unmask(name, value, stored[name])]));
+  refuseMovedPassword(stored, next, sent.DB_PASSWORD === MASK);
+  return next;
 }
 
 /** Which form the variables use, for the console's choice between the two. */

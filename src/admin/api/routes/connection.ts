@@ -28,7 +28,7 @@ const connectionChange = z
       .record(envName, z.string().max(4096).nullable())
       .optional()
       .describe(
-        'Merge patch of the variables: a string sets, null removes, a masked value sent back unchanged keeps the stored secret. Setting DB_CONNECTION_URI removes DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD and DB_DATABASE, and setting any of those removes DB_CONNECTION_URI (unless the same change sets both forms).',
+        'Merge patch of the variables: a string sets, null removes, a masked value sent back unchanged keeps the stored secret. A stored password is kept only for the same server: a DB_CONNECTION_URI with a masked password and another host or port, or a new DB_HOST or DB_PORT without DB_PASSWORD, is refused (400 masked_value). Setting DB_CONNECTION_URI removes DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD and DB_DATABASE, and setting any of those removes DB_CONNECTION_URI (unless the same change sets both forms).',
       ),
     limits: limitsChangeSchema.optional().describe('Sandbox limits to change; the others are kept.'),
     showScriptErrors: z.boolean().optional(),
