@@ -372,6 +372,45 @@ describe('admin API with a scripts folder, and secrets', () => {
       assert.ok(!api.seen().includes(secret), `${secret} appears in no answer`);
     }
   });
+  it("never shows the connection's secrets in a script test's value, console lines or message, nor in the execution log", async () => {
+    const secrets = { uriPassword: 'uri/secret-7', uriParam: 'param-secret-8', password: 'pw-secret-9', token: 'tok-secret-10', pin: '918273645' };
+    const saved = await api.patch('/connection', {
+      env: {
+        DB_CONNECTION_URI: `postgres://legacy:${encodeURIComponent(secrets.uriPassword)}@legacy-db:5432/app?sslpassword=${secrets.uriParam}`,
+        DB_PASSWORD: secrets.password,
+        API_TOKEN: secrets.token,
+        SECRET_PIN: secrets.pin,
+      },
+    });
+    assert.equal(saved.status, 200);
+    const draft = `async function searchUser(keyword, context) {
+  console.log('uri', env.DB_CONNECTION_URI);
+  console.log('decoded', decodeURIComponent(env.DB_CONNECTION_URI.split(':')[2].split('@')[0]));
+  console.warn('password', env.DB_PASSWORD, 'token', env.API_TOKEN);
+  return [{ id: env.DB_PASSWORD, nickname: env.API_TOKEN, [env.API_TOKEN]: 'as a key', pin: Number(env.SECRET_PIN), uri: env.DB_CONNECTION_URI }];
+}`;
+    const ran = await api.post('/scripts/searchUser/test', { keyword: 'x', source: draft });
+    assert.equal(ran.status, 200);
+    assert.equal(ran.body.ok, true, ran.body.message);
+    assert.deepEqual(ran.body.value, [{ id: '********', nickname: '********', '********': 'as a key', pin: '********', uri: 'postgres://legacy:********@legacy-db:5432/app?sslpassword=********' }]);
+    assert.deepEqual(
+      ran.body.logs.map((line: { message: string }) => line.message),
+      ['uri postgres://legacy:********@legacy-db:5432/app?sslpassword=********', 'decoded ********', 'password ******** token ********'],
+    );
+    const failed = await api.post('/scripts/login/test', { identifier: 'someone', password: 'given-password', source: 'async function login() { throw new Error("cannot connect as legacy/" + env.DB_PASSWORD); }' });
+    assert.deepEqual([failed.body.kind, failed.body.message], ['script_error', 'cannot connect as legacy/********']);
+
+    const history = await api.get('/executions?limit=10');
+    await ferry.ferry.federation.executions.flush();
+    const { rows } = await ferry.ferry.db.query<{ text: string }>('select concat(message, logs::text) as text from script_executions');
+    for (const secret of Object.values(secrets)) {
+      for (const form of [secret, encodeURIComponent(secret)]) {
+        assert.ok(!api.seen().includes(form), `${form} appears in no answer`);
+        assert.ok(!history.text.includes(form) && rows.every((row) => !row.text.includes(form)), `${form} is not in the execution log`);
+      }
+    }
+    assert.ok(rows.some((row) => row.text.includes('password ******** token ********')), 'the masked lines were logged');
+  });
 });
 
 describe('admin API without an admin token', () => {

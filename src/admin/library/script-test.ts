@@ -7,6 +7,7 @@ import type { ExecutionLog } from '../../federation/execution-log.ts';
 import { scriptContext, type ScriptRunner } from '../../federation/scripts.ts';
 import type { ConnectionSettings } from '../../federation/settings.ts';
 import type { FailureKind, LogLine } from '../../sandbox/index.ts';
+import { MASK, secretValues } from './secrets.ts';
 import { parseOrThrow } from './validation.ts';
 
 const id = z.union([z.string().min(1), z.number()]);
@@ -59,8 +60,9 @@ const VALIDATE: Partial<Record<ScriptName, (value: unknown) => string | undefine
 /**
  * The console's Test button (GenAuth's Debug dialog): runs one script, saved or a draft, with the
  * connection's env, limits and context and the same argument normalisation as a real request. It
- * only runs the script: nothing is migrated or cached. The execution is logged like any other,
- * with the passwords it was given masked in its console lines.
+ * only runs the script: nothing is migrated or cached. The execution is logged like any other.
+ * Neither the answer nor the log shows the passwords it was given or the connection's secrets: a
+ * draft may print or return env.DB_PASSWORD, and whoever may test scripts may not read secrets.
  */
 export function createScriptTester(deps: { issuer: string; settings: ConnectionSettings; runner: ScriptRunner; executions: ExecutionLog }) {
   return {
@@ -78,7 +80,7 @@ export function createScriptTester(deps: { issuer: string; settings: ConnectionS
       const result: TestResult = outcome.ok
         ? { ok: true, kind: 'ok', value: outcome.value ?? null, message: null, logs: outcome.logs, durationMs: outcome.durationMs }
         : { ok: false, kind: outcome.kind, value: null, message: outcome.message, logs: outcome.logs, durationMs: outcome.durationMs };
-      const clean = scrub(result, secrets);
+      const clean = scrub(result, [...secrets.filter((secret) => secret.length >= 3), ...secretValues(connection.env)]);
       deps.executions.record(connection.id, name, clean.ok ? { ...clean, ok: true } : { ...clean, ok: false, kind: clean.kind as FailureKind, message: clean.message ?? '' });
       return clean;
     },
@@ -144,16 +146,19 @@ function passwordsIn(values: Record<string, unknown>): string[] {
 /** Fields that never leave Ferry (product.md): tokens and anything password-like, at any depth. */
 const NEVER_SHOWN = /^(password|passwordHash|password_hash|hashedPassword|salt|passwordSalt|token)$/i;
 
-/** The answer never repeats a password it was given, even if the script printed or returned it. */
+/** The answer never repeats a secret, even if the script printed or returned it, in a string, a key, a number or bytes. */
 function scrub(result: TestResult, secrets: readonly string[]): TestResult {
-  const words = secrets.filter((secret) => secret.length >= 3);
-  const clean = (text: string) => words.reduce((out, word) => out.split(word).join('********'), text);
+  // Longest first, so a secret that contains another is masked whole.
+  const words = [...new Set(secrets)].filter(Boolean).sort((a, b) => b.length - a.length);
+  const clean = (text: string) => words.reduce((out, word) => out.split(word).join(MASK), text);
   const deep = (value: unknown): unknown => {
     if (typeof value === 'string') return clean(value);
+    if (typeof value === 'number' || typeof value === 'bigint') return clean(String(value)) === String(value) ? value : MASK;
+    if (Buffer.isBuffer(value)) return words.some((word) => value.includes(word)) ? MASK : value;
     if (Array.isArray(value)) return value.map(deep);
-    // Plain objects only: a Date or a Buffer is not taken apart.
+    // Plain objects only: a Date is not taken apart.
     if (value && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, NEVER_SHOWN.test(key) && item !== null && item !== undefined ? '********' : deep(item)]));
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [clean(key), NEVER_SHOWN.test(key) && item !== null && item !== undefined ? MASK : deep(item)]));
     }
     return value;
   };

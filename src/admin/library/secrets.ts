@@ -27,6 +27,31 @@ export function maskEnv(env: Readonly<Record<string, string>>): Record<string, s
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, maskValue(name, value)]));
 }
 
+/**
+ * Every secret value of a connection's variables, to be searched for in what scripts print or
+ * return: secret-named variables whole, and the password and secret-looking parameters inside
+ * *_URI and *_URL values, as written and decoded (a driver prints the decoded password).
+ */
+export function secretValues(env: Readonly<Record<string, string>>): string[] {
+  const found = new Set<string>();
+  for (const [name, value] of Object.entries(env)) {
+    if (isSecretName(name)) found.add(value);
+    else if (URI_NAME.test(name)) for (const secret of uriSecrets(value)) for (const form of [secret, decoded(secret), encodeURIComponent(decoded(secret))]) found.add(form);
+  }
+  found.delete('');
+  return [...found];
+}
+
+function uriSecrets(value: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return [/\/\/[^:/@\s]*:([^@\s]*)@/.exec(value)?.[1] ?? ''];
+  }
+  return [url.password, ...[...url.searchParams].filter(([key]) => SECRET_PARAM.test(key)).map(([, secret]) => secret)];
+}
+
 function decoded(text: string): string {
   try {
     return decodeURIComponent(text);
