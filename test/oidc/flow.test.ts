@@ -112,8 +112,23 @@ function journey(backend: 'pglite' | 'postgres') {
       assert.match(alertText(result) ?? '', /already exists/);
     });
 
-    it('survives a restart: the refresh token works and the signing keys are the same', async () => {
-      const tokens = await signIn(ferry, config, new Browser(), 'ada@example.com', PASSWORD);
+    it('refuses a second registration with the same username or phone number, however they are written', async () => {
+      const byUsername = await registerThroughForm(ferry, config, new Browser(), { email: 'someone-else@example.com', username: ' ADA ', password: 'another password 123' });
+      assert.equal(byUsername.result.status, 409);
+      assert.equal(alertText(byUsername.result), 'An account with this username already exists.');
+
+      const first = await registerThroughForm(ferry, config, new Browser(), { phone: '+1 555 010 0042', password: 'a phone password 123' });
+      assert.ok(first.result.url.startsWith(ferry.redirectUri), `registered by phone: ${alertText(first.result) ?? first.result.url}`);
+      const byPhone = await registerThroughForm(ferry, config, new Browser(), { phone: '+1 (555) 010-0042', password: 'another password 123' });
+      assert.equal(byPhone.result.status, 409);
+      assert.equal(alertText(byPhone.result), 'An account with this phone number already exists.');
+      const { rows } = await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from accounts where phone = '+15550100042' or email = 'someone-else@example.com'");
+      assert.equal(rows[0]!.n, 1, 'only the first phone registration made an account');
+    });
+
+    it('survives a restart: the browser session, the refresh token and the signing keys', async () => {
+      const browser = new Browser();
+      const tokens = await signIn(ferry, config, browser, 'ada@example.com', PASSWORD);
       const before = await (await fetch(`${ferry.issuer}/jwks`)).json();
       ferry = await ferry.restart();
       const afterRestart = await (await fetch(`${ferry.issuer}/jwks`)).json();
@@ -122,6 +137,14 @@ function journey(backend: 'pglite' | 'postgres') {
       assert.ok(refreshed.access_token);
       const userinfo = await oidc.fetchUserInfo(config, refreshed.access_token, tokens.claims()!.sub);
       assert.equal(userinfo.email, 'ada@example.com');
+
+      // The same browser is still signed in: a silent authorization answers with a code.
+      const { page, checks } = await beginAuthorization(ferry, config, browser, { prompt: 'none' });
+      const callback = new URL(page.url);
+      assert.ok(page.url.startsWith(ferry.redirectUri), `redirected to the client: ${page.url} (${page.status})`);
+      assert.equal(callback.searchParams.get('error'), null, `no error: ${callback.searchParams.get('error_description') ?? ''}`);
+      const silent = await oidc.authorizationCodeGrant(config, callback, checks);
+      assert.equal(silent.claims()!.sub, tokens.claims()!.sub);
     });
   });
 }
