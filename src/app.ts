@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { createAccountLibrary } from './accounts/library.ts';
-import { createAdmin } from './admin/index.ts';
+import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import type { Config } from './config/schema.ts';
 import { startLegacyDemo, withLegacyDemo } from './demo/legacy-db.ts';
@@ -33,6 +33,8 @@ export interface Ferry {
   config: Config;
   db: Database;
   federation: Federation;
+  /** The admin API and console (mounted on every provider). */
+  admin: Admin;
   /** The Node request listener; it always reaches the current provider. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   provider(): Provider;
@@ -165,6 +167,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     config,
     db,
     federation,
+    admin,
     handle: (req, res) => void handler(req, res),
     provider: () => current,
     setInternalUrl(url) {

@@ -2,12 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createAdminAccess } from '../../src/admin/access.ts';
-import { createAdminApi } from '../../src/admin/api/router.ts';
-import { createAdminLibrary } from '../../src/admin/library/index.ts';
-import { createRateLimiter } from '../../src/admin/rate-limit.ts';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { createKeyQueries } from '../../src/store/queries/keys.ts';
-import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
+import { ADMIN_TOKEN, adminClient, type ApiAnswer } from '../helpers/admin.ts';
 import { Browser } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
@@ -20,6 +17,37 @@ const USERS = [
   { email: 'carol@example.com', username: 'carol', name: 'Carol Shaw', password: 'carol-legacy-pw' },
 ];
 const template = (name: string) => readFileSync(join(TEMPLATES, 'postgres', `${name}.js`), 'utf8');
+type OpenApiDocument = {
+  openapi: string;
+  paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown>; parameters: { name: string; in: string }[] }>>;
+};
+
+/** Every $ref in a document. */
+function refsIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refsIn);
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, item]) => (key === '$ref' && typeof item === 'string' ? [item] : refsIn(item)));
+}
+
+/** What a local $ref (`#/a/b`, JSON Pointer) points at, or undefined. */
+function resolveRef(doc: unknown, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), doc);
+}
+
+/** A call that waits out the admin API's rate limit (this test sends many requests at once). */
+async function patiently(call: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
+  for (;;) {
+    const answer = await call();
+    if (answer.status !== 429) return answer;
+    await new Promise((resolve) => setTimeout(resolve, Number(answer.headers.get('retry-after') ?? 1) * 1000));
+  }
+}
+
 const accountCount = async (ferry: TestFerry) => (await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts')).rows[0]!.n;
 
 describe('admin API against a real PostgreSQL legacy database (scripts kept in Ferry)', () => {
@@ -222,35 +250,48 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.ok(rotated.body.kids.includes(header.kid), 'new ID tokens are signed with a new key');
   });
 
-  it('serves an OpenAPI 3.1 document that lists exactly the routes it serves', async () => {
+  it('serves a valid OpenAPI 3.1 document that lists exactly the routes it serves, every one refusing a missing or wrong token', async () => {
     const response = await fetch(`${ferry.issuer}/api/v1/openapi.json`);
     assert.equal(response.status, 200, 'no token needed');
-    const doc = (await response.json()) as { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { responses: object; parameters: { name: string; in: string }[] }>> };
+    const doc = (await response.json()) as OpenApiDocument;
     assert.match(doc.openapi, /^3\.1\.\d+$/);
-    assert.ok(doc.info.title && doc.info.version);
-    const documented = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`)).sort();
+    const validation = await new Validator().validate(doc);
+    assert.ok(validation.valid, `the document is valid OpenAPI 3.1: ${JSON.stringify(validation.errors, null, 2)}`);
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ method, path, operation })));
+    const ids = operations.map(({ operation }) => operation.operationId);
+    assert.ok(ids.every((id) => typeof id === 'string' && id !== ''), 'every operation has an operationId');
+    assert.equal(new Set(ids).size, ids.length, `operationIds are unique: ${ids.join(', ')}`);
+    const refs = refsIn(doc);
+    assert.ok(refs.length > 0);
+    for (const ref of refs) assert.notEqual(resolveRef(doc, ref), undefined, `${ref} resolves`);
 
-    // What the router serves, read from its layers.
-    const library = createAdminLibrary({ config: ferry.ferry.config, db: ferry.ferry.db, federation: ferry.ferry.federation });
-    const served = createAdminApi({ library, access: createAdminAccess({ config: ferry.ferry.config, db: ferry.ferry.db }), limiter: createRateLimiter({ perSecond: 1, burst: 1 }), version: '0' })
-      .router.stack.flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`))
+    // What this server's router serves, read from its layers.
+    const documented = operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort();
+    const served = ferry.ferry.admin.api.router.stack
+      .flatMap((layer) => layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${String(layer.path).replace(/:(\w+)/g, '{$1}')}`))
       .sort();
     assert.deepEqual(documented, served);
 
-    // And every documented operation answers over HTTP (a 404 here would be "unknown_endpoint").
-    for (const [path, item] of Object.entries(doc.paths)) {
-      for (const [method, operation] of Object.entries(item)) {
-        assert.ok(operation.responses, `${method} ${path} documents its responses`);
-        for (const parameter of operation.parameters.filter((p) => p.in === 'path')) assert.ok(path.includes(`{${parameter.name}}`));
-        const concrete = path.replace('/api/v1', '').replace('{sub}', 'nobody').replace('{name}', 'getUser');
-        const answer = await api.call(method.toUpperCase(), concrete, method === 'get' || method === 'delete' ? undefined : {});
-        assert.notEqual(answer.body?.error, 'unknown_endpoint', `${method} ${path} is served`);
-        assert.notEqual(answer.status, 405, `${method} ${path} is served`);
+    // Every documented operation answers over HTTP (a 404 here would be "unknown_endpoint"), and
+    // only with the token (but the document itself).
+    for (const { method, path, operation } of operations) {
+      for (const parameter of operation.parameters.filter((p) => p.in === 'path')) assert.ok(path.includes(`{${parameter.name}}`));
+      const concrete = path.replace('/api/v1', '').replace('{sub}', 'nobody').replace('{name}', 'getUser');
+      const body = method === 'get' || method === 'delete' ? undefined : {};
+      const answer = await patiently(() => api.call(method.toUpperCase(), concrete, body));
+      assert.notEqual(answer.body?.error, 'unknown_endpoint', `${method} ${path} is served`);
+      assert.notEqual(answer.status, 405, `${method} ${path} is served`);
+      const public_ = path === '/api/v1/openapi.json';
+      assert.equal('401' in operation.responses, !public_, `${method} ${path} documents 401 unless it is public`);
+      for (const token of [null, 'wrong', `${ADMIN_TOKEN}x`]) {
+        const refused = await patiently(() => adminClient(ferry, token).call(method.toUpperCase(), concrete, body));
+        if (public_) assert.equal(refused.status, 200, `${method} ${path} is public`);
+        else assert.deepEqual([refused.status, refused.body?.error], [401, 'unauthorized'], `${method} ${path} with token ${token}`);
       }
     }
-    const unknown = await api.get('/not-documented');
+    const unknown = await patiently(() => api.get('/not-documented'));
     assert.deepEqual([unknown.status, unknown.body.error], [404, 'unknown_endpoint']);
-    assert.equal((await api.call('DELETE', '/connection')).status, 405);
+    assert.equal((await patiently(() => api.call('DELETE', '/connection'))).status, 405);
   });
 
   it('slows down a client that sends too many requests', async () => {
