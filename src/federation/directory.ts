@@ -100,14 +100,18 @@ export function createDirectory(deps: {
       return { total, users: rows.map(fromAccount) };
     },
 
-    async search(keyword: string): Promise<DirectoryUser[]> {
+    async search(keyword: string, page = 1, limit = LIST_LIMIT): Promise<{ total: number; users: DirectoryUser[] }> {
+      const size = Math.min(Math.max(1, limit), LIST_LIMIT);
+      const offset = (Math.max(1, page) - 1) * size;
       const connection = await custom();
       if (connection) {
         const found = await script<unknown>(connection, 'searchUser', [keyword]);
         if (!Array.isArray(found)) throw new BadRequest('The searchUser script must return an array of profiles.', 'invalid_result');
-        return found.map(fromLegacy);
+        // searchUser answers every match at once; the page is cut from them here.
+        return { total: found.length, users: found.slice(offset, offset + size).map(fromLegacy) };
       }
-      return (await queries.search(keyword, LIST_LIMIT)).map(fromAccount);
+      const { rows, total } = await queries.search(keyword, offset, size);
+      return { total, users: rows.map(fromAccount) };
     },
 
     async get(sub: string): Promise<DirectoryUser> {

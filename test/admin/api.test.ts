@@ -115,6 +115,11 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.equal((await api.get('/users?page=2&limit=1')).body.users[0].username, 'eve');
     const found = await api.get('/users?q=explorer');
     assert.deepEqual(found.body.users.map((user: { username: string }) => user.username), ['dora']);
+    // 'e' matches both (dora@example.com, eve): a page of one, and the count of every match.
+    const second = await api.get('/users?q=e&page=2&limit=1');
+    assert.deepEqual([second.body.total, second.body.page, second.body.limit], [2, 2, 1]);
+    assert.deepEqual(second.body.users.map((user: { username: string }) => user.username), ['eve']);
+    assert.deepEqual([(await api.get('/users?q=e&page=3&limit=1')).body.users, (await api.get('/users?q=e')).body.total], [[], 2]);
 
     const changed = await api.patch(`/users/${sub}`, { nickname: 'Dee', email: 'dora2@example.com' });
     assert.equal(changed.status, 200);

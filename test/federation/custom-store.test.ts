@@ -133,7 +133,7 @@ function customStore(kind: 'postgres' | 'mysql') {
       assert.ok(page1.total >= 5);
       assert.notDeepEqual(page1.users.map((u) => u.sub), page2.users.map((u) => u.sub));
 
-      const found = await directory.search('OPS@');
+      const found = (await directory.search('OPS@')).users;
       assert.deepEqual(found.map((u) => u.email), ['ops@example.com']);
       assert.equal((await directory.get(created.sub)).email, 'ops@example.com');
 

@@ -24,9 +24,9 @@ export function createUserLibrary(directory: Directory) {
       const { total, users } = await directory.list(page, limit);
       return { total, page, limit, users: users.map(publicUser) };
     },
-    async search(keyword: string, limit: number): Promise<UserPage> {
-      const users = (await directory.search(keyword)).slice(0, limit);
-      return { total: users.length, page: 1, limit, users: users.map(publicUser) };
+    async search(keyword: string, page: number, limit: number): Promise<UserPage> {
+      const { total, users } = await directory.search(keyword, page, limit);
+      return { total, page, limit, users: users.map(publicUser) };
     },
     get: async (sub: string) => publicUser(await directory.get(sub)),
     create: async (input: NewUser) => publicUser(await directory.create(input)),

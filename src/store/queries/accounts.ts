@@ -98,17 +98,17 @@ export function createAccountQueries(db: Queryable) {
       return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
     },
 
-    /** Case-insensitive substring match on identifiers and names. */
-    async search(keyword: string, limit: number): Promise<AccountRow[]> {
+    /** Case-insensitive substring match on identifiers and names: one page, and how many match in all. */
+    async search(keyword: string, offset: number, limit: number): Promise<{ rows: AccountRow[]; total: number }> {
       const pattern = `%${keyword.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      const { rows } = await db.query<AccountRow>(
-        `select ${COLUMNS} from accounts
+      const matches = `from accounts
          where email ilike $1 or phone ilike $1 or username ilike $1 or sub ilike $1
-            or profile->>'name' ilike $1 or profile->>'nickname' ilike $1
-         order by created_at, id limit $2`,
-        [pattern, limit],
-      );
-      return rows;
+            or profile->>'name' ilike $1 or profile->>'nickname' ilike $1`;
+      const [page, count] = await Promise.all([
+        db.query<AccountRow>(`select ${COLUMNS} ${matches} order by created_at, id offset $2 limit $3`, [pattern, offset, limit]),
+        db.query<{ n: number }>(`select count(*)::int as n ${matches}`, [pattern]),
+      ]);
+      return { rows: page.rows, total: count.rows[0]?.n ?? 0 };
     },
   };
 }

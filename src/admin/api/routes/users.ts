@@ -4,7 +4,12 @@ import { defineRoute } from '../route.ts';
 import { newUser, passwordChange, subParams, user, userChanges, userPage } from '../schemas.ts';
 
 const listQuery = z.object({
-  q: z.string().min(1).max(200).optional().describe('Search keyword: substring of identifiers and names (searchUser in CUSTOM_USER_STORE).'),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Search keyword: substring of identifiers and names (searchUser in CUSTOM_USER_STORE). page and limit then apply to the matches, and total counts them all.'),
   page: z.coerce.number().int().min(1).default(1),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
@@ -17,11 +22,11 @@ export function userRoutes(library: AdminLibrary) {
       method: 'get',
       path: '/users',
       tag: 'users',
-      summary: 'List users a page at a time, or search them with q',
+      summary: 'List users a page at a time, or search them with q (also a page at a time)',
       query: listQuery,
       response: userPage,
       errors: [400, 503],
-      handle: ({ query }) => (query.q ? users.search(query.q, query.limit) : users.list(query.page, query.limit)),
+      handle: ({ query }) => (query.q ? users.search(query.q, query.page, query.limit) : users.list(query.page, query.limit)),
     }),
     defineRoute({
       method: 'get',

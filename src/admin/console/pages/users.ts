@@ -14,7 +14,7 @@ export function userPages(router: Router, { library, csrf, render }: ConsolePage
     let result: UserPage = { total: 0, page, limit: PAGE_SIZE, users: [] };
     let listError: string | undefined;
     try {
-      result = q ? await library.users.search(q, 100) : await library.users.list(page, PAGE_SIZE);
+      result = q ? await library.users.search(q, page, PAGE_SIZE) : await library.users.list(page, PAGE_SIZE);
     } catch (error) {
       listError = formProblem(error).error;
     }
