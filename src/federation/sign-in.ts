@@ -14,7 +14,7 @@ import type { LazyMigration } from './lazy-migration.ts';
 import { checkProfile } from './profile.ts';
 import { scriptContext, type ScriptRunner } from './scripts.ts';
 import type { ConnectionSettings } from './settings.ts';
-import type { FailureFloor } from './timing.ts';
+import type { FailureFloor, SignInPath } from './timing.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Throttle } from '../security/throttle.ts';
 
@@ -158,11 +158,11 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
       const result = await route(identifier, password, request);
       deps.metrics?.logins.inc({ outcome: result.ok ? 'success' : result.reason, path: result.path ?? 'none' });
       if (result.ok) {
-        deps.floor.observe(performance.now() - started);
+        deps.floor.observe(result.path ?? 'local', performance.now() - started);
         await deps.throttle.succeeded(keys, decision.counted);
       } else if (result.reason === 'invalid_credentials') {
         await deps.throttle.failed(keys);
-        await deps.floor.pad(started);
+        await deps.floor.pad(started, possiblePaths(await settings.current()));
       }
       return result;
     },
@@ -226,6 +226,16 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     deps.claimsCache.set(sub, check.profile, connection.claimsCacheSeconds);
     return check.profile;
   }
+}
+
+/**
+ * Where a sign-in may go under the connection as it is now. A failure is held to the slowest of
+ * them: in lazy migration an identifier without a local account went to the legacy script, and a
+ * wrong password of a migrated user must not answer sooner than that.
+ */
+function possiblePaths(connection: Connection): SignInPath[] {
+  if (!connection.enabled) return ['local'];
+  return connection.mode === 'LAZY_MIGRATION' ? ['local', 'legacy'] : ['legacy'];
 }
 
 function throttledMessage(seconds: number): string {
