@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -8,8 +9,9 @@ import { ADMIN_TOKEN, adminClient, type ApiAnswer } from '../helpers/admin.ts';
 import { Browser } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
-import { relyingParty, signIn } from '../helpers/relying-party.ts';
+import { beginAuthorization, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
+import { runCli } from './run-cli.ts';
 
 const USERS = [
   { email: 'alice@example.com', username: 'alice', phone: '+15550000001', name: 'Alice Liddell', password: 'alice-legacy-pw' },
@@ -241,6 +243,34 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.deepEqual(after.body.failures, {});
     const migrated = await api.get('/users?q=alice');
     assert.equal(migrated.body.users[0].source, 'migrated');
+  });
+
+  it('counts a refused migration by kind, in the API, the console and the CLI', async () => {
+    assert.deepEqual((await api.get('/migration')).body.failures, {});
+    // Someone registered bob's email in Ferry before bob first signed in: his migration conflicts.
+    assert.equal((await api.post('/users', { email: 'bob@example.com', password: 'registered first 1' })).status, 201);
+    const browser = new Browser();
+    const { page } = await beginAuthorization(ferry, await relyingParty(ferry), browser);
+    const refused = await browser.submit(page, '/login', { identifier: 'bob@example.com', password: 'bob-legacy-pw' });
+    assert.notEqual(refused.status, 303, 'bob is not signed in');
+
+    const status = await api.get('/migration');
+    assert.deepEqual(status.body.failures, { conflict: 1 });
+    assert.equal(status.body.migrated, 1, 'bob was not migrated');
+
+    const console = new Browser();
+    await console.submit(await console.get(`${ferry.issuer}/console/login`), '/console/login', { token: ADMIN_TOKEN });
+    const migrationPage = await console.get(`${ferry.issuer}/console/migration`);
+    assert.match(migrationPage.html, /<ul id="failures"><li>conflict: 1<\/li><\/ul>/);
+
+    const cwd = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
+    try {
+      const cli = await runCli(['migration', 'status', '--url', ferry.url], { cwd, env: { FERRY_ADMIN_TOKEN: ADMIN_TOKEN } });
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(cli.stdout, /^Refused: +1 conflict$/m);
+    } finally {
+      removeDataDir(cwd);
+    }
   });
 
   it('rotates the signing keys and publishes the new ones at once', async () => {

@@ -8,33 +8,13 @@ import { ADMIN_TOKEN } from '../helpers/admin.ts';
 import { freePort, removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { postgresReachable } from '../helpers/services.ts';
+import { runCli as ferry } from './run-cli.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ferry.js');
 const USERS = [
   { email: 'alice@example.com', username: 'alice', name: 'Alice Liddell', password: 'alice-legacy-pw' },
   { email: 'bob@example.com', username: 'bob', name: 'Bob Kahn', password: 'bob-legacy-pw' },
 ];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ferry …` as a child process; FERRY_* variables of this process are not passed on. */
-function ferry(args: string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FERRY_')));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
