@@ -1,8 +1,8 @@
 /**
  * The baseline of row 5: plain oidc-provider (its in-memory adapter, no Ferry) with the same
  * lazy-migration login written directly in host code — a pooled query to the legacy PostgreSQL,
- * bcrypt.compare, and the account written to PostgreSQL keeping the verified bcrypt hash, as
- * Ferry does by default (connection.adoptLegacyHashes). Started as a child process by
+ * bcrypt.compare, and the account written to PostgreSQL with an argon2id hash of the password,
+ * as Ferry does by default (connection.adoptLegacyHashes off). Started as a child process by
  * bench/run.ts with its settings in argv.
  */
 import { randomUUID } from 'node:crypto';
@@ -66,7 +66,7 @@ provider.use(async (ctx, next) => {
     return;
   }
   const sub = String(user.id);
-  const hash = /^\$2[aby]\$(1\d|[2-9]\d)\$/.test(user.password) ? user.password : await argon2.hash(password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+  const hash = await argon2.hash(password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
   await store.query('insert into baseline_accounts (id, email, password_hash, profile) values ($1, $2, $3, $4) on conflict do nothing', [randomUUID(), `${sub}:${email}`, hash, JSON.stringify({ id: sub })]);
   accounts.set(sub, { email, name: user.name });
   await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });

@@ -11,8 +11,9 @@ export type Migration = { ok: true; account: AccountRow; created: boolean } | { 
 
 /**
  * Copies a user the legacy `login` script just verified into Ferry's accounts, with Ferry's own
- * hash of the password — or, when given, the legacy bcrypt hash the script verified it against,
- * which Ferry replaces with its own at the next sign-in (see connection.adoptLegacyHashes). One INSERT, so a crash leaves nothing half done; uniqueness is the
+ * argon2id hash of the password — or, when given (connection.adoptLegacyHashes, off by default),
+ * the legacy bcrypt hash the script verified it against, which Ferry replaces with its own at the
+ * next sign-in. One INSERT, so a crash leaves nothing half done; uniqueness is the
  * database's: of concurrent first logins one row wins and the others find it by legacy id. An
  * account that already holds the email, phone or username under another legacy id (someone
  * registered it first) makes the migration fail closed.

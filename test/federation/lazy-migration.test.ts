@@ -78,14 +78,16 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
       assert.equal(migrated.length, 1);
       assert.equal(migrated[0]!.legacy_id, String(row!.id));
       assert.ok(migrated[0]!.migrated_at instanceof Date);
-      assert.equal(migrated[0]!.password_hash, legacyRow!.password, 'the bcrypt hash the script verified is adopted for now');
+      const ferryHash = migrated[0]!.password_hash;
+      assert.match(ferryHash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, "Ferry's own argon2id hash of the password just verified, from the first sign-in");
+      assert.notEqual(ferryHash, legacyRow!.password);
 
       const again = await signIn(ferry, config, new Browser(), 'alice', 'alice-legacy-pw');
       assert.equal(again.claims()!.sub, claims.sub, 'the same subject after migration');
       const userinfo = await oidc.fetchUserInfo(config, again.access_token, claims.sub);
       assert.equal(userinfo.name, 'Alice Liddell');
       assert.equal(await executions(ferry, 'login'), 1, 'the login script ran only for the first sign-in');
-      assert.match((await account())[0]!.password_hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, "Ferry's own argon2id hash from the second sign-in on");
+      assert.equal((await account())[0]!.password_hash, ferryHash, 'the hash stays as it was made');
       const third = await signIn(ferry, config, new Browser(), 'alice@example.com', 'alice-legacy-pw');
       assert.equal(third.claims()!.sub, claims.sub);
     });
@@ -179,17 +181,22 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
 lazyMigration('postgres');
 lazyMigration('mysql');
 
-describe('lazy migration without adopting legacy hashes', () => {
-  it("stores Ferry's own argon2id hash during the first sign-in", async () => {
+describe('lazy migration adopting legacy hashes (connection.adoptLegacyHashes: true)', () => {
+  it("keeps the verified bcrypt hash until the next sign-in replaces it with Ferry's argon2id", async () => {
     await reachable('postgres');
     const legacy = await createLegacyDatabase('postgres', USERS.slice(0, 1));
     const ferry = await startFerry({
-      connection: { enabled: true, mode: 'LAZY_MIGRATION', adoptLegacyHashes: false, env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
+      connection: { enabled: true, mode: 'LAZY_MIGRATION', adoptLegacyHashes: true, env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
     });
     try {
-      const tokens = await signIn(ferry, await relyingParty(ferry), new Browser(), 'alice@example.com', 'alice-legacy-pw');
-      const { rows } = await ferry.ferry.db.query<{ password_hash: string }>('select password_hash from accounts where sub = $1', [tokens.claims()!.sub]);
-      assert.match(rows[0]!.password_hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+      const config = await relyingParty(ferry);
+      const tokens = await signIn(ferry, config, new Browser(), 'alice@example.com', 'alice-legacy-pw');
+      const hash = async () => (await ferry.ferry.db.query<{ password_hash: string }>('select password_hash from accounts where sub = $1', [tokens.claims()!.sub])).rows[0]!.password_hash;
+      const [legacyRow] = await legacy.query('select password from users where email = $1', ['alice@example.com']);
+      assert.equal(await hash(), legacyRow!.password, 'the bcrypt hash the script verified is adopted for now');
+      await signIn(ferry, config, new Browser(), 'alice', 'alice-legacy-pw');
+      assert.match(await hash(), /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, "Ferry's own argon2id hash from the second sign-in on");
+      assert.equal(await executions(ferry, 'login'), 1, 'the second sign-in was checked locally');
     } finally {
       await ferry.stop();
       await legacy.drop();
