@@ -16,6 +16,7 @@ const USERS = [
   { email: 'dave@example.com', username: 'dave', name: 'Dave Real', password: 'dave-legacy-pw' },
   { email: 'erin@example.com', username: 'erin', name: 'Erin Outage', password: 'erin-legacy-pw' },
   { email: 'frank@example.com', username: 'frank', name: 'Frank Migrated', password: 'frank-legacy-pw' },
+  { email: 'gina@example.com', username: 'gina', name: 'Gina Captured', password: 'gina-legacy-pw' },
 ];
 
 async function reachable(kind: 'postgres' | 'mysql') {
@@ -162,18 +163,40 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
       assert.ok(total >= 1 && total <= 10, `legacy connections open after the race: ${total}`);
     });
 
-    it('fails closed when an account already holds the email of a legacy user', async () => {
-      // Someone registered dave's email before the connection was enabled.
-      await ferry.ferry.federation.directory.create({ email: 'dave@example.com', password: 'attacker password 1' });
+    /** The legacy id of a user, and the conflicts recorded for it. */
+    const legacyIdOf = async (email: string) => String((await legacy.query(kind === 'postgres' ? 'select id from users where email = $1' : 'select id from users where email = ?', [email]))[0]!.id);
+    const conflictsOf = async (legacyId: string) =>
+      (await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from migration_failures where kind = 'conflict' and legacy_id = $1", [legacyId])).rows[0]!.n;
+
+    it("fails closed when the identifier typed belongs to an account someone registered first (the legacy password is not theirs)", async () => {
+      // Someone registered gina's email before the connection was enabled, with a password of their own.
+      await ferry.ferry.federation.directory.create({ email: 'gina@example.com', password: 'attacker password 1' });
       const browser = new Browser();
       const { page } = await beginAuthorization(ferry, config, browser);
-      const answer = await browser.submit(page, '/login', { identifier: 'dave@example.com', password: 'dave-legacy-pw' });
-      assert.notEqual(answer.status, 303, 'no sign-in');
-      assert.match(alertText(answer) ?? '', /contact support/);
-      const { rows } = await ferry.ferry.db.query<{ kind: string; legacy_id: string }>('select kind, legacy_id from migration_failures');
-      assert.ok(rows.some((row) => row.kind === 'conflict'), 'the conflict is recorded');
-      const { rows: accounts } = await ferry.ferry.db.query<{ legacy_id: string | null }>("select legacy_id from accounts where email = 'dave@example.com'");
+      const answer = await browser.submit(page, '/login', { identifier: 'gina@example.com', password: 'gina-legacy-pw' });
+      assert.equal(answer.status, 503, 'no sign-in');
+      assert.equal(alertText(answer), 'This account cannot be signed in to yet. Please contact support.');
+      assert.equal(await conflictsOf(await legacyIdOf('gina@example.com')), 1, 'the conflict is recorded');
+      const { rows: accounts } = await ferry.ferry.db.query<{ legacy_id: string | null }>("select legacy_id from accounts where email = 'gina@example.com'");
       assert.deepEqual(accounts, [{ legacy_id: null }], 'the pre-registered account did not capture the legacy user');
+    });
+
+    it('fails closed when the migrated profile holds an email another account already has', async () => {
+      await ferry.ferry.federation.directory.create({ email: 'dave@example.com', password: 'attacker password 2' });
+      const before = (await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts')).rows[0]!.n;
+      const browser = new Browser();
+      const { page } = await beginAuthorization(ferry, config, browser);
+      // By username: no local account has it, so the login script verifies dave and the migration
+      // meets the pre-registered email.
+      const answer = await browser.submit(page, '/login', { identifier: 'dave', password: 'dave-legacy-pw' });
+      assert.equal(answer.status, 403);
+      assert.equal(alertText(answer), 'This account cannot be signed in to yet. Please contact support.');
+      const legacyId = await legacyIdOf('dave@example.com');
+      assert.equal(await conflictsOf(legacyId), 1, 'the conflict is recorded');
+      const after = (await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts')).rows[0]!.n;
+      assert.equal(after, before, 'no account was made');
+      const { rows } = await ferry.ferry.db.query('select 1 from accounts where legacy_id = $1 or username = $2', [legacyId, 'dave']);
+      assert.equal(rows.length, 0);
     });
   });
 }
