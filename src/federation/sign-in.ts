@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import { profileToClaims } from '../oidc/claims.ts';
 import type { Outcome } from '../sandbox/index.ts';
 import { MESSAGES, localSignIn, type RequestContext, type SignInResult, type SignInService } from '../sign-in/service.ts';
-import type { Profile } from '../store/queries/accounts.ts';
+import type { AccountRow, Profile } from '../store/queries/accounts.ts';
 import type { ClaimsCache } from './claims-cache.ts';
 import { notImplementedMessage, type Connection } from './connection.ts';
 import type { LazyMigration } from './lazy-migration.ts';
@@ -98,11 +98,13 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     return { ok: false as const, reason: 'unavailable' as const, message: MESSAGES.conflict };
   };
 
-  const route = async (identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
-    const connection = await settings.current();
-    if (!connection.enabled) return localSignIn(accounts, identifier, password, log);
+  /** The local account that decides a sign-in, if any: with the connection off or in lazy migration. */
+  const localAccountOf = async (connection: Connection, identifier: Identifier) =>
+    !connection.enabled || connection.mode === 'LAZY_MIGRATION' ? await accounts.findByIdentifier(identifier) : undefined;
+
+  const route = async (connection: Connection, local: AccountRow | undefined, identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
+    if (!connection.enabled) return localSignIn(accounts, identifier, password, log, local);
     if (connection.mode === 'LAZY_MIGRATION') {
-      const local = await accounts.findByIdentifier(identifier);
       if (local) {
         const result = await localSignIn(accounts, identifier, password, log, local);
         return result.ok || local.legacy_id !== null ? result : checkForCapture(connection, identifier, password, request, result);
@@ -148,21 +150,28 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
         deps.metrics?.logins.inc({ outcome: 'invalid_identifier', path: 'none' });
         return { ok: false, reason: 'invalid_identifier', message: MESSAGES.invalidIdentifier };
       }
-      // Throttled before the password is looked at, whether or not the account exists.
-      const keys = deps.throttle.keys(identifier, request.ip);
-      const decision = await deps.throttle.check(keys);
-      if (!decision.allowed) {
+      // Throttled before the password is looked at, whether or not the account exists; a local
+      // account has one count for all its identifiers (and the password page).
+      const connection = await settings.current();
+      const local = await localAccountOf(connection, identifier);
+      const reservation = await deps.throttle.reserve(deps.throttle.keys(local ? { sub: local.sub } : identifier, request.ip));
+      if (!reservation.allowed) {
         deps.metrics?.logins.inc({ outcome: 'throttled', path: 'none' });
-        return { ok: false, reason: 'throttled', message: throttledMessage(decision.retryAfterSeconds), retryAfterSeconds: decision.retryAfterSeconds };
+        return { ok: false, reason: 'throttled', message: throttledMessage(reservation.retryAfterSeconds), retryAfterSeconds: reservation.retryAfterSeconds };
       }
-      const result = await route(identifier, password, request);
+      const result = await route(connection, local, identifier, password, request).catch(async (error: unknown) => {
+        await deps.throttle.release(reservation);
+        throw error;
+      });
       deps.metrics?.logins.inc({ outcome: result.ok ? 'success' : result.reason, path: result.path ?? 'none' });
       if (result.ok) {
         deps.floor.observe(result.path ?? 'local', performance.now() - started);
-        await deps.throttle.succeeded(keys, decision.counted);
+        await deps.throttle.succeeded(reservation);
       } else if (result.reason === 'invalid_credentials') {
-        await deps.throttle.failed(keys);
+        await deps.throttle.failed(reservation);
         await deps.floor.pad(started, possiblePaths(await settings.current()));
+      } else {
+        await deps.throttle.release(reservation);
       }
       return result;
     },

@@ -42,21 +42,22 @@ export function createAccountRoutes(deps: AccountDeps): Router {
     deps.csrf.verify(ctx, form.csrf);
     const sub = await subject(ctx);
     if (!sub) return page(ctx, { signedIn: false }, 401);
-    const keys = deps.throttle.keys({ kind: 'sub', value: sub }, undefined);
-    const decision = await deps.throttle.check(keys);
-    if (!decision.allowed) {
-      ctx.set('retry-after', String(decision.retryAfterSeconds));
+    if ((form.password ?? '') !== (form.password_confirm ?? '')) return page(ctx, { error: 'The two new passwords do not match.' }, 400);
+    // The same count as the account's sign-ins: a wrong current password here is one more guess.
+    const reservation = await deps.throttle.reserve(deps.throttle.keys({ sub }, ctx.ip));
+    if (!reservation.allowed) {
+      ctx.set('retry-after', String(reservation.retryAfterSeconds));
       return page(ctx, { error: 'Too many unsuccessful attempts. Please wait and try again.' }, 429);
     }
-    if ((form.password ?? '') !== (form.password_confirm ?? '')) return page(ctx, { error: 'The two new passwords do not match.' }, 400);
     try {
       await deps.changePassword(sub, form.current_password ?? '', form.password ?? '');
     } catch (error) {
+      if (error instanceof FerryError && error.code === 'wrong_password') await deps.throttle.failed(reservation);
+      else await deps.throttle.release(reservation);
       if (!(error instanceof FerryError) || !error.expose) throw error;
-      if (error.code === 'wrong_password') await deps.throttle.failed(keys);
       return page(ctx, { error: error.message }, error.status);
     }
-    await deps.throttle.succeeded(keys, decision.counted);
+    await deps.throttle.succeeded(reservation);
     return page(ctx, { done: true });
   });
 

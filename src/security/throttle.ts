@@ -12,54 +12,84 @@ export interface ThrottlePolicy {
   resetAfterSeconds: number;
 }
 
-/** `counted`: the keys that had failures on record (only those need clearing after a success). */
-export type ThrottleDecision = { allowed: true; counted: string[] } | { allowed: false; retryAfterSeconds: number };
+/** Who is signing in, as far as is known before the password is looked at. */
+export type ThrottleSubject = { sub: string } | { kind: string; value: string };
+
+/** Attempts taken on each key (with the failure count they would make), or why there is none. */
+export type Reservation = { allowed: true; taken: { key: string; failures: number }[] } | { allowed: false; retryAfterSeconds: number };
 
 /**
  * Brute-force throttling on every password check, shared by all instances through the database.
- * Two kinds of key are counted independently: the account (the normalised identifier, whether or
- * not it exists) and the client IP. Past the free failures each one delays the next attempt
- * progressively; at `maxFailures` consecutive failures on an account (100, NIST SP 800-63B) every
- * attempt is refused before its password is looked at, until `resetAfterSeconds` pass.
+ * Two kinds of key are counted independently: the account and the client IP. An account Ferry
+ * knows (a local account, found before its password is checked) has one key for all its
+ * identifiers and for the password page; an identifier Ferry knows nothing about (an unknown
+ * user, or one only the legacy script knows) is its own key. Each attempt is reserved as a
+ * failure before the password is checked — atomically, so parallel attempts cannot all slip in
+ * under the limit — and handed back when the check succeeds or gives no verdict. Past the free
+ * failures each key delays the next attempt progressively; at `maxFailures` consecutive failures
+ * on an account (100, NIST SP 800-63B) every attempt is refused before its password is looked
+ * at, until `resetAfterSeconds` pass.
  */
 export function createThrottle(queries: ThrottleQueries, policies: { account: ThrottlePolicy; ip: ThrottlePolicy }) {
   const policyOf = (key: string) => (key.startsWith('ip:') ? policies.ip : policies.account);
+  const isAccount = (key: string) => key.startsWith('account:');
 
   const delaySeconds = (policy: ThrottlePolicy, failures: number): number => {
     if (failures <= policy.freeFailures || policy.baseDelayMs <= 0) return 0;
     return Math.min(policy.baseDelayMs * 2 ** (failures - policy.freeFailures - 1), policy.maxDelayMs) / 1000;
   };
 
+  /** How long the refused keys still wait: past the window at the limit, or until their delay ends. */
+  const retryAfter = async (keys: readonly string[]): Promise<number> => {
+    let wait = 0;
+    for (const row of await queries.read(keys)) {
+      const policy = policyOf(row.key);
+      if (row.failures >= policy.maxFailures) wait = Math.max(wait, policy.resetAfterSeconds - row.idle_seconds);
+      if (row.blocked_seconds !== null) wait = Math.max(wait, row.blocked_seconds);
+    }
+    return Math.max(1, Math.ceil(wait));
+  };
+
   return {
-    keys(identifier: { kind: string; value: string }, ip: string | undefined): string[] {
-      return [`account:${identifier.kind}:${identifier.value}`, ...(ip ? [`ip:${ip}`] : [])];
+    keys(subject: ThrottleSubject, ip: string | undefined): string[] {
+      const account = 'sub' in subject ? `account:sub:${subject.sub}` : `account:${subject.kind}:${subject.value}`;
+      return [account, ...(ip ? [`ip:${ip}`] : [])];
     },
 
-    async check(keys: readonly string[]): Promise<ThrottleDecision> {
-      let wait = 0;
-      const rows = await queries.read(keys);
-      for (const row of rows) {
-        const policy = policyOf(row.key);
-        if (row.idle_seconds >= policy.resetAfterSeconds) continue;
-        if (row.failures >= policy.maxFailures) wait = Math.max(wait, policy.resetAfterSeconds - row.idle_seconds);
-        if (row.blocked_seconds !== null && row.blocked_seconds > 0) wait = Math.max(wait, row.blocked_seconds);
-      }
-      return wait > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(wait) } : { allowed: true, counted: rows.map((row) => row.key) };
-    },
-
-    async failed(keys: readonly string[]): Promise<void> {
+    /** Takes one attempt on every key, or none: a refused key hands back those already taken. */
+    async reserve(keys: readonly string[]): Promise<Reservation> {
+      const taken: { key: string; failures: number }[] = [];
       for (const key of keys) {
         const policy = policyOf(key);
-        const failures = await queries.fail(key, policy.resetAfterSeconds);
-        const delay = delaySeconds(policy, failures);
-        if (delay > 0) await queries.block(key, delay);
+        const failures = await queries.reserve(key, policy.maxFailures, policy.resetAfterSeconds);
+        if (failures === undefined) {
+          if (taken.length > 0) await queries.giveBack(taken.map((entry) => entry.key));
+          return { allowed: false, retryAfterSeconds: await retryAfter([key]) };
+        }
+        taken.push({ key, failures });
       }
+      return { allowed: true, taken };
     },
 
-    /** A successful sign-in ends the account's run of failures (the IP's count stays); `counted` as check() saw them. */
-    async succeeded(keys: readonly string[], counted: readonly string[] = keys): Promise<void> {
-      const account = keys.find((key) => key.startsWith('account:'));
-      if (account && counted.includes(account)) await queries.clear(account);
+    /** The password was wrong: the reserved failures stand, and each key waits as its policy says. */
+    async failed(reservation: Reservation): Promise<void> {
+      if (!reservation.allowed) return;
+      for (const { key, failures } of reservation.taken) await queries.fail(key, delaySeconds(policyOf(key), failures));
+    },
+
+    /** The password was right: the account's run of failures ends; the IP's count stays as it was. */
+    async succeeded(reservation: Reservation): Promise<void> {
+      if (!reservation.allowed) return;
+      const keys = reservation.taken.map((entry) => entry.key);
+      const accounts = keys.filter(isAccount);
+      const others = keys.filter((key) => !isAccount(key));
+      if (accounts.length > 0) await queries.clear(accounts);
+      if (others.length > 0) await queries.giveBack(others);
+    },
+
+    /** No verdict on the password (the legacy side was unavailable, the form was wrong): nothing counts. */
+    async release(reservation: Reservation): Promise<void> {
+      if (reservation.allowed && reservation.taken.length > 0) await queries.giveBack(reservation.taken.map((entry) => entry.key));
     },
 
     prune: () => queries.prune(Math.max(policies.account.resetAfterSeconds, policies.ip.resetAfterSeconds)),

@@ -22,26 +22,44 @@ export function createThrottleQueries(db: Queryable) {
       return rows;
     },
 
-    /** Counts one more failure (starting again after `resetSeconds` without one); returns the count. */
-    async fail(key: string, resetSeconds: number): Promise<number> {
+    /**
+     * Takes one attempt on `key` in one statement: counted as a failure in advance, unless the key
+     * is at `maxFailures` or blocked. The row lock of the upsert makes parallel attempts queue, so
+     * no more than `maxFailures` ever get past it. A key idle for `resetSeconds` starts again at 1.
+     * Returns the count including this attempt, or undefined when it is refused.
+     */
+    async reserve(key: string, maxFailures: number, resetSeconds: number): Promise<number | undefined> {
+      const stale = 'login_throttle.last_failure_at < now() - make_interval(secs => $3::float8)';
       const { rows } = await db.query<{ failures: number }>(
         `insert into login_throttle (key, failures, last_failure_at) values ($1, 1, now())
          on conflict (key) do update set
-           failures = case when login_throttle.last_failure_at < now() - make_interval(secs => $2::float8) then 1 else login_throttle.failures + 1 end,
-           blocked_until = case when login_throttle.last_failure_at < now() - make_interval(secs => $2::float8) then null else login_throttle.blocked_until end,
-           last_failure_at = now()
+           failures = case when ${stale} then 1 else login_throttle.failures + 1 end,
+           blocked_until = case when ${stale} then null else login_throttle.blocked_until end,
+           last_failure_at = case when ${stale} then now() else login_throttle.last_failure_at end
+         where ${stale} or (login_throttle.failures < $2 and (login_throttle.blocked_until is null or login_throttle.blocked_until <= now()))
          returning failures`,
-        [key, resetSeconds],
+        [key, maxFailures, resetSeconds],
       );
-      return rows[0]!.failures;
+      return rows[0]?.failures;
     },
 
-    async block(key: string, seconds: number): Promise<void> {
-      await db.query('update login_throttle set blocked_until = now() + make_interval(secs => $2::float8) where key = $1', [key, seconds]);
+    /** The reserved attempt failed: its failure time is now, and the key waits `blockSeconds` (0: no wait). */
+    async fail(key: string, blockSeconds: number): Promise<void> {
+      await db.query(
+        `update login_throttle set last_failure_at = now(),
+           blocked_until = case when $2::float8 > 0 then greatest(blocked_until, now() + make_interval(secs => $2::float8)) else blocked_until end
+         where key = $1`,
+        [key, blockSeconds],
+      );
     },
 
-    async clear(key: string): Promise<void> {
-      await db.query('delete from login_throttle where key = $1', [key]);
+    /** Hands reserved attempts back (the check gave no verdict on the password, or succeeded). */
+    async giveBack(keys: readonly string[]): Promise<void> {
+      await db.query('update login_throttle set failures = greatest(failures - 1, 0) where key = any($1::text[])', [keys]);
+    },
+
+    async clear(keys: readonly string[]): Promise<void> {
+      await db.query('delete from login_throttle where key = any($1::text[])', [keys]);
     },
 
     async prune(olderThanSeconds: number): Promise<number> {
