@@ -119,6 +119,12 @@ export const configSchema = z.strictObject({
   clients: z.array(client).default([]),
   /** Trust `X-Forwarded-*` headers from a reverse proxy that terminates TLS. */
   trustProxy: boolean().default(false),
+  /**
+   * With `trustProxy`: how many proxies of your own stand in front of Ferry, each appending to
+   * `X-Forwarded-For`. The client address is the entry that many places from the right; anything
+   * further left was sent by the client and could be forged (a new address for every guess).
+   */
+  trustedProxyHops: integer().min(1).max(16).default(1),
   /** pino log level. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Serve the demo relying party at `/demo`. Default: on only when Ferry runs without any configuration. */

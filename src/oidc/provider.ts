@@ -108,6 +108,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  // Koa takes the leftmost X-Forwarded-For entry unless told how many to read from the right.
+  if (config.trustProxy) provider.maxIpsCount = config.trustedProxyHops;
   provider.on('server_error', (_ctx, error) => deps.log.error({ err: error }, 'oidc server error'));
   return provider;
 }

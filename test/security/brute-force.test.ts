@@ -318,3 +318,48 @@ describe('reservations on PostgreSQL under real concurrency', () => {
     }
   });
 });
+
+describe('the client address behind a trusted proxy', () => {
+  const ADMIN_TOKEN = 'proxy-test-admin-token-0123456789abcdef';
+  let ferry: TestFerry;
+  let config: oidc.Configuration;
+
+  before(async () => {
+    ferry = await startFerry({
+      trustProxy: true,
+      adminToken: ADMIN_TOKEN,
+      bruteForce: {
+        account: { freeFailures: 100, baseDelayMs: 0, maxDelayMs: 0, maxFailures: 100, resetAfterSeconds: 3600 },
+        ip: { freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 60_000, maxFailures: 1_000_000, resetAfterSeconds: 900 },
+      },
+    });
+    config = await relyingParty(ferry);
+  });
+  after(async () => {
+    await ferry.stop();
+    removeDataDir(ferry.dataDir);
+  });
+
+  /** What the proxy sends on: whatever X-Forwarded-For the client made up, then the address it saw. */
+  const forwarded = (forged: string, seen: string) => ({ 'x-forwarded-for': `${forged}, ${seen}` });
+
+  it('throttles sign-ins by the address the proxy saw, whatever the client puts in front of it', async () => {
+    for (let i = 0; i < 4; i++) {
+      const browser = new Browser(forwarded(`203.0.113.${i + 1}`, '198.51.100.77'));
+      const { page } = await beginAuthorization(ferry, config, browser);
+      assert.equal((await browser.submit(page, '/login', { identifier: `nobody${i}@example.com`, password: 'guess' })).status, 401);
+    }
+    const browser = new Browser(forwarded('203.0.113.99', '198.51.100.77'));
+    const { page } = await beginAuthorization(ferry, config, browser);
+    assert.equal((await browser.submit(page, '/login', { identifier: 'nobody9@example.com', password: 'guess' })).status, 429, 'a new forged address does not help');
+    const { rows } = await ferry.ferry.db.query<{ key: string; failures: number }>("select key, failures from login_throttle where key like 'ip:%'");
+    assert.deepEqual(rows, [{ key: 'ip:198.51.100.77', failures: 4 }]);
+  });
+
+  it('rate-limits the admin API by the address the proxy saw', async () => {
+    const call = (headers: Record<string, string>) => fetch(`${ferry.issuer}/api/v1/connection`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers } });
+    const answers = await Promise.all(Array.from({ length: 90 }, (_, i) => call(forwarded(`203.0.${Math.floor(i / 250)}.${(i % 250) + 1}`, '198.51.100.88'))));
+    assert.ok(answers.some((answer) => answer.status === 429), 'forged addresses share the bucket of the address the proxy saw');
+    assert.equal((await call(forwarded('203.0.113.1', '198.51.100.89'))).status, 200, 'another client is not affected');
+  });
+});
