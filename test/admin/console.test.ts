@@ -139,6 +139,73 @@ describe('the console in a real browser, against a real PostgreSQL legacy databa
     await context.close();
   });
 
+  it("edits a user's profile and password, sets script concurrency and the circuit breaker, and restores an older script version", async (t) => {
+    chromium ??= await launchChromium(t);
+    if (!chromium) return;
+    const context = await chromium.newContext();
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    await page.goto(`${ferry.issuer}/console/login`);
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${ferry.issuer}/console/connection`);
+
+    // Concurrency and the breaker, next to the other limits.
+    await page.getByLabel('Scripts running at once, at most').fill('7');
+    await page.getByLabel('Failures in a row before it opens').fill('3');
+    await page.getByLabel('Seconds it stays open').fill('20');
+    await page.getByRole('button', { name: 'Save the connection' }).click();
+    assert.match(await page.getByRole('status').innerText(), /connection was saved/);
+    const connection = await ferry.ferry.federation.settings.current();
+    assert.deepEqual([connection.maxConcurrentScripts, connection.breaker], [7, { failureThreshold: 3, openSeconds: 20 }]);
+    assert.equal(connection.env.DB_CONNECTION_URI, legacy.url, 'the rest of the connection is kept');
+    assert.equal(await page.getByLabel('Seconds it stays open').inputValue(), '20');
+
+    // Alice (migrated by the test above): change her profile, then her password, with the keyboard.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('link', { name: 'Edit alice@example.com' }).click();
+    const name = page.getByLabel('Name', { exact: true });
+    assert.equal(await name.inputValue(), 'Alice Liddell');
+    await name.fill('Alice Pleasance Liddell');
+    await page.getByLabel('Nickname', { exact: true }).fill('Al');
+    await page.getByLabel('Nickname', { exact: true }).press('Enter');
+    assert.match(await page.getByRole('status').innerText(), /profile was saved/);
+    assert.equal(await name.inputValue(), 'Alice Pleasance Liddell');
+    const { rows } = await ferry.ferry.db.query<{ profile: { name: string; nickname: string }; email: string }>("select profile, email from accounts where username = 'alice'");
+    assert.deepEqual([rows[0]!.profile.name, rows[0]!.profile.nickname, rows[0]!.email], ['Alice Pleasance Liddell', 'Al', 'alice@example.com']);
+
+    await page.getByLabel('New password', { exact: true }).fill('looking glass 1871');
+    await page.getByLabel('The new password again').fill('looking glass 1872');
+    await page.getByLabel('The new password again').press('Enter');
+    assert.match(await page.getByRole('alert').innerText(), /two passwords differ/);
+    await page.getByLabel('New password', { exact: true }).fill('looking glass 1871');
+    await page.getByLabel('The new password again').fill('looking glass 1871');
+    await page.getByRole('button', { name: 'Set the password' }).click();
+    assert.match(await page.getByRole('status').innerText(), /new password was set/);
+    assert.equal(await page.getByLabel('New password', { exact: true }).inputValue(), '', 'the password is not sent back');
+    const { signIn: accounts } = ferry.ferry.federation;
+    assert.ok((await accounts.signIn('alice', 'looking glass 1871', { ip: '127.0.0.1' })).ok, 'the new password signs in');
+    assert.ok(!(await accounts.signIn('alice', 'alice-legacy-pw', { ip: '127.0.0.1' })).ok, 'the old one does not');
+
+    // The login script: save a second version, then restore the first.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Scripts' }).click();
+    await page.getByRole('link', { name: 'login' }).click();
+    const first = await page.getByLabel(/^Script/).inputValue();
+    await page.getByLabel(/^Script/).fill(first.replace('login for', 'signing in'));
+    await page.getByLabel(/^Note for this version/).fill('reworded');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    assert.match(await page.locator('#versions').innerText(), /^2 \(current\)/m);
+    await page.getByRole('button', { name: 'Restore version 1' }).click();
+    assert.match(await page.getByRole('status').first().innerText(), /old version was saved as the newest version/);
+    assert.match(await page.locator('#versions').innerText(), /^3 \(current\)/m);
+    assert.equal(await page.getByLabel(/^Script/).inputValue(), first);
+    const saved = await adminClient(ferry).get('/scripts/login');
+    assert.deepEqual([saved.body.version, saved.body.source], [3, first]);
+    const unexpected = problems.filter((problem) => !/status of 400 .*\/password\)$/.test(problem)); // the differing passwords, refused on purpose
+    assert.deepEqual(unexpected, [], 'no CSP violation or script error');
+    await context.close();
+  });
+
   it('fits a phone screen and can be used with the keyboard alone', async (t) => {
     chromium ??= await launchChromium(t);
     if (!chromium) return;
@@ -148,7 +215,9 @@ describe('the console in a real browser, against a real PostgreSQL legacy databa
     await page.keyboard.type(ADMIN_TOKEN);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${ferry.issuer}/console/connection`);
-    for (const path of ['/console/connection', '/console/scripts/login', '/console/logs', '/console/users', '/console/migration']) {
+    const { rows } = await ferry.ferry.db.query<{ sub: string }>("select sub from accounts where username = 'alice'");
+    const userPage = `/console/users/${encodeURIComponent(rows[0]!.sub)}`;
+    for (const path of ['/console/connection', '/console/scripts/login', '/console/logs', '/console/users', userPage, '/console/migration']) {
       await page.goto(`${ferry.issuer}${path}`);
       const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
       assert.equal(overflow, 0, `${path} fits a 360 px screen (wide tables scroll inside their box)`);
@@ -198,6 +267,36 @@ describe('the console without a browser', () => {
     assert.equal(forged.status, 403);
     const saved = await browser.request(`${ferry.issuer}/console/scripts/getUser/save`, { form: { ...form.fields, source: 'x' } });
     assert.equal(saved.status, 409, 'the files are the source of truth');
+  });
+
+  it('refuses the user and connection forms without their CSRF token, and shows a refused setting again', async () => {
+    const browser = await signedIn();
+    const { directory } = ferry.ferry.federation;
+    const created = await directory.create({ email: 'csrf@example.com', password: 'csrf test password 1' });
+    const userPage = await browser.get(`${ferry.issuer}/console/users/${encodeURIComponent(created.sub)}`);
+    assert.equal(userPage.status, 200);
+    for (const action of ['/profile', '/password']) {
+      const form = findForm(userPage, action);
+      const values = { name: 'Forged Name', password: 'forged password 1', password_confirm: 'forged password 1' };
+      const forged = await browser.request(new URL(form.action, userPage.url).href, { form: { ...form.fields, ...values, csrf: 'forged' } });
+      assert.equal(forged.status, 403, `${action} needs the CSRF token`);
+      const unsigned = await new Browser().request(new URL(form.action, userPage.url).href, { form: { ...form.fields, ...values } });
+      assert.equal(unsigned.status, 303, `${action} needs the console session`);
+    }
+    assert.equal((await directory.get(created.sub)).name, undefined, 'the profile is unchanged');
+    assert.ok((await ferry.ferry.federation.signIn.signIn('csrf@example.com', 'csrf test password 1', { ip: '127.0.0.1' })).ok, 'the password is unchanged');
+
+    const connection = await browser.get(`${ferry.issuer}/console/connection`);
+    const form = findForm(connection, '/console/connection');
+    const forged = await browser.request(new URL(form.action, connection.url).href, { form: { ...form.fields, maxConcurrentScripts: '9', csrf: 'forged' } });
+    assert.equal(forged.status, 403);
+    const refused = await browser.submit(connection, '/console/connection', { maxConcurrentScripts: '0', breaker_openSeconds: '15' });
+    assert.equal(refused.status, 400);
+    assert.match(refused.html, /role="alert"[\s\S]*maxConcurrentScripts/);
+    assert.match(refused.html, /id="maxConcurrentScripts" name="maxConcurrentScripts" type="number"[^>]* value="0"/);
+    assert.match(refused.html, /id="breaker_openSeconds" name="breaker_openSeconds" type="number"[^>]* value="15"/);
+    const settings = await ferry.ferry.federation.settings.current();
+    assert.deepEqual([settings.maxConcurrentScripts, settings.breaker.openSeconds], [32, 10], 'nothing was saved');
   });
 
   it('sends people who are not signed in to the sign-in page, and never caches pages', async () => {

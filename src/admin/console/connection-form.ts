@@ -20,6 +20,8 @@ export interface ConnectionModel {
   limits: Record<string, string>;
   showScriptErrors: boolean;
   claimsCacheSeconds: string;
+  maxConcurrentScripts: string;
+  breaker: { failureThreshold: string; openSeconds: string };
 }
 
 const FORM_NAMES = new Set<string>([...URI_FORM, ...PROGRAMMATIC_FORM]);
@@ -36,6 +38,8 @@ export function modelFromView(view: ConnectionView): ConnectionModel {
     limits: Object.fromEntries(FORM_LIMITS.map(({ name }) => [name, String(view.limits[name])])),
     showScriptErrors: view.showScriptErrors,
     claimsCacheSeconds: String(view.claimsCacheSeconds),
+    maxConcurrentScripts: String(view.maxConcurrentScripts),
+    breaker: { failureThreshold: String(view.breaker.failureThreshold), openSeconds: String(view.breaker.openSeconds) },
   };
 }
 
@@ -55,6 +59,8 @@ export function modelFromForm(form: Record<string, string>): ConnectionModel {
     limits: Object.fromEntries(FORM_LIMITS.map(({ name }) => [name, (form[`limit_${name}`] ?? '').trim()])),
     showScriptErrors: form.showScriptErrors === 'on',
     claimsCacheSeconds: (form.claimsCacheSeconds ?? '').trim(),
+    maxConcurrentScripts: (form.maxConcurrentScripts ?? '').trim(),
+    breaker: { failureThreshold: (form.breaker_failureThreshold ?? '').trim(), openSeconds: (form.breaker_openSeconds ?? '').trim() },
   };
 }
 
@@ -75,6 +81,8 @@ export function changeFromModel(model: ConnectionModel): ConnectionChange {
     limits: Object.fromEntries(Object.entries(model.limits).filter(([, value]) => value !== '').map(([name, value]) => [name, Number(value)])),
     showScriptErrors: model.showScriptErrors,
     claimsCacheSeconds: number(model.claimsCacheSeconds),
+    maxConcurrentScripts: number(model.maxConcurrentScripts),
+    breaker: { failureThreshold: number(model.breaker.failureThreshold), openSeconds: number(model.breaker.openSeconds) },
   };
 }
 

@@ -11,6 +11,9 @@ const NOTICES: Record<string, string> = {
   restored: 'The old version was saved as the newest version.',
   created: 'The user was created.',
   deleted: 'The user was deleted.',
+  updated: "The user's profile was saved.",
+  unchanged: 'Nothing was changed.',
+  password: 'The new password was set.',
 };
 
 export const SECTIONS = [
