@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { DEMO_USERS } from '../../src/demo/legacy-db.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 
@@ -68,6 +69,33 @@ describe('hosted pages in a real browser', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(`${ferry.issuer}/demo`);
     assert.match(await page.locator('.notice').first().innerText(), /grace@example.com/);
+    await context.close();
+  });
+
+  it('migrates a user of the sample legacy database who signs in on the demo page, and shows it', async (t) => {
+    browser ??= await launchChromium(t);
+    if (!browser) return;
+    const bob = DEMO_USERS[1];
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${ferry.issuer}/demo`);
+    assert.match(await page.getByRole('row', { name: new RegExp(bob.email) }).innerText(), /not yet/, 'listed as not migrated yet');
+    await page.getByRole('link', { name: 'Sign in with Ferry' }).click();
+    await page.getByLabel('Email, phone or username').fill(bob.username);
+    await page.getByLabel('Password').fill(bob.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${ferry.issuer}/demo`);
+
+    const { rows } = await ferry.ferry.db.query<{ sub: string; legacy_id: string | null; migrated_at: Date | null }>('select sub, legacy_id, migrated_at from accounts where email = $1', [bob.email]);
+    assert.equal(rows.length, 1, 'bob has an account in Ferry now');
+    const account = rows[0]!;
+    assert.ok(account.legacy_id, 'the account holds its legacy id');
+    assert.ok(account.migrated_at instanceof Date);
+    const notice = await page.locator('#migration').innerText();
+    assert.match(notice, /^Migrated from the legacy database/);
+    assert.ok(notice.includes(`legacy id ${account.legacy_id}`), notice);
+    assert.equal(JSON.parse(await page.locator('#id-token-claims').innerText()).sub, account.sub);
     await context.close();
   });
 });
