@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { startLegacyDemo, withLegacyDemo } from '../demo/legacy-db.ts';
 import { Conflict } from '../errors.ts';
 import { createFederation } from '../federation/index.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, redact } from '../log.ts';
 import { createSandbox } from '../sandbox/index.ts';
 import { openDatabase } from '../store/index.ts';
 import { livePidUsing, pidFilePath } from '../store/pid-file.ts';
@@ -35,7 +35,14 @@ export async function openLocal(config: Config): Promise<Local> {
   const log = createLogger({ level: 'warn', destination: process.stderr });
   const sandbox = createSandbox({ log, poolSize: 2 });
   // The zero-configuration demo signs in from its sample legacy database; so does its CLI.
-  const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir).catch(() => undefined) : undefined;
+  // Without it the CLI still works on Ferry's own accounts, so a failure is a warning, not the end.
+  const legacyDemo =
+    config.demo && !config.connection.enabled
+      ? await startLegacyDemo(config.dataDir).catch((error: unknown) => {
+          process.stderr.write(`\nWarning: the demo's sample legacy database could not start (${redact((error as Error).message)}); its users cannot be reached from this command.\n`);
+          return undefined;
+        })
+      : undefined;
   const effective = withLegacyDemo(config, legacyDemo);
   const accountQueries = createAccountQueries(db);
   const hasher = createPasswordHasher();
