@@ -14,7 +14,7 @@ import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oid
 import { memoiseReadsPerRequest } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createHealthRoutes } from './ops/health.ts';
-import { createMetrics } from './ops/metrics.ts';
+import { BREAKER_STATE_VALUE, createMetrics } from './ops/metrics.ts';
 import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
@@ -78,6 +78,9 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const metrics = createMetrics();
   const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, metrics, log });
   const sampleGauges = async () => {
+    // First, before this scrape waits for a connection of its own.
+    const storePool = db.poolStats?.();
+    if (storePool) for (const [state, value] of Object.entries(storePool)) metrics.storePool.set({ state }, value);
     for (const pool of Object.values(sandbox.stats())) {
       metrics.isolates.set({ state: 'alive' }, pool.alive);
       metrics.isolates.set({ state: 'idle' }, pool.idle);
@@ -87,9 +90,13 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     for (const [driver, stats] of Object.entries(sandbox.connectionStats())) {
       for (const [state, value] of Object.entries(stats)) metrics.legacyPool.set({ driver, state }, value);
     }
-    const status = federation.runner.status(await federation.settings.current());
+    const connection = await federation.settings.current();
+    const status = federation.runner.status(connection);
     metrics.scriptsRunning.set({ state: 'running' }, status.running);
     metrics.scriptsRunning.set({ state: 'waiting' }, status.waiting);
+    // The breaker of the settings as they are now (a settings change starts a new one).
+    metrics.breaker.reset();
+    metrics.breaker.set({ connection: connection.id }, BREAKER_STATE_VALUE[status.breaker]);
   };
   const { signIn } = federation;
   const admin = createAdmin({ config, db, federation, views, csrf, reloadKeys: () => reloadKeys() });

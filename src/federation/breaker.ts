@@ -9,17 +9,11 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
  * `openMs` one execution is let through as a probe (half-open): success closes it, failure opens
  * it again. Script errors (a wrong password) count as the database answering.
  */
-export function createBreaker(options: { failureThreshold: number; openMs: number; onChange?: (state: BreakerState) => void }) {
+export function createBreaker(options: { failureThreshold: number; openMs: number }) {
   let state: BreakerState = 'closed';
   let failures = 0;
   let openedAt = 0;
   let probing = false;
-
-  const set = (next: BreakerState) => {
-    if (next === state) return;
-    state = next;
-    options.onChange?.(next);
-  };
 
   return {
     get state(): BreakerState {
@@ -31,7 +25,7 @@ export function createBreaker(options: { failureThreshold: number; openMs: numbe
       if (state === 'closed') return true;
       if (state === 'open') {
         if (Date.now() - openedAt < options.openMs) return false;
-        set('half_open');
+        state = 'half_open';
       }
       if (probing) return false;
       probing = true;
@@ -48,13 +42,13 @@ export function createBreaker(options: { failureThreshold: number; openMs: numbe
       if (state === 'half_open') probing = false;
       if (!down) {
         failures = 0;
-        set('closed');
+        state = 'closed';
         return;
       }
       failures += 1;
       if (state === 'half_open' || failures >= options.failureThreshold) {
         openedAt = Date.now();
-        set('open');
+        state = 'open';
       }
     },
   };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Outcome, Sandbox } from '../sandbox/index.ts';
-import { createBreaker, createLimiter, type Breaker, type BreakerState } from './breaker.ts';
+import { createBreaker, createLimiter, type Breaker } from './breaker.ts';
 import type { Connection, ScriptName } from './connection.ts';
 import type { ExecutionLog } from './execution-log.ts';
 import type { ConnectionSettings } from './settings.ts';
@@ -32,8 +32,6 @@ export interface RunOptions {
   watchPassword?: string | undefined;
 }
 
-const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
-
 /**
  * Runs a connection's scripts in the sandbox and writes each execution to the log. Per connection
  * (and per legacy address: a change of `env` starts afresh) a circuit breaker skips scripts while
@@ -46,11 +44,7 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
     let guard = guards.get(key);
     if (!guard) {
       if (guards.size > 16) guards.clear();
-      const breaker = createBreaker({
-        failureThreshold: connection.breaker.failureThreshold,
-        openMs: connection.breaker.openSeconds * 1000,
-        onChange: (state) => deps.metrics?.breaker.set({ connection: connection.id }, BREAKER_VALUE[state]),
-      });
+      const breaker = createBreaker({ failureThreshold: connection.breaker.failureThreshold, openMs: connection.breaker.openSeconds * 1000 });
       guard = { breaker, limiter: createLimiter(connection.maxConcurrentScripts) };
       guards.set(key, guard);
     }

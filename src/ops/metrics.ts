@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** How ferry_breaker_state encodes a circuit breaker's state. */
+export const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
 /** Prometheus metrics for one Ferry process, served at /metrics. */
 export function createMetrics() {
   const registry = new Registry();
@@ -33,7 +36,7 @@ export function createMetrics() {
     }),
     breaker: new Gauge({
       name: 'ferry_breaker_state',
-      help: 'Circuit breaker of the connection: 0 closed, 1 half-open, 2 open.',
+      help: 'Circuit breaker of the connection, as it is when sampled: 0 closed, 1 half-open, 2 open.',
       labelNames: ['connection'] as const,
       registers: [registry],
     }),
@@ -52,6 +55,12 @@ export function createMetrics() {
     sandboxBroken: new Gauge({
       name: 'ferry_sandbox_broken',
       help: '1 once a catastrophic isolate error has disabled script execution (restart the instance).',
+      registers: [registry],
+    }),
+    storePool: new Gauge({
+      name: 'ferry_store_pool_connections',
+      help: "Ferry's own PostgreSQL connection pool (not with PGlite): connections by state (total, idle), and queries waiting for one (waiting).",
+      labelNames: ['state'] as const,
       registers: [registry],
     }),
     legacyPool: new Gauge({

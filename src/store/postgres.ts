@@ -41,6 +41,7 @@ export async function openPostgres(url: string, options: { max?: number } = {}):
     async ping() {
       await pool.query('select 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await pool.end();
     },
