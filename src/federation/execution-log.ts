@@ -1,11 +1,17 @@
 import type { Logger } from '../log.ts';
-import type { LogLine, Outcome } from '../sandbox/index.ts';
+import { capMessage, type LogLine, type Outcome } from '../sandbox/index.ts';
 import type { ExecutionQueries, ExecutionRecord } from '../store/queries/executions.ts';
 
 const FLUSH_EVERY_MS = 250;
 const FLUSH_AT = 200;
 const MAX_BUFFERED = 5000;
+/**
+ * Each record is bounded whatever the execution produced (its console limit can be raised to
+ * 4 MiB, and a record may come from elsewhere than the sandbox): at most this many console
+ * lines and characters of console text. The failure message is cut by capMessage().
+ */
 const MAX_LOG_LINES = 200;
+const MAX_LOG_CHARS = 64 * 1024;
 
 export interface ExecutionLogOptions {
   /** Rows kept in the database at most. */
@@ -53,7 +59,7 @@ export function createExecutionLog(queries: ExecutionQueries, log: Logger, optio
         script,
         outcome: outcome.ok ? 'ok' : outcome.kind,
         durationMs: outcome.durationMs,
-        message: outcome.ok ? undefined : outcome.message,
+        message: outcome.ok ? undefined : capMessage(outcome.message),
         logs: trimLogs(outcome.logs),
       });
       if (buffer.length >= FLUSH_AT) void flush();
@@ -69,7 +75,21 @@ export function createExecutionLog(queries: ExecutionQueries, log: Logger, optio
 
 export type ExecutionLog = ReturnType<typeof createExecutionLog>;
 
+/** The first MAX_LOG_LINES lines and MAX_LOG_CHARS characters, then a note of what was left out. */
 function trimLogs(logs: readonly LogLine[]): LogLine[] {
-  if (logs.length <= MAX_LOG_LINES) return [...logs];
-  return [...logs.slice(0, MAX_LOG_LINES), { level: 'warn', message: `[${logs.length - MAX_LOG_LINES} more lines not kept]`, at: logs[logs.length - 1]!.at }];
+  const kept: LogLine[] = [];
+  let room = MAX_LOG_CHARS;
+  let cutLine = false;
+  for (const line of logs) {
+    if (kept.length === MAX_LOG_LINES || room === 0) break;
+    cutLine = line.message.length > room;
+    const message = cutLine ? line.message.slice(0, room) : line.message;
+    room -= message.length;
+    kept.push({ ...line, message });
+  }
+  const left = logs.length - kept.length;
+  if (left === 0 && !cutLine) return kept;
+  const what = left > 0 ? `${left} more lines` : 'the rest of the last line';
+  kept.push({ level: 'warn', message: `[${what} not kept: the log keeps ${MAX_LOG_LINES} lines and ${MAX_LOG_CHARS} characters per execution]`, at: logs[logs.length - 1]!.at });
+  return kept;
 }

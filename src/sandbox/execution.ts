@@ -1,5 +1,5 @@
 import type { Limits } from './limits.ts';
-import type { LogLine } from './outcome.ts';
+import { capMessage, type LogLine } from './outcome.ts';
 import { isUnavailable, safeBridgeError, ScriptFacingError, type BridgeError } from './bridge/errors.ts';
 
 interface Resource {
@@ -127,7 +127,7 @@ export class Execution {
   }
 
   fail(message: string, stack?: string): void {
-    this.uncaught ??= { message, stack };
+    this.uncaught ??= { message: capMessage(message), stack };
     this.onUncaught?.();
   }
 

@@ -3,11 +3,12 @@ import type { Logger } from '../log.ts';
 import { createDriverPools, createOpTable, type OpTable } from './bridge/index.ts';
 import { Execution } from './execution.ts';
 import { DEFAULT_LIMITS, isolateLimits, limitsSchema, type Limits, type LimitsInput } from './limits.ts';
-import type { FailureKind, Outcome } from './outcome.ts';
+import { capMessage, type FailureKind, type Outcome } from './outcome.ts';
 import { createIsolatePool, type IsolatePool, type PreparedContext, type Slot } from './pool.ts';
 import { fromIsolateValue } from './values.ts';
 
 export type { Outcome, FailureKind, LogLine } from './outcome.ts';
+export { capMessage, MAX_MESSAGE_LENGTH } from './outcome.ts';
 export type { Limits, LimitsInput } from './limits.ts';
 export { DEFAULT_LIMITS, limitsChangeSchema, limitsSchema } from './limits.ts';
 export { ALLOWED_MODULES } from './isolate-source.ts';
@@ -103,6 +104,7 @@ export function createSandbox(options: SandboxOptions) {
     const execution = new Execution(limits, { secrets: secretsOf(request.env ?? {}), ferryPort: options.ferryPort?.(), watchedPassword: request.watchPassword, deadline: request.deadline });
     const finish = (result: { ok: true; value: T; verifiedBcryptHash?: string } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
       ...result,
+      ...(result.ok ? {} : { message: capMessage(result.message) }),
       logs: execution.logs,
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });

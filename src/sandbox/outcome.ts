@@ -28,3 +28,10 @@ export type Outcome<T = unknown> =
   | { ok: false; kind: FailureKind; message: string; logs: LogLine[]; durationMs: number };
 
 export const FAILURE_KINDS: readonly FailureKind[] = ['script_error', 'timeout', 'memory', 'syntax', 'invalid_result', 'unavailable', 'sandbox_error'];
+
+/** The longest failure message an outcome carries, as scrub() cuts driver errors: a script may throw a string of any size. */
+export const MAX_MESSAGE_LENGTH = 2000;
+
+export function capMessage(message: string): string {
+  return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH)}…` : message;
+}

@@ -103,6 +103,18 @@ describe('hostile results, arguments and callbacks', () => {
       }
       await harness.attack(`async function main() { throw { get message() { for (;;) {} } }; }`, { expect: ['script_error', 'timeout'] });
     });
+
+    test('a thirty-million-character error message, thrown or uncaught in a timer, reaches the outcome cut to 2,000 characters', async () => {
+      for (const source of [
+        `async function main() { throw new Error('x'.repeat(3e7)); }`,
+        // (Waiting on a timer: a bare `new Promise(() => {})` may be collected, and then ends as "Promise was abandoned".)
+        `async function main() { setTimeout(() => { throw new Error('x'.repeat(3e7)); }, 1); await new Promise((resolve) => setTimeout(resolve, 60000)); }`,
+      ]) {
+        // Building such a string, an error and (for the uncaught one) its stack takes a few hundred ms of CPU time.
+        const outcome = await harness.attack(source, { expect: 'script_error', limits: { cpuTimeMs: 3000, timeoutMs: 3000 } });
+        assert.ok(!outcome.ok && outcome.message.length === 2001 && outcome.message.endsWith('x…'), outcome.ok ? '' : `${outcome.message.length} characters: ${outcome.message.slice(0, 100)}`);
+      }
+    });
   });
 
   describe('arguments to shims', () => {

@@ -224,12 +224,14 @@ function runCallback(callback, error, value, extra) {
  * must not become a flood of host calls.
  */
 let uncaughtReported = false;
+/** The host keeps 2,000 characters of a failure message (capMessage): copying more only costs time. */
+const MAX_FAILURE_MESSAGE = 4096;
 function uncaught(error) {
   if (uncaughtReported) return;
   uncaughtReported = true;
   const message = error && typeof error.message === 'string' ? error.message : $String(error);
   const stack = error && typeof error.stack === 'string' ? error.stack : undefined;
-  notify('uncaught', [message, stack]);
+  notify('uncaught', [$apply($slice, message, [0, MAX_FAILURE_MESSAGE]), stack === undefined ? undefined : $apply($slice, stack, [0, 2 * MAX_FAILURE_MESSAGE])]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,7 +658,24 @@ function invoke() {
   let fn;
   try { fn = $eval(name); } catch { fn = undefined; }
   if (typeof fn !== 'function') throw new $TypeError(`The script must define a function named ${name}, e.g. async function ${name}(...) { ... }`);
-  return $apply($then, $Promise.resolve($apply(fn, undefined, decode(args))), [(value) => encode(value)]);
+  let result;
+  try {
+    result = $apply(fn, undefined, decode(args));
+  } catch (error) {
+    throw shortened(error);
+  }
+  return $apply($then, $Promise.resolve(result), [(value) => encode(value), (error) => { throw shortened(error); }]);
+}
+
+/**
+ * What the script failed with, its message cut to MAX_FAILURE_MESSAGE: a thrown string or Error
+ * of megabytes would otherwise be copied out whole.
+ */
+function shortened(error) {
+  if (typeof error === 'string') return error.length > MAX_FAILURE_MESSAGE ? $apply($slice, error, [0, MAX_FAILURE_MESSAGE]) : error;
+  if (!(error instanceof $Error) || typeof error.message !== 'string' || error.message.length <= MAX_FAILURE_MESSAGE) return error;
+  const Kind = error instanceof $TypeError ? $TypeError : error instanceof $RangeError ? $RangeError : $Error;
+  return new Kind($apply($slice, error.message, [0, MAX_FAILURE_MESSAGE]));
 }
 
 /** Called by the host before the script runs: the connection's variables, this execution's limits, and the call to make. */
