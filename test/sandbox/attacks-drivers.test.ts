@@ -364,4 +364,80 @@ describe('attacks through the database drivers', () => {
     );
     assert.deepEqual(valueOf(outcome), { own: ['__proto__', 'name'], inherited: false, polluted: 'undefined' });
   });
+
+  test('maxConnections refuses one connection too many on either driver; pool queries do not count and an ended connection frees its slot', async (t) => {
+    if (!(await needPostgres(t)) || !(await needMysql(t))) return;
+    const outcome = await harness.attack(
+      `async function main(pgUrl, mysqlUrl) {
+        const pg = require('pg'), mysql = require('mysql2/promise'), mysqlCallbacks = require('mysql2');
+        const out = {};
+        const attempt = async (name, run) => { try { await run(); out[name] = 'opened'; } catch (error) { out[name] = error.code; out.message = error.message; } };
+        const first = new pg.Client(pgUrl); await first.connect();
+        const second = await mysql.createConnection(mysqlUrl);
+        await attempt('pg client', () => new pg.Client(pgUrl).connect());
+        await attempt('mysql connection', () => mysql.createConnection(mysqlUrl));
+        await attempt('mysql callback connection', () => new Promise((resolve, reject) => mysqlCallbacks.createConnection(mysqlUrl).query('select 1', (error) => (error ? reject(error) : resolve()))));
+        const pgPool = new pg.Pool({ connectionString: pgUrl }), mysqlPool = mysql.createPool(mysqlUrl);
+        await attempt('pg pool.query', () => pgPool.query('select 1'));
+        await attempt('mysql pool.query', () => mysqlPool.query('select 1'));
+        await attempt('pg pool.connect', () => pgPool.connect());
+        await attempt('mysql pool.getConnection', () => mysqlPool.getConnection());
+        await first.end();
+        await attempt('pg client after one ended', async () => { const client = new pg.Client(pgUrl); await client.connect(); await client.query('select 1'); });
+        await second.end();
+        await attempt('mysql pool.getConnection after one ended', async () => { const connection = await mysqlPool.getConnection(); await connection.query('select 1'); });
+        return out;
+      }`,
+      { expect: true, args: [postgres!.url, mysqlUrl()], limits: { timeoutMs: 5000, maxConnections: 2 } },
+    );
+    assert.deepEqual(valueOf(outcome), {
+      'pg client': 'ERR_FERRY_CONNECTION_LIMIT',
+      'mysql connection': 'ERR_FERRY_CONNECTION_LIMIT',
+      'mysql callback connection': 'ERR_FERRY_CONNECTION_LIMIT',
+      'pg pool.query': 'opened',
+      'mysql pool.query': 'opened',
+      'pg pool.connect': 'ERR_FERRY_CONNECTION_LIMIT',
+      'mysql pool.getConnection': 'ERR_FERRY_CONNECTION_LIMIT',
+      'pg client after one ended': 'opened',
+      'mysql pool.getConnection after one ended': 'opened',
+      message: 'Too many open connections (the limit is 2); end or release one first.',
+    });
+  });
+
+  test('maxRows refuses a result one row over the limit, through every query path of both drivers', async (t) => {
+    if (!(await needPostgres(t)) || !(await needMysql(t))) return;
+    const outcome = await harness.attack(
+      `async function main(pgUrl, mysqlUrl) {
+        const pg = require('pg'), mysql = require('mysql2/promise');
+        const out = {};
+        const attempt = async (name, run) => { try { out[name] = await run(); } catch (error) { out[name] = error.code; out.message = error.message; } };
+        const series = 'select generate_series(1, $1::int) as n';
+        const client = new pg.Client(pgUrl); await client.connect();
+        const pool = new pg.Pool({ connectionString: pgUrl });
+        for (const n of [5, 6]) {
+          await attempt('pg client ' + n, async () => (await client.query(series, [n])).rows.length);
+          await attempt('pg config object ' + n, async () => (await client.query({ text: series, values: [n], rowMode: 'array' })).rows.length);
+          await attempt('pg pool ' + n, async () => (await pool.query(series, [n])).rows.length);
+        }
+        await client.end(); await pool.end();
+        const recursive = 'with recursive s (n) as (select 1 union all select n + 1 from s where n < ?) select n from s';
+        const connection = await mysql.createConnection(mysqlUrl);
+        const mysqlPool = mysql.createPool(mysqlUrl);
+        for (const n of [5, 6]) {
+          await attempt('mysql query ' + n, async () => (await connection.query(recursive, [n]))[0].length);
+          await attempt('mysql execute ' + n, async () => (await connection.execute(recursive, [n]))[0].length);
+          await attempt('mysql pool ' + n, async () => (await mysqlPool.query(recursive, [n]))[0].length);
+        }
+        await connection.end(); await mysqlPool.end();
+        return out;
+      }`,
+      { expect: true, args: [postgres!.url, mysqlUrl()], limits: { timeoutMs: 5000, maxRows: 5 } },
+    );
+    const refused = 'ERR_FERRY_TOO_MANY_ROWS';
+    assert.deepEqual(valueOf(outcome), {
+      'pg client 5': 5, 'pg config object 5': 5, 'pg pool 5': 5, 'pg client 6': refused, 'pg config object 6': refused, 'pg pool 6': refused,
+      'mysql query 5': 5, 'mysql execute 5': 5, 'mysql pool 5': 5, 'mysql query 6': refused, 'mysql execute 6': refused, 'mysql pool 6': refused,
+      message: 'The query returned 6 rows; the limit is 5. Add a LIMIT.',
+    });
+  });
 });

@@ -95,6 +95,35 @@ describe('outbound HTTP attacks', () => {
     assert.equal(ferryHits, before, 'no redirect reached the Ferry stand-in');
   });
 
+  test('with an allowlist only listed host names, addresses and ranges are called; anything else is refused before connecting', async () => {
+    // Listens on every address, so that a request to an unlisted loopback address would reach it if it were let through.
+    let hits = 0;
+    const open = createServer((_request, response) => {
+      hits += 1;
+      response.end('open');
+    });
+    await new Promise<void>((resolve) => open.listen(0, '::', resolve));
+    const port = (open.address() as AddressInfo).port;
+    /** Requests each host on that server's port under `allowlist`: host → 'status 200' or the error code. */
+    const requestEach = async (httpAllowlist: string[], hosts: string[]) => {
+      const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [hosts.map((host) => `http://${host}:${port}/`)], limits: { httpAllowlist } });
+      return Object.fromEntries(valueOf<[string, string][]>(outcome).map(([url, result]) => [new URL(url).hostname, result]));
+    };
+    const denied = 'ERR_FERRY_HTTP_DENIED';
+    try {
+      assert.deepEqual(await requestEach([], ['127.0.0.1', '127.0.0.2', 'localhost']), { '127.0.0.1': 'status 200', '127.0.0.2': 'status 200', localhost: 'status 200' }, 'without an allowlist every loopback address answers');
+      const before = hits;
+      assert.deepEqual(await requestEach(['127.0.0.1'], ['127.0.0.1', '127.0.0.2']), { '127.0.0.1': 'status 200', '127.0.0.2': denied }, 'a listed address');
+      assert.deepEqual(await requestEach(['LocalHost'], ['localhost', '127.0.0.1']), { localhost: 'status 200', '127.0.0.1': denied }, 'a listed host name, in any case, and not its address');
+      assert.deepEqual(await requestEach(['127.0.0.0/31'], ['127.0.0.1', '127.0.0.2']), { '127.0.0.1': 'status 200', '127.0.0.2': denied }, 'a listed range');
+      assert.deepEqual(await requestEach(['*.localhost', 'api.example.com'], ['localhost']), { localhost: denied }, 'a suffix does not match the bare name');
+      assert.equal(hits - before, 3, 'only the allowed requests reached the server');
+    } finally {
+      open.closeAllConnections();
+      await new Promise((resolve) => open.close(resolve));
+    }
+  });
+
   test('other protocols and malformed URLs are refused', async () => {
     const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [['file:///etc/passwd', 'ftp://127.0.0.1/', 'data:text/plain,x', 'gopher://127.0.0.1:6379/_INFO', 'http://', 'not a url']] });
     for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.match(result, /^(ERR_BAD_REQUEST|ERR_INVALID_URL)$/, url);

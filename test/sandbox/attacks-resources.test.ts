@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcrypt';
 import { createHarness, valueOf, type Harness } from './attack-harness.ts';
 
 /** Runs `work` while sampling how late a 5 ms interval fires on the host: the worst lag seen. */
@@ -124,6 +125,54 @@ describe('resource exhaustion', () => {
         { expect: true },
       );
       assert.deepEqual(valueOf(outcome), [16, 'Too many operations in progress at once (the limit is 16); await them before starting more.']);
+    });
+  });
+
+  describe('expensive host work', () => {
+    /** Tries every way a script can make the host hash at `cost`: each entry is the result's type or the error's code. */
+    const BCRYPT_AT = String.raw`async function main(cost, hash) {
+      const bcrypt = require('bcrypt');
+      const out = {};
+      const attempt = async (name, run) => { try { out[name] = typeof (await run()); } catch (error) { out[name] = error.code; out.message = error.message; } };
+      const salt = '$2b$' + String(cost).padStart(2, '0') + '$' + 'a'.repeat(22);
+      const costly = hash.replace(/^\$2b\$\d\d\$/, salt.slice(0, 7));
+      await attempt('hash', () => bcrypt.hash('pw', cost));
+      await attempt('hash with salt', () => bcrypt.hash('pw', salt));
+      await attempt('genSalt', () => bcrypt.genSalt(cost));
+      await attempt('hash callback', () => new Promise((resolve, reject) => bcrypt.hash('pw', cost, (error, result) => (error ? reject(error) : resolve(result)))));
+      await attempt('hashSync', async () => bcrypt.hashSync('pw', cost));
+      await attempt('compare $2b$', () => bcrypt.compare('pw', costly));
+      await attempt('compare $2a$', () => bcrypt.compare('pw', costly.replace('$2b$', '$2a$')));
+      await attempt('compare $2y$', () => bcrypt.compare('pw', costly.replace('$2b$', '$2y$')));
+      await attempt('compareSync', async () => bcrypt.compareSync('pw', costly));
+      return out;
+    }`;
+
+    test('bcrypt refuses to hash or compare above maxBcryptCost (14 by default) before doing any work', async () => {
+      const hash = await bcrypt.hash('pw', 4);
+      // Cost 15 would take seconds per call on the host, past the one-second deadline.
+      const refused = await harness.attack(BCRYPT_AT, { expect: true, args: [15, hash] });
+      const code = 'ERR_FERRY_BCRYPT_COST';
+      assert.deepEqual(valueOf(refused), {
+        hash: code, 'hash with salt': code, genSalt: code, 'hash callback': code, hashSync: code,
+        'compare $2b$': code, 'compare $2a$': code, 'compare $2y$': code, compareSync: code,
+        message: 'bcrypt cost must be between 4 and 14.',
+      });
+      const low = await harness.attack(BCRYPT_AT, { expect: true, args: [3, hash] });
+      assert.equal(valueOf<Record<string, string>>(low).hash, code, 'and below 4');
+    });
+
+    test('a lowered maxBcryptCost is the cap: its own cost passes, one more is refused', async () => {
+      const hash = await bcrypt.hash('pw', 5);
+      const limits = { maxBcryptCost: 5 };
+      const atCap = await harness.attack(BCRYPT_AT, { expect: true, args: [5, hash], limits });
+      assert.deepEqual(valueOf(atCap), {
+        hash: 'string', 'hash with salt': 'string', genSalt: 'string', 'hash callback': 'string', hashSync: 'string',
+        'compare $2b$': 'boolean', 'compare $2a$': 'boolean', 'compare $2y$': 'boolean', compareSync: 'boolean',
+      });
+      const over = await harness.attack(BCRYPT_AT, { expect: true, args: [6, hash], limits });
+      assert.deepEqual(new Set(Object.entries(valueOf<Record<string, string>>(over)).filter(([key]) => key !== 'message').map(([, result]) => result)), new Set(['ERR_FERRY_BCRYPT_COST']));
+      assert.equal(valueOf<Record<string, string>>(over).message, 'bcrypt cost must be between 4 and 5.');
     });
   });
 
