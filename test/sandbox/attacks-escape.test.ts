@@ -196,6 +196,30 @@ describe('sandbox escape attempts', () => {
     assert.deepEqual(valueOf(outcome), { sab: 'undefined', wasm: 'undefined', wait: 'undefined', waitAsync: 'undefined', viaGlobal: 'undefined', notify: 0 });
   });
 
+  test('a WebAssembly infinite loop never starts: each way of building it fails at once as a script error', async () => {
+    // (module (func (export "loop") (loop (br 0)))), checked with the host's WebAssembly (absent from the DOM-less typings).
+    const LOOP = [0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 8, 1, 4, 108, 111, 111, 112, 0, 0, 10, 9, 1, 7, 0, 3, 64, 12, 0, 11, 11];
+    const wasm = (globalThis as unknown as { WebAssembly: { Module: { new (bytes: Uint8Array): object; exports(module: object): unknown } } }).WebAssembly;
+    assert.deepEqual(wasm.Module.exports(new wasm.Module(Uint8Array.from(LOOP))), [{ name: 'loop', kind: 'function' }]);
+    for (const source of [
+      `async function main(bytes) { new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(bytes))).exports.loop(); }`,
+      `async function main(bytes) { const { instance } = await WebAssembly.instantiate(new Uint8Array(bytes)); instance.exports.loop(); }`,
+      `async function main(bytes) { const wasm = Function('return this')()['Web' + 'Assembly']; (await wasm.instantiate(Buffer.from(bytes))).instance.exports.loop(); }`,
+    ]) {
+      const outcome = await harness.attack(source, { expect: 'script_error', args: [LOOP] });
+      assert.ok(!outcome.ok && /^(WebAssembly is not defined|Cannot read properties of undefined \(reading 'instantiate'\))$/.test(outcome.message), outcome.ok ? '' : outcome.message);
+    }
+  });
+
+  test('Atomics.wait cannot block the isolate: there is no shared memory to wait on, and no wait', async () => {
+    const shared = await harness.attack(`async function main() { const cell = new Int32Array(new SharedArrayBuffer(4)); Atomics.wait(cell, 0, 0); return 'woke'; }`, { expect: 'script_error' });
+    assert.ok(!shared.ok && shared.message === 'SharedArrayBuffer is not defined', shared.ok ? '' : shared.message);
+    const plain = await harness.attack(`async function main() { Atomics.wait(new Int32Array(4), 0, 0, 60000); return 'woke'; }`, { expect: 'script_error' });
+    assert.ok(!plain.ok && plain.message === 'Atomics.wait is not a function', plain.ok ? '' : plain.message);
+    const waitAsync = await harness.attack(`async function main() { await Atomics.waitAsync(new Int32Array(4), 0, 0).value; return 'woke'; }`, { expect: 'script_error' });
+    assert.ok(!waitAsync.ok && waitAsync.message === 'Atomics.waitAsync is not a function', waitAsync.ok ? '' : waitAsync.message);
+  });
+
   describe('stack-trace call sites', () => {
     const RUNTIME_FRAMES = (frames: { file: string; hasThis: boolean; hasFunction: boolean; fn: string }[]) =>
       frames.filter((frame) => frame.file !== 'file:///scripts/main.js' && (frame.hasThis || frame.hasFunction));
