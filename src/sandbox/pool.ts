@@ -57,11 +57,14 @@ export function createIsolatePool(options: PoolOptions) {
   const codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
   let alive = 0;
   let closed = false;
+  /** For stats(): isolates created, scripts compiled, runs that found their script compiled in the isolate, compilations V8's code cache served. */
+  const counts = { created: 0, compiled: 0, reused: 0, codeCacheHits: 0 };
 
   const cachedCompile = async (isolate: ivm.Isolate, source: string, filename: string): Promise<ivm.Script> => {
     const key = createHash('sha256').update(filename).update('\0').update(source).digest('base64url');
     const cachedData = codeCache.get(key);
     const script = (await isolate.compileScript(source, { filename, ...(cachedData ? { cachedData } : { produceCachedData: true }) })) as ivm.Script & ivm.CachedDataResult;
+    if (cachedData && (script as { cachedDataRejected?: boolean }).cachedDataRejected !== true) counts.codeCacheHits += 1;
     if (!cachedData && script.cachedData) {
       if (codeCache.size >= CACHED_DATA_ENTRIES) codeCache.delete(codeCache.keys().next().value!);
       codeCache.set(key, script.cachedData);
@@ -71,6 +74,7 @@ export function createIsolatePool(options: PoolOptions) {
 
   const createSlot = async (): Promise<Slot> => {
     const isolate = new ivm.Isolate({ memoryLimit: options.memoryMb, onCatastrophicError: options.onCatastrophicError });
+    counts.created += 1;
     try {
       const runtime = await cachedCompile(isolate, isolateRuntimeSource(), 'ferry:runtime.js');
       const scripts = new Map<string, ivm.Script>();
@@ -83,12 +87,14 @@ export function createIsolatePool(options: PoolOptions) {
           const key = `${filename}\0${source}`;
           const hit = scripts.get(key);
           if (hit) {
+            counts.reused += 1;
             scripts.delete(key); // most recently used goes last
             scripts.set(key, hit);
             return hit;
           }
           // The script's own source, then the call: one run does both (see invoke in runtime.js).
           const script = await cachedCompile(isolate, `${source}\n;__ferry_invoke();`, filename);
+          counts.compiled += 1;
           if (scripts.size >= SCRIPTS_PER_ISOLATE) {
             const oldest = scripts.keys().next().value!;
             scripts.get(oldest)?.release();
@@ -199,7 +205,7 @@ export function createIsolatePool(options: PoolOptions) {
     },
 
     stats() {
-      return { alive, idle: idle.length, waiting: waiters.length, size: options.size };
+      return { alive, idle: idle.length, waiting: waiters.length, size: options.size, ...counts };
     },
 
     close(): void {

@@ -267,3 +267,41 @@ describe('pooled legacy connections behind connect() and end()', () => {
     assert.ok(late.durationMs < 1000, `it gave up at its own deadline (${late.durationMs} ms)`);
   });
 });
+
+describe('pooled isolates', () => {
+  it('serve the next execution from the same isolate and compiled script, in a fresh context where nothing the last one left survives', async () => {
+    const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 1 });
+    try {
+      // Leaves a global, a patched built-in, a top-level binding and a changed prototype behind, and restores none of them.
+      const source = `globalThis.runs = (globalThis.runs || 0) + 1;
+      var topLevel = typeof topLevel === 'undefined' ? 'fresh' : 'left over';
+      async function main(step) {
+        const seen = { runs, topLevel, leak: typeof globalThis.leak, evil: typeof [].evil, json: JSON.stringify({ a: 1 }), lodash: typeof require('lodash').leak };
+        globalThis.leak = { step };
+        Array.prototype.evil = () => 'evil';
+        JSON.stringify = () => 'patched';
+        require('lodash').leak = true;
+        return seen;
+      }`;
+      const fresh = { runs: 1, topLevel: 'fresh', leak: 'undefined', evil: 'undefined', json: '{"a":1}', lodash: 'undefined' };
+      assert.deepEqual(valueOf(await sandbox.run({ name: 'main', source, args: [1] })), fresh);
+      assert.deepEqual(valueOf(await sandbox.run({ name: 'main', source, args: [2] })), fresh, 'the second execution saw nothing of the first');
+      const stats = sandbox.stats()['64MiB'];
+      assert.deepEqual(
+        { created: stats?.created, alive: stats?.alive, compiled: stats?.compiled, reused: stats?.reused },
+        { created: 1, alive: 1, compiled: 1, reused: 1 },
+        `one isolate served both, and compiled the script once: ${JSON.stringify(stats)}`,
+      );
+
+      // A script stopped at its deadline costs its isolate; the replacement compiles from V8's code cache.
+      const stopped = await sandbox.run({ name: 'main', source: 'async function main() { await new Promise((resolve) => setTimeout(resolve, 60000)); }', args: [], limits: { timeoutMs: 300 } });
+      assert.equal(stopped.ok ? 'ok' : stopped.kind, 'timeout');
+      assert.deepEqual(valueOf(await sandbox.run({ name: 'main', source, args: [3] })), fresh);
+      const after = sandbox.stats()['64MiB'];
+      assert.equal(after?.created, 2, 'the stopped isolate was replaced');
+      assert.ok((after?.codeCacheHits ?? 0) >= 2, `the new isolate's runtime and script came from the code cache: ${JSON.stringify(after)}`);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
