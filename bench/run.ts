@@ -3,7 +3,7 @@
  * between rows of the same run. Writes the table to bench/RESULTS.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -200,7 +200,7 @@ async function getUserRows(url: string) {
     const outcome = await sandbox.run({ name: 'getUser', source: GET_USER, args: [{ email: `user${i % USERS}@bench.example` }], env: { DB_CONNECTION_URI: url } });
     if (!outcome.ok) throw new Error(outcome.message);
   }, { concurrency, durationMs, warmupMs });
-  sandbox.close();
+  await sandbox.close();
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
   const direct = await measure(async (i) => {
     await pool.query('SELECT id, email, name FROM users WHERE email = $1', [`user${i % USERS}@bench.example`]);
@@ -237,7 +237,11 @@ function print(extra: { baselineRatio: number; peakMb: number }) {
   if (errors.length) lines.push('', "Errors (Ferry's log of the run is in bench/out/ferry.log):", ...errors);
   const text = `${lines.join('\n')}\n`;
   process.stdout.write(text);
-  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), text);
+  // The sandbox benchmark's section (npm run bench:sandbox) has its own run: it stays below this table.
+  const file = join(ROOT, 'bench', 'RESULTS.md');
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const sandboxSection = previous.indexOf('\n## Sandbox benchmark');
+  writeFileSync(file, sandboxSection === -1 ? text : `${text}${previous.slice(sandboxSection)}`);
 }
 
 await main();

@@ -55,14 +55,14 @@ async function pair(name: string, host: (i: number) => Promise<unknown>, script:
 }
 
 const pairs = [await pair('no-op script', noopInHost, inSandbox(NOOP)), await pair('getUser with one pg query (new Client each time)', queryInHost, inSandbox(QUERY))];
-sandbox.close();
+await sandbox.close();
 await pool.end();
 
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const lines = [
-  `# Sandbox benchmark`,
+  `## Sandbox benchmark`,
   '',
-  `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}; ${SECONDS} s per measurement after ${warmupMs / 1000} s of warm-up. Latency: one execution at a time; throughput: 8 at once.`,
+  `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ${SECONDS} s per measurement after ${warmupMs / 1000} s of warm-up. Latency: one execution at a time; throughput: 8 at once.`,
   '',
   '| work | host /s | sandbox /s | host p50 ms | sandbox p50 ms | added p50 ms | host p99 ms | sandbox p99 ms | added p99 ms |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
