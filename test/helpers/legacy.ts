@@ -102,38 +102,72 @@ async function mysqlLegacy(schema: string, users: (LegacyUser & { hash: string }
 
 /**
  * A TCP proxy in front of a real database server, so a test can cut the legacy database off
- * (new connections refused, open ones reset) and bring it back, without stopping the shared server.
+ * without stopping the shared server, and bring it back. Two ways to cut:
+ * - `refuse`: new connections are refused and open ones reset (a stopped server; callers fail fast);
+ * - `blackhole`: connections are accepted and open ones kept, but nothing goes through in either
+ *   direction (a network partition or a hung server; callers wait for their own deadlines).
  */
 export async function createOutageProxy(target: { host: string; port: number }) {
   const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(target.port, target.host);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
+  const links = new Set<{ client: Socket; upstream: Socket }>();
+  let blackhole = false;
+  const track = (socket: Socket, also?: Socket) => {
+    sockets.add(socket);
     const close = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
+      socket.destroy();
+      also?.destroy();
+      sockets.delete(socket);
     };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
+    socket.on('error', close).on('close', close);
+  };
+  const server = createServer((client) => {
+    if (blackhole) {
+      track(client);
+      client.resume(); // read and drop: the connection is open, and nobody ever answers
+      return;
+    }
+    const upstream = connect(target.port, target.host);
+    const link = { client, upstream };
+    links.add(link);
+    client.on('close', () => links.delete(link));
+    track(client, upstream);
+    track(upstream, client);
+    client.pipe(upstream).pipe(client);
   });
   const listen = (port: number) => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
   await listen(0);
   const port = (server.address() as { port: number }).port;
+  const resetAll = () => {
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+    links.clear();
+  };
   const stop = () =>
     new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
+      resetAll();
       if (server.listening) server.close(() => resolve());
       else resolve();
     });
   return {
     port,
-    /** Stop listening (connections are refused) and reset the open ones. */
-    cut: stop,
-    restore: () => listen(port),
+    async cut(how: 'refuse' | 'blackhole' = 'refuse') {
+      if (how === 'refuse') return stop();
+      blackhole = true;
+      for (const { client, upstream } of links) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.resume();
+        upstream.resume();
+      }
+    },
+    /** Forwards again; connections held by a blackhole are reset, as a healed network's would time out. */
+    async restore() {
+      if (blackhole) {
+        blackhole = false;
+        resetAll();
+      }
+      if (!server.listening) await listen(port);
+    },
     close: stop,
   };
 }
