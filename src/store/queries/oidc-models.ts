@@ -2,6 +2,9 @@ import type { Queryable } from '../db.ts';
 
 export type ModelPayload = Record<string, unknown>;
 
+/** The models oidc-provider revokes by grant (lib/helpers/revoke.js), plus ClientCredentials. */
+const TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode', 'ClientCredentials'];
+
 /** SQL for oidc-provider's persisted models (sessions, interactions, grants, codes, tokens). */
 export function createOidcModelQueries(db: Queryable) {
   const live = '(expires_at is null or expires_at > now())';
@@ -61,8 +64,13 @@ export function createOidcModelQueries(db: Queryable) {
       await db.query('delete from oidc_models where model = $1 and id = $2', [model, id]);
     },
 
+    /**
+     * Deletes the codes and tokens issued under a grant. Not the Interaction that may carry the same
+     * grantId: signing in as someone else revokes the old grant in the middle of that interaction,
+     * which must still resume afterwards.
+     */
     async revokeByGrantId(grantId: string): Promise<void> {
-      await db.query('delete from oidc_models where grant_id = $1', [grantId]);
+      await db.query(`delete from oidc_models where grant_id = $1 and model = any($2::text[])`, [grantId, TOKEN_MODELS]);
     },
 
     /** Deletes expired rows; returns how many. */
