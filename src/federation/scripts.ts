@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Outcome, Sandbox } from '../sandbox/index.ts';
+import { maskIn, secretValues } from '../sandbox/secrets.ts';
 import { createBreaker, createLimiter, type Breaker } from './breaker.ts';
 import type { Connection, ScriptName } from './connection.ts';
 import type { ExecutionLog } from './execution-log.ts';
@@ -85,8 +86,11 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
       if (!options.unguarded) breaker.record(outcome.ok ? 'ok' : outcome.kind);
       deps.metrics?.scripts.inc({ script: name, outcome: outcome.ok ? 'ok' : outcome.kind });
       deps.metrics?.scriptDuration.observe({ script: name }, outcome.durationMs / 1000);
-      if (!options.unlogged) deps.executions.record(connection.id, name, maskSecrets(outcome, options.secrets ?? []));
-      return outcome;
+      // The message and console lines go on to the log, the admin API's errors and, with
+      // showScriptErrors, the sign-in page: none of them may show a secret.
+      const masked = maskSecrets(outcome, [...(options.secrets ?? []), ...secretValues(connection.env)]);
+      if (!options.unlogged) deps.executions.record(connection.id, name, masked);
+      return masked;
     },
 
     /** Breaker state and load per connection, for metrics and the console. */
@@ -99,11 +103,15 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
 
 export type ScriptRunner = ReturnType<typeof createScriptRunner>;
 
-/** The outcome as logged: console lines and message with each secret (4+ characters) replaced. */
+/**
+ * The outcome as logged: console lines and message with the password (4+ characters) and the
+ * connection's secrets replaced, so that a script printing env.DB_PASSWORD does not put it in a
+ * log that every admin can read.
+ */
 function maskSecrets<T>(outcome: Outcome<T>, secrets: readonly string[]): Outcome<T> {
   const hidden = secrets.filter((secret) => secret.length >= 4);
   if (hidden.length === 0) return outcome;
-  const mask = (text: string) => hidden.reduce((out, secret) => out.split(secret).join('********'), text);
+  const mask = (text: string) => maskIn(text, hidden, '********');
   const logs = outcome.logs.map((line) => ({ ...line, message: mask(line.message) }));
   return outcome.ok ? { ...outcome, logs } : { ...outcome, logs, message: mask(outcome.message) };
 }

@@ -5,6 +5,7 @@ import { Execution } from './execution.ts';
 import { DEFAULT_LIMITS, isolateLimits, limitsSchema, type Limits, type LimitsInput } from './limits.ts';
 import { capMessage, type FailureKind, type Outcome } from './outcome.ts';
 import { createIsolatePool, type IsolatePool, type PreparedContext, type Slot } from './pool.ts';
+import { secretValues } from './secrets.ts';
 import { fromIsolateValue } from './values.ts';
 
 export type { Outcome, FailureKind, LogLine } from './outcome.ts';
@@ -101,7 +102,7 @@ export function createSandbox(options: SandboxOptions) {
   async function run<T = unknown>(request: RunRequest): Promise<Outcome<T>> {
     const started = performance.now();
     const limits = limitsSchema.parse({ ...DEFAULT_LIMITS, ...request.limits });
-    const execution = new Execution(limits, { secrets: secretsOf(request.env ?? {}), ferryPort: options.ferryPort?.(), watchedPassword: request.watchPassword, deadline: request.deadline });
+    const execution = new Execution(limits, { secrets: secretValues(request.env ?? {}), ferryPort: options.ferryPort?.(), watchedPassword: request.watchPassword, deadline: request.deadline });
     const finish = (result: { ok: true; value: T; verifiedBcryptHash?: string } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
       ...result,
       ...(result.ok ? {} : { message: capMessage(result.message) }),
@@ -261,20 +262,3 @@ function errorMessage(error: unknown): string {
   }
 }
 
-/** Values of `env` that are secrets (passwords, connection URIs) and must never be echoed in errors. */
-function secretsOf(env: Record<string, string>): string[] {
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(env)) {
-    if (typeof value !== 'string' || value.length < 4) continue;
-    if (/PASS|SECRET|TOKEN|KEY/i.test(key)) out.push(value);
-    if (/URI|URL/i.test(key)) {
-      try {
-        const url = new URL(value);
-        if (url.password) out.push(decodeURIComponent(url.password));
-      } catch {
-        // not a URL: nothing to extract
-      }
-    }
-  }
-  return out;
-}

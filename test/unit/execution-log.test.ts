@@ -3,8 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { connectionSchema } from '../../src/config/schema.ts';
 import { createExecutionLog } from '../../src/federation/execution-log.ts';
+import { createScriptRunner } from '../../src/federation/scripts.ts';
+import type { ConnectionSettings } from '../../src/federation/settings.ts';
 import { createLogger } from '../../src/log.ts';
+import { createSandbox } from '../../src/sandbox/index.ts';
 import { openDatabase } from '../../src/store/index.ts';
 import { createExecutionQueries } from '../../src/store/queries/executions.ts';
 
@@ -80,6 +84,42 @@ describe('script execution log', () => {
       const failures = await db.query<{ kind: string }>('select kind from migration_failures order by kind');
       assert.deepEqual(failures.rows.map((row) => row.kind), ['recent'], 'migration failures are kept four times as long');
       assert.equal(await executions.prune(), 0, 'a second clean-up finds nothing');
+    });
+  });
+
+  it('shows neither the password nor the connection\'s secrets that a saved script printed or threw', async () => {
+    await withDatabase(async (db) => {
+      const log = createLogger({ level: 'silent' });
+      const executions = createExecutionLog(createExecutionQueries(db), log);
+      const sandbox = createSandbox({ log, poolSize: 1 });
+      const source = `async function login(query, password) {
+        console.log('connecting with', env.DB_PASSWORD, 'api key', env.PARTNER_API_KEY, 'to', env.DB_CONNECTION_URI);
+        console.log('checking', query.email, password);
+        throw new Error('login failed for ' + env.DB_CONNECTION_URI + ' as ' + decodeURIComponent('p%40ss-in-uri'));
+      }`;
+      const settings = { script: async () => ({ source, origin: 'stored' }) } as unknown as ConnectionSettings;
+      const runner = createScriptRunner({ sandbox, settings, executions });
+      const connection = {
+        ...connectionSchema.parse({
+          enabled: true,
+          env: { DB_PASSWORD: 'db-password-1', PARTNER_API_KEY: 'partner-key-2', DB_CONNECTION_URI: 'postgres://app:p%40ss-in-uri@legacy:5432/app', DB_DATABASE: 'app' },
+        }),
+        id: 'default',
+      };
+      try {
+        const outcome = await runner.run(connection, 'login', [{ email: 'ada@example.com' }, 'user-password-3'], { secrets: ['user-password-3'] });
+        assert.equal(outcome.ok, false);
+        await executions.flush();
+        const { rows } = await db.query<{ message: string; logs: { message: string }[] }>('select message, logs from script_executions');
+        const text = JSON.stringify(rows);
+        for (const secret of ['db-password-1', 'partner-key-2', 'p%40ss-in-uri', 'p@ss-in-uri', 'user-password-3']) assert.ok(!text.includes(secret), `${secret} is not in the log: ${text}`);
+        assert.equal(rows[0]!.logs[0]!.message, 'connecting with ******** api key ******** to postgres://app:********@legacy:5432/app');
+        assert.equal(rows[0]!.logs[1]!.message, 'checking ada@example.com ********', 'what is not secret stays readable');
+        assert.match(rows[0]!.message, /^login failed for postgres:\/\/app:\*+@legacy:5432\/app as \*+$/);
+      } finally {
+        await executions.close();
+        await sandbox.close();
+      }
     });
   });
 });

@@ -1,4 +1,7 @@
 import { BadRequest } from '../../errors.ts';
+import { decodeUriPart, isSecretName, SECRET_PARAM, URI_NAME } from '../../sandbox/secrets.ts';
+
+export { isSecretName, secretValues } from '../../sandbox/secrets.ts';
 
 /** What a secret looks like on its way out. Sending it back unchanged keeps the stored value. */
 export const MASK = '********';
@@ -6,15 +9,6 @@ export const MASK = '********';
 /** The URI form's variable and the programmatic form's five: a connection uses one form or the other. */
 export const URI_FORM = ['DB_CONNECTION_URI'] as const;
 export const PROGRAMMATIC_FORM = ['DB_HOST', 'DB_PORT', 'DB_USERNAME', 'DB_PASSWORD', 'DB_DATABASE'] as const;
-
-const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY/i;
-const URI_NAME = /_(URI|URL)$/i;
-const SECRET_PARAM = /pass|secret|token|key|sig/i;
-
-/** A variable whose whole value is a secret: DB_PASSWORD and anything named like a password, secret, token or key. */
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
 
 /** How a value is shown: secrets as the mask, URIs with their password (and secret-looking parameters) masked. */
 export function maskValue(name: string, value: string): string {
@@ -25,39 +19,6 @@ export function maskValue(name: string, value: string): string {
 
 export function maskEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, maskValue(name, value)]));
-}
-
-/**
- * Every secret value of a connection's variables, to be searched for in what scripts print or
- * return: secret-named variables whole, and the password and secret-looking parameters inside
- * *_URI and *_URL values, as written and decoded (a driver prints the decoded password).
- */
-export function secretValues(env: Readonly<Record<string, string>>): string[] {
-  const found = new Set<string>();
-  for (const [name, value] of Object.entries(env)) {
-    if (isSecretName(name)) found.add(value);
-    else if (URI_NAME.test(name)) for (const secret of uriSecrets(value)) for (const form of [secret, decoded(secret), encodeURIComponent(decoded(secret))]) found.add(form);
-  }
-  found.delete('');
-  return [...found];
-}
-
-function uriSecrets(value: string): string[] {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return [/\/\/[^:/@\s]*:([^@\s]*)@/.exec(value)?.[1] ?? ''];
-  }
-  return [url.password, ...[...url.searchParams].filter(([key]) => SECRET_PARAM.test(key)).map(([, secret]) => secret)];
-}
-
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function maskUri(value: string): string {
@@ -96,7 +57,7 @@ function restoreUriSecrets(name: string, sent: string, stored: string): string {
   } catch {
     return sent;
   }
-  const maskedPassword = decoded(next.password) === MASK;
+  const maskedPassword = decodeUriPart(next.password) === MASK;
   const maskedParams = [...next.searchParams].filter(([, value]) => value === MASK).map(([key]) => key);
   if (!maskedPassword && maskedParams.length === 0) return sent;
   if (next.hostname.toLowerCase() !== old.hostname.toLowerCase() || next.port !== old.port) {

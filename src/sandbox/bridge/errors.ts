@@ -1,3 +1,5 @@
+import { maskIn } from '../secrets.ts';
+
 /**
  * Errors crossing into the isolate are plain `{ message, code }` records: no host stack, no
  * driver objects, and no credentials (connection URLs and configured secrets are blanked).
@@ -42,8 +44,7 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi;
 
 /** Removes credentials from a message: URL passwords and every secret value passed in. */
 export function scrub(message: string, secrets: readonly string[]): string {
-  let out = message.replace(URL_CREDENTIALS, '$1***@');
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('***');
+  const out = maskIn(message.replace(URL_CREDENTIALS, '$1***@'), secrets.filter((secret) => secret.length >= 4), '***');
   return out.length > 2000 ? `${out.slice(0, 2000)}…` : out;
 }
 
