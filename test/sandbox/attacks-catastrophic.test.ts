@@ -74,7 +74,9 @@ describe('memory bombs that can make V8 give up on an isolate', () => {
         const late = records.some((record) => record.step === 'fatal');
         assert.deepEqual({ code, signal }, late ? { code: null, signal: 'SIGKILL' } : { code: 0, signal: null });
       }
-      assert.ok(Number(done.worstLag) < 200, `the child's event loop lagged ${String(done.worstLag)} ms at worst`);
+      // Blocked means blocked for the bomb's deadline (2000 ms): a wait on the isolate's thread. A
+      // few hundred ms is what a busy 2-core machine does to any process (seen: 294 ms under CI load).
+      assert.ok(Number(done.worstLag) < 1000, `the child's event loop lagged ${String(done.worstLag)} ms at worst`);
       assert.ok(exitMs < 5000, `the child exited ${Math.round(exitMs)} ms after it was told to`);
     });
   }
