@@ -178,7 +178,9 @@ describe('ferry start', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       let ready = false;
-      for (let attempt = 0; attempt < 100 && !ready; attempt++) {
+      // A first start creates the data directory and the demo's legacy database: 13 s was seen
+      // on a loaded machine, so a minute, unless the server gives up first.
+      for (const until = Date.now() + 60_000; !ready && Date.now() < until && child.exitCode === null; ) {
         ready = await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
         if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
       }
