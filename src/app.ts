@@ -168,6 +168,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     every(config.keyRefreshSeconds * 1000, reloadKeys, 'signing key check'),
     every(CLEANUP_EVERY_MS, () => federation.executions.prune(), 'execution log clean-up'),
     every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
+    every(CLEANUP_EVERY_MS, () => admin.limiter.prune(), 'admin rate limit clean-up'),
   ];
 
   return {

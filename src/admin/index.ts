@@ -4,6 +4,7 @@ import type { Middleware } from 'koa';
 import type { Config } from '../config/schema.ts';
 import type { Federation } from '../federation/index.ts';
 import type { Database } from '../store/db.ts';
+import { createRateBucketQueries } from '../store/queries/rate-buckets.ts';
 import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
 import { createAdminAccess } from './access.ts';
@@ -25,11 +26,11 @@ const RATE = { perSecond: 20, burst: 60 };
 export function createAdmin(deps: { config: Config; db: Database; federation: Federation; views: Views; csrf: Csrf; reloadKeys: () => Promise<unknown> }) {
   const library = createAdminLibrary(deps);
   const access = createAdminAccess(deps);
-  const limiter = createRateLimiter(RATE);
+  const limiter = createRateLimiter(createRateBucketQueries(deps.db), RATE);
   const api = createAdminApi({ library, access, limiter, version: packageVersion() });
   const console = createConsole({ library, access, limiter, views: deps.views, csrf: deps.csrf });
   const middleware: Middleware = (ctx, next) => api.middleware(ctx, () => console.middleware(ctx, next));
-  return { library, access, api, middleware };
+  return { library, access, api, middleware, limiter };
 }
 
 export type Admin = ReturnType<typeof createAdmin>;

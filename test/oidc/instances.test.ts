@@ -87,4 +87,16 @@ describe('two instances on one PostgreSQL', () => {
     const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString());
     assert.ok(created.includes(header.kid), 'B signs with the new key');
   });
+
+  it('draws the admin API rate limit of one client from one bucket on both instances', async () => {
+    // 20 requests a second with a burst of 60 (src/admin/index.ts). Kept per instance, 100 calls
+    // at each would let 60 through on each at least; shared, 60 plus what refills meanwhile.
+    const started = performance.now();
+    const statuses = await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(`${(i % 2 ? b : a).url}/api/v1/openapi.json`).then((answer) => [i % 2, answer.status] as const)));
+    const seconds = (performance.now() - started) / 1000;
+    const passed = statuses.filter(([, status]) => status !== 429).length;
+    assert.ok(passed <= 60 + Math.ceil(20 * seconds) + 1, `${passed} of 200 went through in ${seconds.toFixed(2)} s`);
+    assert.ok(passed >= 60, `the burst goes through: ${passed}`);
+    for (const instance of [0, 1]) assert.ok(statuses.some(([at, status]) => at === instance && status === 429), `instance ${instance ? 'B' : 'A'} refuses too`);
+  });
 });
