@@ -56,12 +56,16 @@ describe('hosted pages in a real browser', () => {
     await page.goto(`${ferry.issuer}/demo/login`);
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     assert.equal(overflow, 0, 'the login page fits a 360 px screen');
+    // The identifier field takes the focus by itself; on a loaded machine that can come just after
+    // the load event, and keys typed before it are lost.
+    await page.waitForFunction("document.activeElement?.getAttribute('name') === 'identifier'");
     await page.keyboard.type('grace@example.com');
     await page.keyboard.press('Tab');
     await page.keyboard.type('wrong password');
     await page.keyboard.press('Enter');
     await page.waitForLoadState();
     assert.match(await page.getByRole('alert').innerText(), /not correct/);
+    assert.equal(await page.getByLabel('Email, phone or username').inputValue(), 'grace@example.com', 'the identifier is kept');
     await page.getByLabel('Password').fill('a long enough password');
     await page.getByLabel('Password').press('Enter');
     // A new browser is a new session, so consent is asked again; "Allow" has the focus.
