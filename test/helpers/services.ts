@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 export const PG_ADMIN_URL = process.env.FERRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,6 +46,29 @@ export async function createPostgresDatabase(prefix = 'ferry_test'): Promise<{ n
       await client.connect();
       try {
         await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** A fresh MariaDB database; `drop()` removes it. */
+export async function createMysqlDatabase(prefix = 'ferry_test'): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = uniqueName(prefix);
+  const admin = await mysql.createConnection(MYSQL_ADMIN);
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    name,
+    url: `mysql://${MYSQL_ADMIN.user}@${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}/${name}`,
+    async drop() {
+      const client = await mysql.createConnection(MYSQL_ADMIN);
+      try {
+        await client.query(`drop database if exists ${name}`);
       } finally {
         await client.end();
       }

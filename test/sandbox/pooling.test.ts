@@ -4,7 +4,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createLogger } from '../../src/log.ts';
 import { createSandbox, type LimitsInput, type Outcome } from '../../src/sandbox/index.ts';
-import { MYSQL_ADMIN, PG_ADMIN_URL, createPostgresDatabase, needService, postgresReachable, uniqueName } from '../helpers/services.ts';
+import { MYSQL_ADMIN, PG_ADMIN_URL, createMysqlDatabase, createPostgresDatabase, needService, postgresReachable } from '../helpers/services.ts';
 
 type Sandbox = ReturnType<typeof createSandbox>;
 
@@ -18,9 +18,9 @@ const run = (sandbox: Sandbox, source: string, args: unknown[], limits: LimitsIn
 
 describe('pooled legacy connections behind connect() and end()', () => {
   let postgres: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
-  let mysqlDatabase: string | undefined;
+  let mariadb: Awaited<ReturnType<typeof createMysqlDatabase>> | undefined;
   let sandbox: Sandbox;
-  const mysqlUrl = () => `mysql://${MYSQL_ADMIN.user}@${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}/${mysqlDatabase}`;
+  const mysqlUrl = () => mariadb!.url;
 
   before(async () => {
     sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 8 });
@@ -28,11 +28,7 @@ describe('pooled legacy connections behind connect() and end()', () => {
   after(async () => {
     await sandbox.close();
     await postgres?.drop();
-    if (mysqlDatabase) {
-      const admin = await mysql.createConnection(MYSQL_ADMIN);
-      await admin.query(`drop database if exists ${mysqlDatabase}`);
-      await admin.end();
-    }
+    await mariadb?.drop();
   });
 
   async function needPostgres(t: Parameters<typeof needService>[0]) {
@@ -42,12 +38,7 @@ describe('pooled legacy connections behind connect() and end()', () => {
   }
   async function needMysql(t: Parameters<typeof needService>[0]) {
     if (!(await needService(t, 'MariaDB', async () => (await mysql.createConnection(MYSQL_ADMIN)).end()))) return false;
-    if (!mysqlDatabase) {
-      mysqlDatabase = uniqueName('ferry_pooling');
-      const admin = await mysql.createConnection(MYSQL_ADMIN);
-      await admin.query(`create database ${mysqlDatabase}`);
-      await admin.end();
-    }
+    mariadb ??= await createMysqlDatabase('ferry_pooling');
     return true;
   }
 
@@ -58,7 +49,7 @@ describe('pooled legacy connections behind connect() and end()', () => {
     const my = await mysql.createConnection(MYSQL_ADMIN);
     try {
       const p = postgres ? Number((await admin.query('select count(*) as n from pg_stat_activity where datname = $1', [postgres.name])).rows[0].n) : 0;
-      const [rows] = await my.query('select count(*) as n from information_schema.processlist where db = ?', [mysqlDatabase ?? '']);
+      const [rows] = await my.query('select count(*) as n from information_schema.processlist where db = ?', [mariadb?.name ?? '']);
       return { postgres: p, mysql: Number((rows as { n: number }[])[0]!.n) };
     } finally {
       await admin.end();

@@ -4,7 +4,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import mysql from 'mysql2/promise';
 import { createLogger } from '../../src/log.ts';
 import { createSandbox } from '../../src/sandbox/index.ts';
-import { MYSQL_ADMIN, createPostgresDatabase, needService, postgresReachable, uniqueName } from '../helpers/services.ts';
+import { MYSQL_ADMIN, createMysqlDatabase, createPostgresDatabase, needService, postgresReachable } from '../helpers/services.ts';
 
 describe('the axios shim behaves as axios does', () => {
   const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 2 });
@@ -77,29 +77,20 @@ describe('the axios shim behaves as axios does', () => {
 describe('the pg and mysql2 shims against real PostgreSQL and MariaDB', () => {
   const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 2 });
   let postgres: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
-  let mysqlDatabase: string | undefined;
+  let mariadb: Awaited<ReturnType<typeof createMysqlDatabase>> | undefined;
 
   after(async () => {
     await sandbox.close();
     await postgres?.drop();
-    if (mysqlDatabase) {
-      const admin = await mysql.createConnection(MYSQL_ADMIN);
-      await admin.query(`drop database if exists ${mysqlDatabase}`);
-      await admin.end();
-    }
+    await mariadb?.drop();
   });
 
   async function databases(t: TestContext): Promise<{ pgUrl: string; mysqlUrl: string } | undefined> {
     if (!(await needService(t, 'PostgreSQL', postgresReachable))) return undefined;
     if (!(await needService(t, 'MariaDB', async () => (await mysql.createConnection(MYSQL_ADMIN)).end()))) return undefined;
     postgres ??= await createPostgresDatabase('ferry_shims');
-    if (!mysqlDatabase) {
-      mysqlDatabase = uniqueName('ferry_shims');
-      const admin = await mysql.createConnection(MYSQL_ADMIN);
-      await admin.query(`create database ${mysqlDatabase}`);
-      await admin.end();
-    }
-    return { pgUrl: postgres.url, mysqlUrl: `mysql://${MYSQL_ADMIN.user}@${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}/${mysqlDatabase}` };
+    mariadb ??= await createMysqlDatabase('ferry_shims');
+    return { pgUrl: postgres.url, mysqlUrl: mariadb.url };
   }
 
   it('pg: query({ text, values }) on a client, with a callback, with rowMode, and on a pool', async (t) => {
