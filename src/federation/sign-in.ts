@@ -169,7 +169,7 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
         await deps.throttle.succeeded(reservation);
       } else if (result.reason === 'invalid_credentials') {
         await deps.throttle.failed(reservation);
-        await deps.floor.pad(started, possiblePaths(await settings.current()));
+        await deps.floor.pad(started, possiblePaths(connection));
       } else {
         await deps.throttle.release(reservation);
       }

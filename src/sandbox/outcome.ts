@@ -29,7 +29,7 @@ export type Outcome<T = unknown> =
 
 export const FAILURE_KINDS: readonly FailureKind[] = ['script_error', 'timeout', 'memory', 'syntax', 'invalid_result', 'unavailable', 'sandbox_error'];
 
-/** The longest failure message an outcome carries, as scrub() cuts driver errors: a script may throw a string of any size. */
+/** The longest failure message an outcome or a driver error carries: a script may throw a string of any size. */
 export const MAX_MESSAGE_LENGTH = 2000;
 
 export function capMessage(message: string): string {

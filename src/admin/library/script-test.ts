@@ -7,6 +7,7 @@ import type { ExecutionLog } from '../../federation/execution-log.ts';
 import { scriptContext, type ScriptRunner } from '../../federation/scripts.ts';
 import type { ConnectionSettings } from '../../federation/settings.ts';
 import type { FailureKind, LogLine } from '../../sandbox/index.ts';
+import { maskIn } from '../../sandbox/secrets.ts';
 import { MASK, secretValues } from './secrets.ts';
 import { parseOrThrow } from './validation.ts';
 
@@ -148,9 +149,8 @@ const NEVER_SHOWN = /^(password|passwordHash|password_hash|hashedPassword|salt|p
 
 /** The answer never repeats a secret, even if the script printed or returned it, in a string, a key, a number or bytes. */
 function scrub(result: TestResult, secrets: readonly string[]): TestResult {
-  // Longest first, so a secret that contains another is masked whole.
-  const words = [...new Set(secrets)].filter(Boolean).sort((a, b) => b.length - a.length);
-  const clean = (text: string) => words.reduce((out, word) => out.split(word).join(MASK), text);
+  const words = [...new Set(secrets)].filter(Boolean);
+  const clean = (text: string) => maskIn(text, words, MASK);
   const deep = (value: unknown): unknown => {
     if (typeof value === 'string') return clean(value);
     if (typeof value === 'number' || typeof value === 'bigint') return clean(String(value)) === String(value) ? value : MASK;

@@ -1,3 +1,4 @@
+import { capMessage } from '../outcome.ts';
 import { maskIn } from '../secrets.ts';
 
 /**
@@ -44,8 +45,7 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi;
 
 /** Removes credentials from a message: URL passwords and every secret value passed in. */
 export function scrub(message: string, secrets: readonly string[]): string {
-  const out = maskIn(message.replace(URL_CREDENTIALS, '$1***@'), secrets.filter((secret) => secret.length >= 4), '***');
-  return out.length > 2000 ? `${out.slice(0, 2000)}…` : out;
+  return capMessage(maskIn(message.replace(URL_CREDENTIALS, '$1***@'), secrets.filter((secret) => secret.length >= 4), '***'));
 }
 
 /**
