@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcrypt';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { MYSQL_ADMIN, PG_ADMIN_URL, createPostgresDatabase, uniqueName } from './services.ts';
+import { MYSQL_ADMIN, PG_ADMIN_URL, createMysqlDatabase, createPostgresDatabase } from './services.ts';
 
 export const TEMPLATES = join(import.meta.dirname, '..', '..', 'hooks', 'templates');
 
@@ -67,10 +67,9 @@ async function postgresLegacy(schema: string, users: (LegacyUser & { hash: strin
 }
 
 async function mysqlLegacy(schema: string, users: (LegacyUser & { hash: string })[]): Promise<LegacyDatabase> {
-  const name = uniqueName('ferry_legacy');
-  const admin = await mysql.createConnection({ ...MYSQL_ADMIN, multipleStatements: true });
-  await admin.query(`create database ${name}`);
-  await admin.query(`use ${name}`);
+  const database = await createMysqlDatabase('ferry_legacy');
+  const name = database.name;
+  const admin = await mysql.createConnection({ ...MYSQL_ADMIN, database: name, multipleStatements: true });
   await admin.query(schema);
   for (const user of users) {
     await admin.query('insert into users (email, username, phone, name, password, email_verified) values (?, ?, ?, ?, ?, 1)', [user.email, user.username, user.phone ?? null, user.name, user.hash]);
@@ -86,17 +85,13 @@ async function mysqlLegacy(schema: string, users: (LegacyUser & { hash: string }
   };
   return {
     kind: 'mysql',
-    url: `mysql://${MYSQL_ADMIN.user}@${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}/${name}`,
+    url: database.url,
     host: MYSQL_ADMIN.host,
     port: MYSQL_ADMIN.port,
     database: name,
     users: () => run('select * from users order by id'),
     query: run,
-    async drop() {
-      const c = await mysql.createConnection(MYSQL_ADMIN);
-      await c.query(`drop database if exists ${name}`);
-      await c.end();
-    },
+    drop: database.drop,
   };
 }
 
