@@ -2,6 +2,9 @@ import type { Limits } from './limits.ts';
 import { capMessage, type LogLine } from './outcome.ts';
 import { isUnavailable, safeBridgeError, ScriptFacingError, type BridgeError } from './bridge/errors.ts';
 
+/** How far past the deadline `pastDeadline()` reaches: Node runs due timers in expiry order. */
+const PAST_DEADLINE_MS = 100;
+
 interface Resource {
   kind: string;
   value: unknown;
@@ -60,6 +63,17 @@ export class Execution {
   /** Milliseconds left before the deadline (at least 1). */
   remaining(): number {
     return Math.max(1, this.deadline - Date.now());
+  }
+
+  /**
+   * How long a driver call or a script's timer may wait: a little past the deadline. The deadline
+   * stops the script and cuts its connections, so it has to come first and the outcome say
+   * "timeout". Set to exactly what was left, a query's own timeout ("Query read timeout") or a
+   * 60-second setTimeout raced the deadline and sometimes won, ending the script with a driver
+   * error or letting it finish.
+   */
+  pastDeadline(): number {
+    return this.remaining() + PAST_DEADLINE_MS;
   }
 
   /** A timeout for a driver: the smaller of `preferred` and what is left of the deadline. */

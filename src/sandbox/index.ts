@@ -242,6 +242,12 @@ function classify(error: unknown, slot: Slot, execution: Execution): { kind: Fai
   if (/Script execution timed out/.test(message)) {
     return { kind: 'timeout', message: `The script used more than ${execution.limits.cpuTimeMs} ms of CPU time.` };
   }
+  // isolated-vm gives up on a promise the isolate has garbage-collected: nothing could ever settle
+  // it, so the script would have run into its deadline, and whether the collector came first is
+  // chance. Either way it is a timeout.
+  if (/^Promise was abandoned/.test(message)) {
+    return { kind: execution.unavailable ? 'unavailable' : 'timeout', message: 'The script waited for a promise that nothing can settle, so it could never finish.' };
+  }
   if (/^Isolate (was|is) disposed/.test(message)) return { kind: 'sandbox_error', message };
   if (/could not be cloned|non-transferable|A non-transferable value/.test(message)) {
     return { kind: 'invalid_result', message: `The script finished with a value that cannot be returned: ${message}` };

@@ -108,7 +108,7 @@ describe('hostile results, arguments and callbacks', () => {
     test('a thirty-million-character error message, thrown or uncaught in a timer, reaches the outcome cut to 2,000 characters', async () => {
       for (const source of [
         `async function main() { throw new Error('x'.repeat(3e7)); }`,
-        // (Waiting on a timer: a bare `new Promise(() => {})` may be collected, and then ends as "Promise was abandoned".)
+        // (Waiting on a timer: a bare `new Promise(() => {})` may be collected first, and that ends the script as a timeout.)
         `async function main() { setTimeout(() => { throw new Error('x'.repeat(3e7)); }, 1); await new Promise((resolve) => setTimeout(resolve, 60000)); }`,
       ]) {
         // Building such a string, an error and (for the uncaught one) its stack takes a few hundred ms of CPU time.

@@ -144,7 +144,7 @@ async function send(execution: Execution, policy: HttpPolicy, wire: WireRequest,
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ScriptFacingError(`Unsupported protocol ${url.protocol}`, 'ERR_BAD_REQUEST');
   const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
   const address = await vetDestination(url, port, policy);
-  const timeout = execution.boundedTimeout(wire.timeout ?? execution.limits.timeoutMs);
+  const timeout = Math.min(wire.timeout ?? Infinity, execution.pastDeadline());
   const limit = execution.limits.maxHttpResponseKb * 1024;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {

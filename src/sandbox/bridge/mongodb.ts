@@ -47,7 +47,7 @@ function findOptions(execution: Execution, raw: unknown) {
   for (const key of FIND_OPTIONS) if (given[key] !== undefined) options[key] = fromIsolate(given[key]);
   const limit = Number(options.limit) || 0;
   options.limit = limit > 0 ? Math.min(limit, execution.limits.maxRows + 1) : execution.limits.maxRows + 1;
-  options.maxTimeMS = execution.remaining();
+  options.maxTimeMS = execution.pastDeadline();
   return options;
 }
 
@@ -66,10 +66,10 @@ const OPERATIONS: Record<string, (execution: Execution, db: Db, collection: stri
   },
   find: async (ex, db, c, [filter, options]) => checkRows(ex, await db.collection(c).find(fromIsolate(filter) as object, findOptions(ex, options)).toArray()),
   aggregate: async (ex, db, c, [pipeline]) =>
-    checkRows(ex, await db.collection(c).aggregate(array(fromIsolate(pipeline), 'pipeline') as object[], { maxTimeMS: ex.remaining() }).limit(ex.limits.maxRows + 1).toArray()),
-  countDocuments: (ex, db, c, [filter]) => db.collection(c).countDocuments(fromIsolate(filter) as object, { maxTimeMS: ex.remaining() }),
-  estimatedDocumentCount: (ex, db, c) => db.collection(c).estimatedDocumentCount({ maxTimeMS: ex.remaining() }),
-  distinct: (ex, db, c, [key, filter]) => db.collection(c).distinct(string(key, 'key'), fromIsolate(filter) as object, { maxTimeMS: ex.remaining() }),
+    checkRows(ex, await db.collection(c).aggregate(array(fromIsolate(pipeline), 'pipeline') as object[], { maxTimeMS: ex.pastDeadline() }).limit(ex.limits.maxRows + 1).toArray()),
+  countDocuments: (ex, db, c, [filter]) => db.collection(c).countDocuments(fromIsolate(filter) as object, { maxTimeMS: ex.pastDeadline() }),
+  estimatedDocumentCount: (ex, db, c) => db.collection(c).estimatedDocumentCount({ maxTimeMS: ex.pastDeadline() }),
+  distinct: (ex, db, c, [key, filter]) => db.collection(c).distinct(string(key, 'key'), fromIsolate(filter) as object, { maxTimeMS: ex.pastDeadline() }),
   insertOne: (_ex, db, c, [doc]) => db.collection(c).insertOne(fromIsolate(doc) as object),
   insertMany: (_ex, db, c, [docs]) => db.collection(c).insertMany(array(fromIsolate(docs), 'documents') as object[]),
   updateOne: (_ex, db, c, [filter, update, options]) => db.collection(c).updateOne(fromIsolate(filter) as object, fromIsolate(update) as object, pickUpsert(options)),

@@ -33,7 +33,7 @@ function readQuery(execution: Execution, raw: unknown): Query {
     ...(values === undefined ? {} : { values }),
     ...(query.rowsAsArray === true ? { rowsAsArray: true } : {}),
     ...(typeof query.nestTables === 'boolean' || typeof query.nestTables === 'string' ? { nestTables: query.nestTables } : {}),
-    timeout: execution.remaining(),
+    timeout: execution.pastDeadline(),
   };
 }
 

@@ -34,7 +34,7 @@ function readQuery(execution: Execution, raw: unknown): Query {
   const query = record(raw, 'query');
   const text = string(query.text, 'query text');
   const values = query.values === undefined ? [] : array(query.values, 'query values');
-  return { text, values: values.map(toDriverValue), ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}), query_timeout: execution.remaining() };
+  return { text, values: values.map(toDriverValue), ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}), query_timeout: execution.pastDeadline() };
 }
 
 /** `{ rows, rowCount, fields, command }`, refusing results over the row limit. */

@@ -33,7 +33,7 @@ function timerOps(): OpTable {
   return {
     'timer.sleep': op((execution, [id, ms]) => {
       const key = integer(id, 'id');
-      const delay = Math.min(Math.max(0, integer(Math.floor(Number(ms)), 'delay')), execution.remaining());
+      const delay = Math.min(Math.max(0, integer(Math.floor(Number(ms)), 'delay')), execution.pastDeadline());
       return new Promise<void>((resolve, reject) => {
         const settle = (error?: Error) => {
           clearTimeout(timer);
