@@ -66,12 +66,14 @@ describe('sandbox escape attempts', () => {
     assert.deepEqual(findings, ['planted.bound: native function outside the built-ins', 'planted.ref.applySync: isolated-vm-like property']);
   });
 
-  test('host globals are absent: process, require("fs"), module, the bridge and the setup entry', async () => {
+  test('host globals are absent: process, require("fs"), module, gc, the bridge and the setup entry', async () => {
     const outcome = await harness.attack(
       `async function main() {
         const probe = (read) => { try { return String(read()); } catch (error) { return 'threw ' + error.name; } };
         return {
           process: typeof process, module: typeof module, exports: typeof exports, globalRequire: typeof globalThis.process,
+          // Ferry sets V8's --expose-gc for a moment to collect at exit (src/sandbox/index.ts): never for a script.
+          gc: typeof gc,
           fs: probe(() => require('fs')), host: typeof globalThis.__ferry_host, setup: typeof globalThis.__ferry_setup,
           ownNames: Object.getOwnPropertyNames(globalThis).filter((name) => /ferry|ivm|isolate|host/i.test(name)),
           fromFunction: probe(() => Function('return typeof process')()),
@@ -82,7 +84,7 @@ describe('sandbox escape attempts', () => {
       { expect: true },
     );
     assert.deepEqual(valueOf(outcome), {
-      process: 'undefined', module: 'undefined', exports: 'undefined', globalRequire: 'undefined', fs: 'threw Error', host: 'undefined',
+      process: 'undefined', module: 'undefined', exports: 'undefined', globalRequire: 'undefined', gc: 'undefined', fs: 'threw Error', host: 'undefined',
       setup: 'undefined', ownNames: ['__ferry_invoke'], fromFunction: 'undefined', fromThis: 'undefined', fromEval: 'undefined',
     });
   });

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const CHILD = join(import.meta.dirname, 'exit-child.ts');
+
+/**
+ * A garbage collection under way when Node tore its isolate down made isolated-vm abort a process
+ * that had finished its work (exit 134, "Assertion `environment != nullptr' failed"): seen in CI
+ * after a test file had passed. --stress-incremental-marking keeps a collection under way at all
+ * times, which made it happen on every exit before the sandbox collected on 'exit'.
+ */
+test('a process that used the sandbox exits with 0 while V8 is always collecting incrementally', async () => {
+  for (let run = 0; run < 2; run += 1) {
+    const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--no-node-snapshot', '--stress-incremental-marking', CHILD], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const killer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the child did not end within 60 s: ${stdout}${stderr}`));
+      }, 60_000);
+      child.on('exit', (code, signal) => {
+        clearTimeout(killer);
+        resolve({ code, signal, stdout, stderr });
+      });
+    });
+    assert.deepEqual(JSON.parse(stdout), { answered: 20 }, 'every execution answered');
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, `run ${run + 1} ended badly: ${stderr.slice(-500)}`);
+  }
+});
