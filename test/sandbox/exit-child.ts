@@ -13,5 +13,7 @@ for (let round = 0; round < 5; round += 1) {
   const outcomes = await Promise.all([0, 1, 2, 3].map((n) => sandbox.run({ name: 'main', source, args: [n] })));
   answered += outcomes.filter((outcome) => outcome.ok).length;
 }
+// Node may run with --expose-gc (exit.test.ts does): scripts still have no gc().
+const probe = await sandbox.run({ name: 'main', source: 'async function main() { return typeof gc; }', args: [] });
 await sandbox.close();
-process.stdout.write(`${JSON.stringify({ answered })}\n`);
+process.stdout.write(`${JSON.stringify({ answered, scriptGc: probe.ok ? probe.value : probe.kind })}\n`);

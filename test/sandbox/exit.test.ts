@@ -11,10 +11,10 @@ const CHILD = join(import.meta.dirname, 'exit-child.ts');
  * after a test file had passed. --stress-incremental-marking keeps a collection under way at all
  * times, which made it happen on every exit before the sandbox collected on 'exit'.
  */
-test('a process that used the sandbox exits with 0 while V8 is always collecting incrementally', async () => {
-  for (let run = 0; run < 2; run += 1) {
+test('a process that used the sandbox exits with 0 while V8 is always collecting incrementally, with or without --expose-gc', async () => {
+  for (const flags of [[], ['--expose-gc']]) {
     const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--no-node-snapshot', '--stress-incremental-marking', CHILD], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--no-node-snapshot', '--stress-incremental-marking', ...flags, CHILD], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -28,7 +28,7 @@ test('a process that used the sandbox exits with 0 while V8 is always collecting
         resolve({ code, signal, stdout, stderr });
       });
     });
-    assert.deepEqual(JSON.parse(stdout), { answered: 20 }, 'every execution answered');
-    assert.deepEqual({ code, signal }, { code: 0, signal: null }, `run ${run + 1} ended badly: ${stderr.slice(-500)}`);
+    assert.deepEqual(JSON.parse(stdout), { answered: 20, scriptGc: 'undefined' }, 'every execution answered, and no script had gc()');
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, `the run with [${flags.join(' ')}] ended badly: ${stderr.slice(-500)}`);
   }
 });

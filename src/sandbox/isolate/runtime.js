@@ -36,6 +36,9 @@ const hostApplySyncPromise = host.applySyncPromise;
 delete global.SharedArrayBuffer;
 delete global.WebAssembly;
 if (global.Atomics) { delete global.Atomics.wait; delete global.Atomics.waitAsync; }
+// Nor V8's gc(), which every context has when Node runs with --expose-gc (in NODE_OPTIONS, say).
+// V8 makes it non-configurable: it cannot be deleted, only overwritten for good.
+if (hasOwn(global, 'gc')) $defineProperty(global, 'gc', { value: undefined, writable: false });
 
 // V8's JSON.parse keeps a handle per level of nesting outside the heap, where the memory limit
 // does not see it, and cannot be interrupted: '['.repeat(2e7) took the host ~1.8 GB and outlived
