@@ -6,23 +6,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load.ts';
 import { freePort } from '../helpers/ferry.ts';
+import { runNode } from '../helpers/process.ts';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
 
 /** Runs `ferry start` as a separate process and collects what it prints until it exits (or is stopped). */
 function runFerry(env: Record<string, string>, cwd: string, killAfterMs = 20_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', MAIN, 'start'], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNode(['--no-node-snapshot', MAIN, 'start'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, killAfterMs });
 }
 
 function folderWith(config: unknown): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { runNode } from '../helpers/process.ts';
 
 const CHILD = join(import.meta.dirname, 'exit-child.ts');
 
@@ -13,21 +13,8 @@ const CHILD = join(import.meta.dirname, 'exit-child.ts');
  */
 test('a process that used the sandbox exits with 0 while V8 is always collecting incrementally, with or without --expose-gc', async () => {
   for (const flags of [[], ['--expose-gc']]) {
-    const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--no-node-snapshot', '--stress-incremental-marking', ...flags, CHILD], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const killer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`the child did not end within 60 s: ${stdout}${stderr}`));
-      }, 60_000);
-      child.on('exit', (code, signal) => {
-        clearTimeout(killer);
-        resolve({ code, signal, stdout, stderr });
-      });
-    });
+    const { code, signal, stdout, stderr, killed } = await runNode(['--no-node-snapshot', '--stress-incremental-marking', ...flags, CHILD], { killAfterMs: 60_000 });
+    assert.ok(!killed, `the child did not end within 60 s: ${stdout}${stderr}`);
     assert.deepEqual(JSON.parse(stdout), { answered: 20, scriptGc: 'undefined' }, 'every execution answered, and no script had gc()');
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, `the run with [${flags.join(' ')}] ended badly: ${stderr.slice(-500)}`);
   }
