@@ -280,7 +280,7 @@ function classify(error: unknown, slot: Slot, execution: Execution): { kind: Fai
   // it, so the script would have run into its deadline, and whether the collector came first is
   // chance. Either way it is a timeout.
   if (/^Promise was abandoned/.test(message)) {
-    return { kind: execution.unavailable ? 'unavailable' : 'timeout', message: 'The script waited for a promise that nothing can settle, so it could never finish.' };
+    return classify(new Stop('timeout', 'The script waited for a promise that nothing can settle, so it could never finish.'), slot, execution);
   }
   if (/^Isolate (was|is) disposed/.test(message)) return { kind: 'sandbox_error', message };
   if (/could not be cloned|non-transferable|A non-transferable value/.test(message)) {
