@@ -4,6 +4,9 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exitIfNodeTooOld } from './check-node.js';
+
+exitIfNodeTooOld();
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
 // The same flags and memory settings as the package's start script (see README, "Run it").

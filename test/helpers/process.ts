@@ -9,10 +9,10 @@ export interface NodeRun {
   killed: boolean;
 }
 
-/** Runs `node …args` as a child process and collects what it prints until it ends, or until it is killed after `killAfterMs`. */
-export function runNode(args: string[], options: { killAfterMs: number; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<NodeRun> {
+/** Runs `node …args` (this Node, or `execPath`) as a child process and collects what it prints until it ends, or until it is killed after `killAfterMs`. */
+export function runNode(args: string[], options: { killAfterMs: number; cwd?: string; env?: NodeJS.ProcessEnv; execPath?: string }): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(options.execPath ?? process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killed = false;
