@@ -39,8 +39,10 @@ export function profileToClaims(profile: Profile, sub: string, customClaims: rea
     if (typeof value === 'string' && value !== '') claims[claim] = value;
     else if (typeof value === 'number' && field === 'phone') claims[claim] = String(value);
   }
-  setBoolean(claims, 'email_verified', profile.emailVerified);
-  setBoolean(claims, 'phone_number_verified', profile.phoneVerified);
+  // A verification flag says something only about a value that is there: no phone_number_verified
+  // for a user without a phone (a relying party could read `false` as "has an unverified phone").
+  if (claims.email !== undefined) setBoolean(claims, 'email_verified', profile.emailVerified);
+  if (claims.phone_number !== undefined) setBoolean(claims, 'phone_number_verified', profile.phoneVerified);
   const birthdate = toDateString(profile.birthdate);
   if (birthdate) claims.birthdate = birthdate;
   const address = toAddress(profile.address);

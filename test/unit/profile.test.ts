@@ -72,4 +72,9 @@ describe('profile to claims', () => {
       updated_at: 1704067200, company: 'Acme',
     });
   });
+
+  it('releases a verification flag only with the value it verifies', () => {
+    assert.deepEqual(profileToClaims({ id: 2, username: 'bo', emailVerified: false, phoneVerified: false }, '2'), { sub: '2', preferred_username: 'bo' });
+    assert.deepEqual(profileToClaims({ id: 3, phone: '', phoneVerified: true, email: 'c@d.e', emailVerified: 0 }, '3'), { sub: '3', email: 'c@d.e', email_verified: false });
+  });
 });
