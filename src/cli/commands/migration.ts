@@ -31,7 +31,7 @@ export async function migrationStatus(options: { json?: boolean | undefined; cwd
   } else {
     out.line(`            ${status.legacyError ?? 'The total comes from the listUsers script (enable the connection and write it).'}`);
   }
-  out.line(`Registered: ${status.local} accounts created in Ferry itself`);
+  out.line(`Registered: ${status.local} ${status.local === 1 ? 'account' : 'accounts'} created in Ferry itself`);
   const last30 = status.perDay.reduce((sum, day) => sum + day.count, 0);
   const today = status.perDay[status.perDay.length - 1];
   out.line(`Last 30 days: ${last30} migrated, ${today?.count ?? 0} of them today`);
