@@ -34,6 +34,15 @@ describe('web security of the hosted pages', () => {
     removeDataDir(ferry.dataDir);
   });
 
+  it('has an icon, so no page asks for a /favicon.ico that answers 404', async () => {
+    for (const path of ['/favicon.ico', '/static/favicon.svg']) {
+      const response = await fetch(`${ferry.issuer}${path}`);
+      assert.equal(response.status, 200, path);
+      assert.equal(response.headers.get('content-type'), 'image/svg+xml', path);
+      assert.match(await response.text(), /^<svg /, path);
+    }
+  });
+
   it('sends security headers and a CSP without inline script on every hosted page', async () => {
     const check = (name: string, page: Page) => {
       const csp = page.headers.get('content-security-policy') ?? '';
@@ -45,6 +54,7 @@ describe('web security of the hosted pages', () => {
       assert.match(page.headers.get('content-type') ?? '', /text\/html/, name);
       assert.doesNotMatch(page.html, /<script(?![^>]*\bsrc=)[^>]*>/, `${name}: no inline <script>`);
       assert.doesNotMatch(page.html, /\sstyle=|<style/, `${name}: no inline style`);
+      assert.match(page.html, /<link rel="icon" href="\/static\/favicon.svg"/, `${name}: names its icon`);
     };
     const browser = new Browser();
     const { page: login } = await beginAuthorization(ferry, config, browser);
