@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { loadConfig } from './config/load.ts';
 import { DEMO_USERS } from './demo/legacy-db.ts';
 import { resolveAdminToken } from './admin/index.ts';
@@ -18,14 +19,24 @@ export async function start(): Promise<void> {
   }
   const { config, file } = loaded;
   const log = createLogger({ level: config.logLevel });
+  // The first start of the embedded database runs initdb (and, for the demo, a second one for the
+  // sample legacy database): 20–30 s in which nothing else would be printed.
+  const firstStart = !config.databaseUrl && !existsSync(config.dataDir);
+  log.info({ database: describeDatabase(config), config: file ?? null, firstStart }, firstStart ? `starting: creating the embedded database in ${config.dataDir} (first start only, about 30 s)` : 'starting');
+  if (config.demo && firstStart) process.stdout.write(`\n  Starting Ferry: creating its embedded databases in ${config.dataDir} (first start only, about 30 s)…\n\n`);
   let running;
   try {
     running = await startServer(config, log);
   } catch (error) {
     return fail(error, `Ferry could not start with ${describeDatabase(config)}`);
   }
-  log.info({ issuer: config.issuer, url: running.url, database: running.ferry.db.kind, config: file ?? null }, 'ferry started');
+  const consoleUrl = config.adminToken || config.demo ? `${config.issuer}/console` : null;
+  log.info(
+    { issuer: config.issuer, url: running.url, database: running.ferry.db.kind, config: file ?? null, console: consoleUrl ?? 'off: set adminToken to serve the console and the admin API' },
+    'ferry started',
+  );
   if (config.demo) printDemoBanner(config.issuer, !config.connection.enabled, config.adminToken ? 'configured' : await resolveAdminToken(config, running.ferry.db));
+  else if (process.stdout.isTTY) printBanner(config.issuer, consoleUrl);
 
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
@@ -39,6 +50,19 @@ export async function start(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Outside the demo the log lines are JSON; a person at a terminal also gets where to go next. */
+function printBanner(issuer: string, consoleUrl: string | null): void {
+  process.stdout.write(
+    [
+      '',
+      `  Ferry is running at ${issuer}`,
+      `  Discovery: ${issuer}/.well-known/openid-configuration`,
+      consoleUrl ? `  Console:   open ${consoleUrl} and sign in with your adminToken` : '  Console:   off (set adminToken to serve the console and the admin API)',
+      '',
+    ].join('\n') + '\n',
+  );
 }
 
 /** `adminToken`: the token the demo generated, or 'configured' when the configuration has one (never printed). */

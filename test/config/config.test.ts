@@ -57,6 +57,26 @@ describe('configuration', () => {
     assert.doesNotMatch(result.stderr, /clients\[1\]/, 'the valid client is not reported');
   });
 
+  it('says in its start line where the console is, or that it is off, when started from a configuration file', async () => {
+    for (const adminToken of ['a console token that is long enough to pass', undefined]) {
+      const port = await freePort();
+      const dir = folderWith({ port, dataDir: './data', ...(adminToken ? { adminToken } : {}) });
+      const child = spawn(process.execPath, ['--no-node-snapshot', MAIN, 'start'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      try {
+        for (let i = 0; i < 600 && !stdout.includes('ferry started') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+        const started = JSON.parse(stdout.split('\n').find((line) => line.includes('"ferry started"')) ?? '{}');
+        assert.equal(started.console, adminToken ? `http://localhost:${port}/console` : 'off: set adminToken to serve the console and the admin API', stdout);
+        assert.doesNotMatch(stdout, new RegExp(adminToken ?? 'never'), 'the token itself is never printed');
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+  });
+
   it('reports a file that is not JSON', async () => {
     const result = await runFerry({}, folderWith('{ "issuer": '));
     assert.equal(result.code, 1);
@@ -110,6 +130,9 @@ describe('configuration', () => {
     try {
       for (let i = 0; i < 600 && !stdout.includes('Try it') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
       assert.match(stdout, new RegExp(`open http://localhost:${port}/demo`), stderr);
+      assert.match(stdout, /Starting Ferry: creating its embedded databases in .*first start only[^]*Ferry is running at/, 'a progress line before the long first start');
+      assert.match(stdout, /"msg":"starting: creating the embedded database/);
+      assert.match(stdout, new RegExp(`"console":"http://localhost:${port}/console"`));
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.equal(health.status, 200);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
