@@ -6,12 +6,17 @@ export async function demoMigrationStatus(accounts: AccountQueries, sub: string 
   const legacyUsers = await Promise.all(
     DEMO_USERS.map(async (user) => {
       const account = await accounts.findBy('email', user.email);
-      return { email: user.email, username: user.username, password: user.password, migratedAt: account?.migrated_at?.toISOString() };
+      return { email: user.email, username: user.username, password: user.password, migratedAt: readableTime(account?.migrated_at) };
     }),
   );
   const account = sub ? await accounts.findBy('sub', sub) : undefined;
   const migration = account
-    ? { migrated: account.legacy_id !== null, legacyId: account.legacy_id, migratedAt: account.migrated_at?.toISOString(), createdAt: account.created_at.toISOString() }
+    ? { migrated: account.legacy_id !== null, legacyId: account.legacy_id, migratedAt: readableTime(account.migrated_at), createdAt: readableTime(account.created_at) }
     : undefined;
   return { legacyUsers, migration };
+}
+
+/** "2026-12-05 12:14 UTC": what a person reads on the page, instead of an ISO timestamp with milliseconds. */
+export function readableTime(date: Date | null | undefined): string | undefined {
+  return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC` : undefined;
 }

@@ -127,7 +127,9 @@ export function createDemoRoutes(deps: {
         error: undefined,
       });
     } catch (error) {
-      current.error = (error as Error).message;
+      // An error the provider sent back (the user cancelled, consent denied) says what happened in
+      // its error_description; openid-client's own message only says that it was an error.
+      current.error = error instanceof oidc.AuthorizationResponseError ? (error.error_description ?? error.error) : (error as Error).message;
     }
     ctx.redirect('/demo');
   });

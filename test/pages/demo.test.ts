@@ -48,6 +48,18 @@ describe('hosted pages in a real browser', () => {
     assert.equal(await page.getByRole('link', { name: 'Sign in with Ferry' }).count(), 1);
   });
 
+  it('says why a sign-in the user cancelled did not happen', async (t) => {
+    browser ??= await launchChromium(t);
+    if (!browser) return;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${ferry.issuer}/demo/login`);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForURL(`${ferry.issuer}/demo`);
+    assert.equal(await page.getByRole('alert').innerText(), 'Sign-in failed: The user cancelled the sign-in.');
+    await context.close();
+  });
+
   it('signs in with the keyboard alone on a phone-sized screen, and shows a plain error first', async (t) => {
     browser ??= await launchChromium(t);
     if (!browser) return;
@@ -97,7 +109,7 @@ describe('hosted pages in a real browser', () => {
     assert.ok(account.legacy_id, 'the account holds its legacy id');
     assert.ok(account.migrated_at instanceof Date);
     const notice = await page.locator('#migration').innerText();
-    assert.match(notice, /^Migrated from the legacy database/);
+    assert.match(notice, /^Migrated from the legacy database: this account was copied into Ferry on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC /, 'a readable time, not an ISO timestamp');
     assert.ok(notice.includes(`legacy id ${account.legacy_id}`), notice);
     assert.equal(JSON.parse(await page.locator('#id-token-claims').innerText()).sub, account.sub);
     await context.close();
