@@ -33,6 +33,12 @@ export class Execution {
   readonly signal: AbortSignal;
   /** A bridged driver failed to reach its server during this execution. */
   unavailable = false;
+  /**
+   * Why the execution must end although the script may not have failed: a value over a size limit
+   * (`limit`) or one that cannot be copied (`invalid_result`). Set by the boundary and the drivers;
+   * the script cannot undo it by catching the error it was given.
+   */
+  refusal: { kind: 'limit' | 'invalid_result'; message: string } | undefined;
   /** An exception thrown where the script could not catch it (a timer, a callback). */
   uncaught: { message: string; stack?: string | undefined } | undefined;
   private readonly abort = new AbortController();
@@ -41,6 +47,7 @@ export class Execution {
   private inflight = 0;
   private logBytes = 0;
   private onUncaught: (() => void) | undefined;
+  private onRefused: (() => void) | undefined;
 
   /** The password a login is checking (see `verifiedBcryptHash`). */
   readonly watchedPassword: string | undefined;
@@ -147,6 +154,17 @@ export class Execution {
 
   whenUncaught(listener: () => void): void {
     this.onUncaught = listener;
+  }
+
+  /** Ends the execution as `kind` (the first refusal wins); returns the error to hand the script. */
+  refuse(kind: 'limit' | 'invalid_result', message: string): ScriptFacingError {
+    this.refusal ??= { kind, message: capMessage(message) };
+    this.onRefused?.();
+    return new ScriptFacingError(message, kind === 'limit' ? 'ERR_FERRY_LIMIT' : 'ERR_FERRY_INVALID_VALUE');
+  }
+
+  whenRefused(listener: () => void): void {
+    this.onRefused = listener;
   }
 
   /**

@@ -138,6 +138,7 @@ export function createSandbox(options: SandboxOptions) {
       running = true;
       const work = script.script.run(prepared.context, { timeout: limits.cpuTimeMs, promise: true, copy: true }).finally(() => (running = false));
       const value = fromIsolateValue(await guard(work, slot, execution));
+      if (execution.refusal) throw new Stop(execution.refusal.kind, execution.refusal.message);
       if (execution.uncaught) throw new Stop('script_error', execution.uncaught.message);
       const problem = request.validate?.(value);
       if (problem) return finish({ ok: false, kind: 'invalid_result', message: problem });
@@ -254,6 +255,7 @@ function guard(work: Promise<unknown>, slot: Slot, execution: Execution): Promis
       }
     }, CPU_CHECK_MS);
     execution.whenUncaught(() => stop('script_error', execution.uncaught!.message, false));
+    execution.whenRefused(() => stop(execution.refusal!.kind, execution.refusal!.message, false));
   });
   return Promise.race([work, stopped]).finally(() => {
     clearTimeout(deadlineTimer);
@@ -262,6 +264,8 @@ function guard(work: Promise<unknown>, slot: Slot, execution: Execution): Promis
 }
 
 function classify(error: unknown, slot: Slot, execution: Execution): { kind: FailureKind; message: string } {
+  // A refused value ends the execution as the boundary or the driver said, whatever the script made of the error.
+  if (execution.refusal && !(error instanceof Stop && error.kind === 'timeout')) return execution.refusal;
   if (error instanceof Stop) {
     // A script that failed or ran out of time after a driver could not reach its server (or waited in
     // vain for a pooled connection) failed because the legacy side was unavailable.

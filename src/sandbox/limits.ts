@@ -31,6 +31,18 @@ export const limitsSchema = z.strictObject({
   connectTimeoutMs: int(100, 60_000, 5_000),
   /** Highest bcrypt cost a script may hash or compare with. */
   maxBcryptCost: int(4, 16, 14),
+  /**
+   * Largest value that leaves the isolate, in KiB (UTF-8 bytes of its strings, 8 per number): the
+   * script's result, and the arguments of each driver, axios or bcrypt call. Measured inside the
+   * isolate before anything is copied to Ferry's process; over it the execution ends as `limit`.
+   */
+  maxResultKb: int(1, 65_536, 1024),
+  /**
+   * Largest result one query may bring into Ferry's process, in KiB: the bytes arriving from the
+   * database for one statement (pg, mysql2) or the documents and rows one call returns (mongodb,
+   * mssql). Reading stops once it is exceeded and the execution ends as `limit`.
+   */
+  maxQueryResultKb: int(1, 1_048_576, 8192),
   /** Largest HTTP response body accepted, in KiB. */
   maxHttpResponseKb: int(1, 102_400, 1024),
   /**
@@ -63,5 +75,6 @@ export function isolateLimits(limits: Limits) {
     maxBridgeOps: limits.maxBridgeOps,
     maxTimers: limits.maxTimers,
     consoleBytes: limits.maxConsoleKb * 1024,
+    resultBytes: limits.maxResultKb * 1024,
   };
 }
