@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createHarness, type Harness } from './attack-harness.ts';
+import { MYSQL_ADMIN, PG_ADMIN_URL, mysqlReachable, needService, postgresReachable } from '../helpers/services.ts';
 import type { Outcome } from '../../src/sandbox/index.ts';
 
 /** Most the host's resident memory may grow while one of these values is refused. */
@@ -72,6 +73,54 @@ describe('values leaving the isolate are bounded in bytes before they are copied
   test('console output of a 512 MiB string, alone, in an object or in an error, is cut in the isolate', async () => {
     const outcome = await measured(`async function main() { const s = '\\u0100'.repeat(2 ** 28); console.log(s); console.log({ a: s, b: [s] }, s, new Error(s)); return { id: '1' }; }`, true);
     assert.ok(outcome.logs.every((line) => line.message.length < 64 * 1024 + 100));
+  });
+
+  const PG_SCRIPT = `async function main(url, sql) {
+    const { Client } = require('pg');
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try { const { rows } = await client.query(sql); return { id: '1', size: rows.length }; }
+    catch (error) { return { id: '1', caught: error.message }; }
+    finally { await client.end(); }
+  }`;
+  const MYSQL_SCRIPT = `async function main(url, sql) {
+    const mysql = require('mysql2/promise');
+    const connection = await mysql.createConnection(url);
+    try { const [rows] = await connection.query(sql); return { id: '1', size: rows.length }; }
+    catch (error) { return { id: '1', caught: error.message }; }
+    finally { await connection.end(); }
+  }`;
+  const MYSQL_URL = `mysql://${MYSQL_ADMIN.user}@${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}/mysql`;
+
+  /** Runs a legacy query and checks the outcome and the host's growth meanwhile. */
+  const query = async (source: string, args: unknown[], expect: 'ok' | 'limit') => {
+    const before = rssMb();
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 2);
+    try {
+      const outcome = await harness.run(source, { args, limits: { timeoutMs: 20_000, cpuTimeMs: 3000 } });
+      assert.equal(outcome.ok ? 'ok' : outcome.kind, expect, outcome.ok ? JSON.stringify(outcome.value) : outcome.message);
+      return outcome;
+    } finally {
+      clearInterval(sampler);
+      peak = Math.max(peak, rssMb());
+      console.log(`rss ${before} MiB, peak ${peak} MiB: ${String(args[1])}`);
+      assert.ok(peak - before < HOST_GROWTH_MB, `the host grew by ${peak - before} MiB`);
+    }
+  };
+
+  test('a PostgreSQL row with one 300 MiB value ends as limit, naming maxQueryResultKb, though the script catches the error', async (t) => {
+    if (!(await needService(t, 'PostgreSQL', postgresReachable))) return;
+    const outcome = await query(PG_SCRIPT, [PG_ADMIN_URL, `select repeat('x', 300 * 1024 * 1024) as v`], 'limit');
+    assert.match(failed(outcome), /larger than the limit of 8192 KiB \(connection\.limits\.maxQueryResultKb\)/);
+    await query(PG_SCRIPT, [PG_ADMIN_URL, `select repeat('x', 1024 * 1024) as v`], 'ok');
+  });
+
+  test('300 MariaDB rows of 1 MiB each (under maxRows) end as limit', async (t) => {
+    if (!(await needService(t, 'MariaDB', mysqlReachable))) return;
+    const outcome = await query(MYSQL_SCRIPT, [MYSQL_URL, `select repeat('x', 1048576) as v from seq_1_to_300`], 'limit');
+    assert.match(failed(outcome), /maxQueryResultKb/);
+    await query(MYSQL_SCRIPT, [MYSQL_URL, `select repeat('x', 1048576) as v from seq_1_to_2`], 'ok');
   });
 
   test('a result that refers to itself, or whose toJSON returns itself, is refused with a clear message', async () => {

@@ -2,6 +2,7 @@ import mssql from 'mssql';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import { ScriptFacingError } from './errors.ts';
+import { resultCounter } from './result-size.ts';
 import { op, type OpTable } from './types.ts';
 
 const CONFIG_KEYS = ['server', 'port', 'user', 'password', 'database', 'domain', 'options', 'authentication'];
@@ -58,6 +59,8 @@ function result(execution: Execution, raw: { recordsets?: unknown; rowsAffected:
       throw new ScriptFacingError(`The query returned ${set.length} rows; the limit is ${execution.limits.maxRows}. Add a TOP.`, 'ERR_FERRY_TOO_MANY_ROWS');
     }
   }
+  const count = resultCounter(execution);
+  for (const set of recordsets) for (const row of set) count(row);
   const plainSets = recordsets.map((set) => toPlain([...set]) as unknown[]);
   return { recordset: plainSets[0], recordsets: plainSets, rowsAffected: [...raw.rowsAffected], output: toPlain(raw.output), returnValue: raw.returnValue };
 }
