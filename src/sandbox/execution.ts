@@ -1,5 +1,6 @@
 import type { Limits } from './limits.ts';
 import { capMessage, type LogLine } from './outcome.ts';
+import type { EgressPolicy } from './bridge/egress.ts';
 import { isUnavailable, safeBridgeError, ScriptFacingError, type BridgeError } from './bridge/errors.ts';
 
 /** How far past the deadline `pastDeadline()` reaches: Node runs due timers in expiry order. */
@@ -27,8 +28,8 @@ export class Execution {
   readonly logs: LogLine[] = [];
   /** Secret values never to echo back (passwords, connection URIs). */
   readonly secrets: string[];
-  /** Ferry's own listening port, which scripts may not call. */
-  readonly ferryPort: number | undefined;
+  /** What the script's connections and requests may reach (connection.egress, Ferry's port and store). */
+  readonly egress: EgressPolicy;
   /** Aborted when the execution ends: pending timers and HTTP requests stop with it. */
   readonly signal: AbortSignal;
   /** A bridged driver failed to reach its server during this execution. */
@@ -54,11 +55,14 @@ export class Execution {
   /** A bcrypt hash that bcrypt.compare accepted the watched password for, exactly as given. */
   verifiedBcryptHash: string | undefined;
 
-  constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined; watchedPassword?: string | undefined; deadline?: number | undefined } = {}) {
+  constructor(
+    limits: Limits,
+    options: { secrets?: string[]; egress?: EgressPolicy | undefined; watchedPassword?: string | undefined; deadline?: number | undefined } = {},
+  ) {
     this.limits = limits;
     this.deadline = Math.min(this.startedAt + limits.timeoutMs, options.deadline ?? Infinity);
     this.secrets = options.secrets ?? [];
-    this.ferryPort = options.ferryPort;
+    this.egress = options.egress ?? { allow: [], ferryPort: undefined, store: undefined };
     this.watchedPassword = options.watchedPassword;
     this.signal = this.abort.signal;
   }

@@ -4,6 +4,8 @@ import type { Execution } from '../execution.ts';
 import { copyFromIsolate, setOwn, TAG } from '../values.ts';
 import { array, optionalRecord, string } from './args.ts';
 import type { DriverPools } from './driver-pools.ts';
+import { resolveSrv } from 'node:dns/promises';
+import { checkDestination, denied, type EgressPolicy } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
 import { resultCounter } from './result-size.ts';
 import { op, type OpTable } from './types.ts';
@@ -108,6 +110,21 @@ function pickUpsert(raw: unknown) {
 }
 
 /**
+ * Checks every server a MongoClient would contact: the URI's hosts, or for mongodb+srv:// the
+ * targets of its SRV record (the driver follows the same record). Made before any connection.
+ */
+async function checkMongoHosts(policy: EgressPolicy, client: MongoClient): Promise<void> {
+  const options = client.options as unknown as { hosts: { host?: string; port?: number; socketPath?: string }[]; srvHost?: string; srvServiceName?: string };
+  const hosts: { host?: string; port?: number; socketPath?: string }[] = options.srvHost
+    ? (await resolveSrv(`_${options.srvServiceName ?? 'mongodb'}._tcp.${options.srvHost}`)).map((record) => ({ host: record.name, port: record.port }))
+    : options.hosts;
+  for (const host of hosts) {
+    if (host.socketPath || !host.host) throw denied();
+    await checkDestination(policy, { host: host.host, port: host.port ?? 27017 });
+  }
+}
+
+/**
  * Host operations behind the isolate's `mongodb` module. A MongoClient is itself a pool, so one is
  * shared by every execution with the same URI and settings: a script's connect() joins it and its
  * close() only lets go of it.
@@ -122,6 +139,7 @@ export function mongodbOps(pools: DriverPools): OpTable {
       for (const key of CLIENT_OPTIONS) if (given[key] !== undefined) settings[key] = given[key];
       const timeout = Number(given.serverSelectionTimeoutMS) || execution.limits.connectTimeoutMs;
       const address = string(uri, 'uri');
+      await checkMongoHosts(execution.egress, new MongoClient(address, settings));
       const shared = pools.shared(
         'mongodb',
         { address, settings, timeout, size: execution.limits.poolSize },

@@ -2,6 +2,7 @@ import type mysql from 'mysql2/promise';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import type { Checkout, DriverPools } from './driver-pools.ts';
+import { checkDestination, type Destination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
@@ -15,6 +16,20 @@ export function mysqlSettings(execution: Execution, raw: unknown): mysql.PoolOpt
   if (settings.port !== undefined) settings.port = Number(settings.port);
   settings.connectTimeout = execution.limits.connectTimeoutMs;
   return settings;
+}
+
+/** Where mysql2 connects for these settings: a URI's host and port, else the fields, else localhost:3306. */
+function mysqlDestination(settings: mysql.PoolOptions): Destination {
+  if (typeof settings.uri === 'string') {
+    let url: URL;
+    try {
+      url = new URL(settings.uri);
+    } catch {
+      throw new ScriptFacingError('Invalid connection URI', 'ERR_INVALID_URL');
+    }
+    return { host: decodeURIComponent(url.hostname) || 'localhost', port: Number(url.port) || 3306 };
+  }
+  return { host: typeof settings.host === 'string' && settings.host !== '' ? settings.host : 'localhost', port: Number(settings.port) || 3306 };
 }
 
 interface Query {
@@ -57,6 +72,7 @@ export function mysqlOps(pools: DriverPools): OpTable {
   let driver: typeof import('mysql2/promise') | undefined;
   const checkout = async (execution: Execution, settings: mysql.PoolOptions) => {
     // Loaded on first use: most installations never talk to MySQL.
+    await checkDestination(execution.egress, mysqlDestination(settings));
     driver ??= (await import('mysql2/promise')).default as unknown as typeof import('mysql2/promise');
     return pools.mysql(execution, settings, execution.limits.poolSize, (options) => driver!.createPool(options));
   };
