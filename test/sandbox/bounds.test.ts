@@ -130,7 +130,7 @@ describe('values leaving the isolate are bounded in bytes before they are copied
       `async function main() { class Profile { toJSON() { return { id: '1', again: this }; } } return new Profile(); }`,
     ]) {
       const outcome = await harness.attack(source, { expect: 'invalid_result' });
-      assert.match(failed(outcome), /refers to itself/);
+      assert.match(failed(outcome), /result refers to itself/);
     }
   });
 });

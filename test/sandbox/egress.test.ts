@@ -90,6 +90,16 @@ describe('egress: where scripts may connect', () => {
     assert.deepEqual(results, [DENIED, DENIED]);
   });
 
+  test('mysql2 cannot be led past the check by a socketPath in its URI, or by fields that override the URI', async () => {
+    const uri = `mysql://${MYSQL_ADMIN.user}@${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}/mysql`;
+    const results = await connectEach([
+      ['mysql2', { uri: `${uri}?socketPath=%2Frun%2Fmysqld%2Fmysqld.sock` }],
+      ['mysql2', { uri, host: '169.254.169.254' }],
+      ['mysql2', { uri }],
+    ]);
+    assert.deepEqual(results, [DENIED, DENIED, 'connected']);
+  });
+
   test('a configuration written with limits.httpAllowlist is read as egress.allow', () => {
     const config = configSchema.parse({ connection: { limits: { httpAllowlist: ['api.example.com', '10.0.0.0/8'], timeoutMs: 2000 } } });
     assert.deepEqual(config.connection.egress, { allow: ['api.example.com', '10.0.0.0/8'] });

@@ -2,7 +2,7 @@ import type mysql from 'mysql2/promise';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import type { Checkout, DriverPools } from './driver-pools.ts';
-import { checkDestination, type Destination } from './egress.ts';
+import { checkDestination, denied, type Destination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
@@ -18,8 +18,13 @@ export function mysqlSettings(execution: Execution, raw: unknown): mysql.PoolOpt
   return settings;
 }
 
-/** Where mysql2 connects for these settings: a URI's host and port, else the fields, else localhost:3306. */
+/**
+ * Where mysql2 connects for these settings, read as mysql2 reads them: fields it was given win over
+ * the URI's, then localhost:3306. A `socketPath` in the URI's query (which mysql2 would follow to a
+ * Unix socket) is refused.
+ */
 function mysqlDestination(settings: mysql.PoolOptions): Destination {
+  let fromUri: { host?: string; port?: number } = {};
   if (typeof settings.uri === 'string') {
     let url: URL;
     try {
@@ -27,9 +32,11 @@ function mysqlDestination(settings: mysql.PoolOptions): Destination {
     } catch {
       throw new ScriptFacingError('Invalid connection URI', 'ERR_INVALID_URL');
     }
-    return { host: decodeURIComponent(url.hostname) || 'localhost', port: Number(url.port) || 3306 };
+    if (url.searchParams.has('socketPath')) throw denied();
+    fromUri = { host: decodeURIComponent(url.hostname.replace(/^\[|\]$/g, '')), port: Number(url.port) || undefined };
   }
-  return { host: typeof settings.host === 'string' && settings.host !== '' ? settings.host : 'localhost', port: Number(settings.port) || 3306 };
+  const host = (typeof settings.host === 'string' && settings.host) || fromUri.host || 'localhost';
+  return { host, port: Number(settings.port) || fromUri.port || 3306 };
 }
 
 interface Query {

@@ -61,9 +61,9 @@ function encode(value, budget = limits.resultBytes, what = resultWhat) {
   if (value === null || typeof value !== 'object') return encodeLeaf(value, { left: budget, budget, what, ancestors: [] });
   return encodeValue(value, 0, { left: budget, budget, what, ancestors: [] });
 }
-const resultWhat = $freeze({ __proto__: null, name: 'The script\'s result', limit: 'maxResultKb' });
+const resultWhat = $freeze({ __proto__: null, name: 'The script\'s result', plural: false, limit: 'maxResultKb' });
 function callWhat(op) {
-  return { __proto__: null, name: `The values passed to ${op}`, limit: 'maxResultKb' };
+  return { __proto__: null, name: `The values passed to ${op}`, plural: true, limit: 'maxResultKb' };
 }
 
 /** True when `value` encodes within `budget` bytes; nothing is refused or reported. */
@@ -82,7 +82,7 @@ function charge(state, bytes) {
   state.left -= bytes;
   if (state.left < 0) {
     if (state.quiet) throw TOO_LARGE;
-    throw refuse('limit', `${state.what.name} is larger than the limit of ${$Math.floor(state.budget / 1024)} KiB (connection.limits.${state.what.limit}).`);
+    throw refuse('limit', `${state.what.name} ${state.what.plural ? 'are' : 'is'} larger than the limit of ${$Math.floor(state.budget / 1024)} KiB (connection.limits.${state.what.limit}).`);
   }
 }
 
@@ -105,10 +105,10 @@ function encodeLeaf(value, state) {
 
 function encodeValue(value, depth, state) {
   if (value === null || typeof value !== 'object') return encodeLeaf(value, state);
-  if (depth > MAX_DEPTH) throw unusable(state, `${state.what.name} is nested deeper than ${MAX_DEPTH} levels.`);
+  if (depth > MAX_DEPTH) throw unusable(state, `${state.what.name} ${state.what.plural ? 'are' : 'is'} nested deeper than ${MAX_DEPTH} levels.`);
   const ancestors = state.ancestors;
   for (let i = 0; i < ancestors.length; i += 1) {
-    if (ancestors[i] === value) throw unusable(state, `${state.what.name} refers to itself (a cycle, or a toJSON() that returns its own object), so it cannot be copied.`);
+    if (ancestors[i] === value) throw unusable(state, `${state.what.name} ${state.what.plural ? 'refer' : 'refers'} to itself (a cycle, or a toJSON() that returns its own object), so it cannot be copied.`);
   }
   if (value instanceof ObjectId) { charge(state, 48); return { [TAG]: 'ObjectId', hex: value.toHexString() }; }
   if (value instanceof $Uint8Array || value instanceof $ArrayBuffer) { charge(state, value.byteLength); return value; }
