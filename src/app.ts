@@ -19,7 +19,7 @@ import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createFederation, type Federation } from './federation/index.ts';
-import { createSandbox } from './sandbox/index.ts';
+import { createSandbox, storeAddress } from './sandbox/index.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createAccountQueries } from './store/queries/accounts.ts';
 import { createOidcModelQueries } from './store/queries/oidc-models.ts';
@@ -71,6 +71,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const sandbox = createSandbox({
     log,
     ferryPort: () => listeningPort,
+    store: storeAddress(config.databaseUrl),
     poolSize: config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2),
   });
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;

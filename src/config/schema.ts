@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitsSchema } from '../sandbox/limits.ts';
+import { egressSchema, limitsSchema, upgradeConnectionSettings } from '../sandbox/limits.ts';
 
 /** Numbers and booleans may arrive as strings from the environment. */
 const integer = () => z.coerce.number().int();
@@ -74,6 +74,8 @@ export const connectionSchema = z.strictObject({
   scriptsDir: z.string().min(1).optional(),
   /** Sandbox limits for this connection's scripts. */
   limits: limitsSchema.default(limitsSchema.parse({})),
+  /** Where this connection's scripts may connect (databases and HTTP); see egressSchema. */
+  egress: egressSchema.default({ allow: [] }),
   /** Show a login script's own error message to end users (GenAuth's behaviour). Off: one message for every failure. */
   showScriptErrors: boolean().default(false),
   /** CUSTOM_USER_STORE: how long `getUser` answers are reused for claims, in seconds (0 turns the cache off). */
@@ -142,7 +144,8 @@ export const configSchema = z.strictObject({
     })
     .default({ minLength: 8 }),
   /** The custom-database connection (see README, "Custom databases"). */
-  connection: connectionSchema.default(connectionSchema.parse({})),
+  // A configuration written before `egress` existed has `limits.httpAllowlist`: it is read as `egress.allow`.
+  connection: z.preprocess(upgradeConnectionSettings, connectionSchema.default(connectionSchema.parse({}))),
   /** Brute-force throttling of password checks, per account and per client IP. */
   bruteForce: z
     .strictObject({

@@ -74,6 +74,7 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
           args,
           env: connection.env,
           limits: connection.limits,
+          egress: connection.egress,
           // The wait for a turn counts against the deadline; the limits themselves stay as
           // configured, since the pools of legacy connections are keyed by settings derived from them.
           deadline: Math.max(Date.now() + 100, deadline),

@@ -1,5 +1,6 @@
 import type { ConnectionConfig } from '../config/schema.ts';
 import { connectionSchema } from '../config/schema.ts';
+import { upgradeConnectionSettings } from '../sandbox/limits.ts';
 import type { KeyQueries } from '../store/queries/keys.ts';
 import type { ScriptQueries } from '../store/queries/scripts.ts';
 import { createFileScripts, defaultScript, type Connection, type FileScripts, type ScriptName, type ScriptSourceResult } from './connection.ts';
@@ -18,7 +19,7 @@ export function createConnectionSettings(deps: { config: ConnectionConfig; setti
 
   const load = async () => {
     if (cached && Date.now() - cached.at < CACHE_MS) return cached;
-    const saved = await deps.settings.getSetting<Partial<ConnectionConfig>>(SETTING_KEY);
+    const saved = upgradeConnectionSettings(await deps.settings.getSetting<Partial<ConnectionConfig>>(SETTING_KEY));
     const connection: Connection = { ...connectionSchema.parse({ ...deps.config, ...saved }), id: CONNECTION_ID };
     const files = connection.scriptsDir
       ? cached?.files && cached.connection.scriptsDir === connection.scriptsDir
@@ -55,7 +56,7 @@ export function createConnectionSettings(deps: { config: ConnectionConfig; setti
 
     /** Saves settings over the configuration's (admin API); every instance picks them up within CACHE_MS. */
     async save(patch: Partial<ConnectionConfig>): Promise<Connection> {
-      const saved = (await deps.settings.getSetting<Partial<ConnectionConfig>>(SETTING_KEY)) ?? {};
+      const saved = upgradeConnectionSettings(await deps.settings.getSetting<Partial<ConnectionConfig>>(SETTING_KEY)) ?? {};
       const next = { ...saved, ...patch };
       connectionSchema.parse({ ...deps.config, ...next });
       await deps.settings.putSetting(SETTING_KEY, next);

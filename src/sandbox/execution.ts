@@ -1,5 +1,6 @@
 import type { Limits } from './limits.ts';
 import { capMessage, type LogLine } from './outcome.ts';
+import type { EgressPolicy } from './bridge/egress.ts';
 import { isUnavailable, safeBridgeError, ScriptFacingError, type BridgeError } from './bridge/errors.ts';
 
 /** How far past the deadline `pastDeadline()` reaches: Node runs due timers in expiry order. */
@@ -27,12 +28,18 @@ export class Execution {
   readonly logs: LogLine[] = [];
   /** Secret values never to echo back (passwords, connection URIs). */
   readonly secrets: string[];
-  /** Ferry's own listening port, which scripts may not call. */
-  readonly ferryPort: number | undefined;
+  /** What the script's connections and requests may reach (connection.egress, Ferry's port and store). */
+  readonly egress: EgressPolicy;
   /** Aborted when the execution ends: pending timers and HTTP requests stop with it. */
   readonly signal: AbortSignal;
   /** A bridged driver failed to reach its server during this execution. */
   unavailable = false;
+  /**
+   * Why the execution must end although the script may not have failed: a value over a size limit
+   * (`limit`) or one that cannot be copied (`invalid_result`). Set by the boundary and the drivers;
+   * the script cannot undo it by catching the error it was given.
+   */
+  refusal: { kind: 'limit' | 'invalid_result'; message: string } | undefined;
   /** An exception thrown where the script could not catch it (a timer, a callback). */
   uncaught: { message: string; stack?: string | undefined } | undefined;
   private readonly abort = new AbortController();
@@ -41,17 +48,21 @@ export class Execution {
   private inflight = 0;
   private logBytes = 0;
   private onUncaught: (() => void) | undefined;
+  private onRefused: (() => void) | undefined;
 
   /** The password a login is checking (see `verifiedBcryptHash`). */
   readonly watchedPassword: string | undefined;
   /** A bcrypt hash that bcrypt.compare accepted the watched password for, exactly as given. */
   verifiedBcryptHash: string | undefined;
 
-  constructor(limits: Limits, options: { secrets?: string[]; ferryPort?: number | undefined; watchedPassword?: string | undefined; deadline?: number | undefined } = {}) {
+  constructor(
+    limits: Limits,
+    options: { secrets?: string[]; egress?: EgressPolicy | undefined; watchedPassword?: string | undefined; deadline?: number | undefined } = {},
+  ) {
     this.limits = limits;
     this.deadline = Math.min(this.startedAt + limits.timeoutMs, options.deadline ?? Infinity);
     this.secrets = options.secrets ?? [];
-    this.ferryPort = options.ferryPort;
+    this.egress = options.egress ?? { allow: [], ferryPort: undefined, store: undefined };
     this.watchedPassword = options.watchedPassword;
     this.signal = this.abort.signal;
   }
@@ -147,6 +158,17 @@ export class Execution {
 
   whenUncaught(listener: () => void): void {
     this.onUncaught = listener;
+  }
+
+  /** Ends the execution as `kind` (the first refusal wins); returns the error to hand the script. */
+  refuse(kind: 'limit' | 'invalid_result', message: string): ScriptFacingError {
+    this.refusal ??= { kind, message: capMessage(message) };
+    this.onRefused?.();
+    return new ScriptFacingError(message, kind === 'limit' ? 'ERR_FERRY_LIMIT' : 'ERR_FERRY_INVALID_VALUE');
+  }
+
+  whenRefused(listener: () => void): void {
+    this.onRefused = listener;
   }
 
   /**

@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Logger } from '../log.ts';
-import { createDriverPools, createOpTable, type OpTable } from './bridge/index.ts';
+import { createDriverPools, createOpTable, type OpTable, type StoreAddress } from './bridge/index.ts';
 import { Execution } from './execution.ts';
-import { DEFAULT_LIMITS, isolateLimits, limitsSchema, type Limits, type LimitsInput } from './limits.ts';
+import { DEFAULT_LIMITS, egressSchema, isolateLimits, limitsSchema, type EgressInput, type Limits, type LimitsInput } from './limits.ts';
 import { capMessage, type FailureKind, type Outcome } from './outcome.ts';
 import { createIsolatePool, type IsolatePool, type PreparedContext, type Slot } from './pool.ts';
 import { secretValues } from './secrets.ts';
@@ -12,8 +12,9 @@ import { fromIsolateValue } from './values.ts';
 
 export type { Outcome, FailureKind, LogLine } from './outcome.ts';
 export { capMessage, MAX_MESSAGE_LENGTH } from './outcome.ts';
-export type { Limits, LimitsInput } from './limits.ts';
-export { DEFAULT_LIMITS, limitsChangeSchema, limitsSchema } from './limits.ts';
+export type { Egress, EgressInput, Limits, LimitsInput } from './limits.ts';
+export { DEFAULT_LIMITS, egressSchema, limitsChangeSchema, limitsSchema, upgradeConnectionSettings } from './limits.ts';
+export { storeAddress, type StoreAddress } from './bridge/index.ts';
 export { ALLOWED_MODULES } from './isolate-source.ts';
 
 export interface RunRequest {
@@ -25,6 +26,8 @@ export interface RunRequest {
   /** The connection's variables, the script's global `env`. */
   env?: Record<string, string>;
   limits?: LimitsInput | Limits;
+  /** What the script's connections and HTTP requests may reach: `connection.egress`. */
+  egress?: EgressInput | undefined;
   /** Checks a finished value; a returned sentence makes the outcome `invalid_result`. */
   validate?: (value: unknown) => string | undefined;
   /**
@@ -42,8 +45,13 @@ export interface RunRequest {
 
 export interface SandboxOptions {
   log: Logger;
-  /** Ferry's own port, which scripts may not call over HTTP. */
+  /** Ferry's own port, which scripts may not connect to. */
   ferryPort?: () => number | undefined;
+  /**
+   * Ferry's own database (host, port, database name; plain data), which scripts may not connect
+   * to. A legacy database on the same server stays reachable.
+   */
+  store?: StoreAddress | undefined;
   /** Isolates per memory size; each runs one execution at a time. */
   poolSize?: number;
   maxUsesPerIsolate?: number;
@@ -73,11 +81,7 @@ export function createSandbox(options: SandboxOptions) {
   const pools = new Map<number, IsolatePool>();
   let broken: string | undefined;
   const driverPools = createDriverPools();
-  const ops = createOpTable({
-    pools: driverPools,
-    httpPolicy: (execution) => ({ allowlist: execution.limits.httpAllowlist, ferryPort: execution.ferryPort }),
-    ...(options.ops ? { overrides: options.ops } : {}),
-  });
+  const ops = createOpTable({ pools: driverPools, ...(options.ops ? { overrides: options.ops } : {}) });
 
   const onCatastrophicError = (message: string) => {
     if (broken) return;
@@ -105,7 +109,8 @@ export function createSandbox(options: SandboxOptions) {
   async function run<T = unknown>(request: RunRequest): Promise<Outcome<T>> {
     const started = performance.now();
     const limits = limitsSchema.parse({ ...DEFAULT_LIMITS, ...request.limits });
-    const execution = new Execution(limits, { secrets: secretValues(request.env ?? {}), ferryPort: options.ferryPort?.(), watchedPassword: request.watchPassword, deadline: request.deadline });
+    const egress = { allow: egressSchema.parse(request.egress ?? {}).allow, ferryPort: options.ferryPort?.(), store: options.store };
+    const execution = new Execution(limits, { secrets: secretValues(request.env ?? {}), egress, watchedPassword: request.watchPassword, deadline: request.deadline });
     const finish = (result: { ok: true; value: T; verifiedBcryptHash?: string } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
       ...result,
       ...(result.ok ? {} : { message: capMessage(result.message) }),
@@ -138,6 +143,7 @@ export function createSandbox(options: SandboxOptions) {
       running = true;
       const work = script.script.run(prepared.context, { timeout: limits.cpuTimeMs, promise: true, copy: true }).finally(() => (running = false));
       const value = fromIsolateValue(await guard(work, slot, execution));
+      if (execution.refusal) throw new Stop(execution.refusal.kind, execution.refusal.message);
       if (execution.uncaught) throw new Stop('script_error', execution.uncaught.message);
       const problem = request.validate?.(value);
       if (problem) return finish({ ok: false, kind: 'invalid_result', message: problem });
@@ -254,6 +260,7 @@ function guard(work: Promise<unknown>, slot: Slot, execution: Execution): Promis
       }
     }, CPU_CHECK_MS);
     execution.whenUncaught(() => stop('script_error', execution.uncaught!.message, false));
+    execution.whenRefused(() => stop(execution.refusal!.kind, execution.refusal!.message, false));
   });
   return Promise.race([work, stopped]).finally(() => {
     clearTimeout(deadlineTimer);
@@ -262,6 +269,8 @@ function guard(work: Promise<unknown>, slot: Slot, execution: Execution): Promis
 }
 
 function classify(error: unknown, slot: Slot, execution: Execution): { kind: FailureKind; message: string } {
+  // A refused value ends the execution as the boundary or the driver said, whatever the script made of the error.
+  if (execution.refusal && !(error instanceof Stop && error.kind === 'timeout')) return execution.refusal;
   if (error instanceof Stop) {
     // A script that failed or ran out of time after a driver could not reach its server (or waited in
     // vain for a pooled connection) failed because the legacy side was unavailable.

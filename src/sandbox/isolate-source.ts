@@ -37,6 +37,7 @@ export function isolateRuntimeSource(): string {
     '(function ferryRuntime(host) {',
     "'use strict';",
     read('runtime.js'),
+    read('boundary.js'),
     read('pg.js'),
     read('mysql2.js'),
     read('mongodb.js'),

@@ -31,15 +31,50 @@ export const limitsSchema = z.strictObject({
   connectTimeoutMs: int(100, 60_000, 5_000),
   /** Highest bcrypt cost a script may hash or compare with. */
   maxBcryptCost: int(4, 16, 14),
+  /**
+   * Largest value that leaves the isolate, in KiB (UTF-8 bytes of its strings, 8 per number): the
+   * script's result, and the arguments of each driver, axios or bcrypt call. Measured inside the
+   * isolate before anything is copied to Ferry's process; over it the execution ends as `limit`.
+   */
+  maxResultKb: int(1, 65_536, 1024),
+  /**
+   * Largest result one query may bring into Ferry's process, in KiB: the bytes arriving from the
+   * database for one statement (pg, mysql2) or the documents and rows one call returns (mongodb,
+   * mssql). Reading stops once it is exceeded and the execution ends as `limit`.
+   */
+  maxQueryResultKb: int(1, 1_048_576, 8192),
   /** Largest HTTP response body accepted, in KiB. */
   maxHttpResponseKb: int(1, 102_400, 1024),
-  /**
-   * Outbound HTTP allowlist: host names (`api.example.com`, `*.example.com`) or IP ranges
-   * (`10.0.0.0/8`). When empty, any public or private address may be reached except link-local and
-   * cloud-metadata addresses and Ferry's own port; when set, only what it lists.
-   */
-  httpAllowlist: z.array(z.string().min(1)).default([]),
 });
+
+/**
+ * `connection.egress`: where the connection's scripts may connect, with every driver (pg, mysql2,
+ * mongodb, mssql) and with axios. Each host a script names is resolved and every address checked.
+ */
+export const egressSchema = z.strictObject({
+  /**
+   * Host names (`db.example.com`, `*.example.com`), optionally with a port (`db.example.com:5432`),
+   * and IP ranges (`10.0.0.0/8`). Empty: any destination but those always refused. Always refused,
+   * whatever is listed: link-local and cloud-metadata addresses, Ferry's own listening port, and
+   * Ferry's own database (same host, port and database name).
+   */
+  allow: z.array(z.string().min(1).max(255)).max(256).default([]),
+});
+export type Egress = z.output<typeof egressSchema>;
+export type EgressInput = z.input<typeof egressSchema>;
+
+/**
+ * Settings saved before `connection.egress` existed kept the HTTP allowlist among the limits
+ * (`limits.httpAllowlist`): it becomes `egress.allow`, unless `egress` is already there.
+ */
+export function upgradeConnectionSettings<T>(saved: T): T {
+  if (!saved || typeof saved !== 'object') return saved;
+  const { limits, ...rest } = saved as { limits?: unknown; egress?: unknown };
+  if (!limits || typeof limits !== 'object' || !('httpAllowlist' in limits)) return saved;
+  const { httpAllowlist, ...kept } = limits as { httpAllowlist?: unknown };
+  const egress = rest.egress ?? (Array.isArray(httpAllowlist) ? { allow: httpAllowlist } : undefined);
+  return { ...rest, limits: kept, ...(egress === undefined ? {} : { egress }) } as T;
+}
 
 type LimitFields = typeof limitsSchema.shape;
 
@@ -63,5 +98,6 @@ export function isolateLimits(limits: Limits) {
     maxBridgeOps: limits.maxBridgeOps,
     maxTimers: limits.maxTimers,
     consoleBytes: limits.maxConsoleKb * 1024,
+    resultBytes: limits.maxResultKb * 1024,
   };
 }

@@ -19,6 +19,11 @@ export type FailureKind =
   | 'invalid_result'
   /** A bridged driver could not reach its server (even if the script caught that and threw its own error). */
   | 'unavailable'
+  /**
+   * A value grew past a size limit on its way out of the isolate or in from a driver (the result,
+   * a call's arguments, a query's rows, an HTTP body); the message names the limit.
+   */
+  | 'limit'
   /** Ferry's sandbox itself failed. */
   | 'sandbox_error';
 
@@ -27,7 +32,7 @@ export type Outcome<T = unknown> =
   | { ok: true; value: T; logs: LogLine[]; durationMs: number; verifiedBcryptHash?: string }
   | { ok: false; kind: FailureKind; message: string; logs: LogLine[]; durationMs: number };
 
-export const FAILURE_KINDS: readonly FailureKind[] = ['script_error', 'timeout', 'memory', 'syntax', 'invalid_result', 'unavailable', 'sandbox_error'];
+export const FAILURE_KINDS: readonly FailureKind[] = ['script_error', 'timeout', 'memory', 'syntax', 'invalid_result', 'unavailable', 'limit', 'sandbox_error'];
 
 /** The longest failure message an outcome or a driver error carries: a script may throw a string of any size. */
 export const MAX_MESSAGE_LENGTH = 2000;

@@ -399,6 +399,10 @@ describe('admin API with a scripts folder, and secrets', () => {
     assert.equal(another.status, 200);
     assert.equal(another.body.limits.memoryMb, 96);
     assert.equal(another.body.limits.timeoutMs, 5000, 'a limit changed before, and left out now, keeps its value');
+    const egress = await api.patch('/connection', { egress: { allow: ['legacy-db:5432', '10.0.0.0/8'] } });
+    assert.equal(egress.status, 200);
+    assert.deepEqual(egress.body.egress, { allow: ['legacy-db:5432', '10.0.0.0/8'] });
+    assert.equal((await api.patch('/connection', { limits: { httpAllowlist: ['x'] } })).status, 400, 'the allowlist is no longer a limit');
     let env = (await ferry.ferry.federation.settings.current()).env;
     assert.equal(env.DB_CONNECTION_URI, 'postgres://legacy:uri-secret-1@legacy-db:5432/app', 'the masked URI kept the stored password');
     assert.equal(env.DB_PASSWORD, 'pw-secret-2');

@@ -81,3 +81,8 @@ export async function postgresReachable(): Promise<void> {
   await client.connect();
   await client.end();
 }
+
+export async function mysqlReachable(): Promise<void> {
+  const connection = await mysql.createConnection({ ...MYSQL_ADMIN, connectTimeout: 3000 });
+  await connection.end();
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../src/log.ts';
-import { createSandbox, type FailureKind, type LimitsInput, type Outcome, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { createSandbox, type EgressInput, type FailureKind, type LimitsInput, type Outcome, type SandboxOptions } from '../../src/sandbox/index.ts';
 
 /** Tight limits, so that every attack ends fast: the deadline bound below is tied to them. */
 export const ATTACK_LIMITS = { timeoutMs: 1000, cpuTimeMs: 500, memoryMb: 64 } satisfies LimitsInput;
@@ -18,6 +18,7 @@ export interface AttackOptions {
   /** `true` for an attack that must finish normally, else the outcomes it may end with ('ok' or failure kinds). */
   expect: true | Expected | readonly Expected[];
   limits?: LimitsInput;
+  egress?: EgressInput;
   args?: unknown[];
   env?: Record<string, string>;
   validate?: (value: unknown) => string | undefined;
@@ -52,6 +53,7 @@ export async function createHarness(options: Partial<SandboxOptions> = {}) {
       args: options.args ?? [],
       env: options.env ?? {},
       limits: { ...ATTACK_LIMITS, ...options.limits },
+      ...(options.egress ? { egress: options.egress } : {}),
       ...(options.validate ? { validate: options.validate } : {}),
     });
   }

@@ -69,7 +69,7 @@ describe('outbound HTTP attacks', () => {
       'http://168.63.129.16/', 'http://0.0.0.0/', 'http://[::]/',
     ];
     const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [urls] });
-    for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.equal(result, 'ERR_FERRY_HTTP_DENIED', url);
+    for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.equal(result, 'ERR_FERRY_EGRESS_DENIED', url);
   });
 
   test("Ferry's own port is refused on every local address, and nothing reaches it", async () => {
@@ -77,7 +77,7 @@ describe('outbound HTTP attacks', () => {
     const hosts = ['127.0.0.1', '127.0.0.2', '127.255.255.254', 'localhost', '[::1]', '[0:0:0:0:0:0:0:1]', '[::ffff:127.0.0.1]', '[::ffff:7f00:2]', '[::127.0.0.1]', '[64:ff9b::7f00:1]', '2130706433', '0x7f000001', '127.1', ...own];
     const before = ferryHits;
     const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [hosts.map((host) => `http://${host}:${ferryPort}/admin`)] });
-    for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.equal(result, 'ERR_FERRY_HTTP_DENIED', url);
+    for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.equal(result, 'ERR_FERRY_EGRESS_DENIED', url);
     assert.equal(ferryHits, before, 'no request reached the Ferry stand-in');
     const other = await harness.attack(REQUEST_EACH, { expect: true, args: [[`http://127.0.0.1:${apiPort}/ok`, `http://localhost:${apiPort}/ok`]] });
     assert.deepEqual(valueOf<[string, string][]>(other).map(([, result]) => result), ['status 200', 'status 200'], 'other local ports stay reachable');
@@ -89,8 +89,8 @@ describe('outbound HTTP attacks', () => {
     const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [['/to-metadata', '/to-metadata-v6', '/to-ferry', '/to-ferry-v6', '/to-ferry-twice', '/to-file', '/loop'].map((path) => base + path)] });
     const results = Object.fromEntries(valueOf<[string, string][]>(outcome).map(([url, result]) => [url.slice(base.length), result]));
     assert.deepEqual(results, {
-      '/to-metadata': 'ERR_FERRY_HTTP_DENIED', '/to-metadata-v6': 'ERR_FERRY_HTTP_DENIED', '/to-ferry': 'ERR_FERRY_HTTP_DENIED',
-      '/to-ferry-v6': 'ERR_FERRY_HTTP_DENIED', '/to-ferry-twice': 'ERR_FERRY_HTTP_DENIED', '/to-file': 'ERR_BAD_REQUEST', '/loop': 'ERR_BAD_REQUEST',
+      '/to-metadata': 'ERR_FERRY_EGRESS_DENIED', '/to-metadata-v6': 'ERR_FERRY_EGRESS_DENIED', '/to-ferry': 'ERR_FERRY_EGRESS_DENIED',
+      '/to-ferry-v6': 'ERR_FERRY_EGRESS_DENIED', '/to-ferry-twice': 'ERR_FERRY_EGRESS_DENIED', '/to-file': 'ERR_BAD_REQUEST', '/loop': 'ERR_BAD_REQUEST',
     });
     assert.equal(ferryHits, before, 'no redirect reached the Ferry stand-in');
   });
@@ -105,11 +105,11 @@ describe('outbound HTTP attacks', () => {
     await new Promise<void>((resolve) => open.listen(0, '::', resolve));
     const port = (open.address() as AddressInfo).port;
     /** Requests each host on that server's port under `allowlist`: host → 'status 200' or the error code. */
-    const requestEach = async (httpAllowlist: string[], hosts: string[]) => {
-      const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [hosts.map((host) => `http://${host}:${port}/`)], limits: { httpAllowlist } });
+    const requestEach = async (allow: string[], hosts: string[]) => {
+      const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [hosts.map((host) => `http://${host}:${port}/`)], egress: { allow } });
       return Object.fromEntries(valueOf<[string, string][]>(outcome).map(([url, result]) => [new URL(url).hostname, result]));
     };
-    const denied = 'ERR_FERRY_HTTP_DENIED';
+    const denied = 'ERR_FERRY_EGRESS_DENIED';
     try {
       assert.deepEqual(await requestEach([], ['127.0.0.1', '127.0.0.2', 'localhost']), { '127.0.0.1': 'status 200', '127.0.0.2': 'status 200', localhost: 'status 200' }, 'without an allowlist every loopback address answers');
       const before = hits;
@@ -129,9 +129,9 @@ describe('outbound HTTP attacks', () => {
     for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.match(result, /^(ERR_BAD_REQUEST|ERR_INVALID_URL)$/, url);
   });
 
-  test('a response over maxHttpResponseKb is refused, and a server that never answers is bounded by the deadline', async () => {
-    const big = await harness.attack(REQUEST_EACH, { expect: true, args: [[`http://127.0.0.1:${apiPort}/big`]], limits: { maxHttpResponseKb: 512 } });
-    assert.deepEqual(valueOf(big), [[`http://127.0.0.1:${apiPort}/big`, 'ERR_FERRY_RESPONSE_TOO_LARGE']]);
+  test('a response over maxHttpResponseKb ends the execution as limit, and a server that never answers is bounded by the deadline', async () => {
+    const big = await harness.attack(REQUEST_EACH, { expect: 'limit', args: [[`http://127.0.0.1:${apiPort}/big`]], limits: { maxHttpResponseKb: 512 } });
+    assert.match(big.ok ? '' : big.message, /connection\.limits\.maxHttpResponseKb/, 'the script caught the error, and the execution still ends as limit');
     const slow = await harness.attack(`async function main(url) { return require('axios').get(url); }`, { expect: ['timeout', 'script_error', 'unavailable'], args: [`http://127.0.0.1:${apiPort}/slow`] });
     assert.ok(slow.durationMs < 1500, `${slow.durationMs} ms`);
   });

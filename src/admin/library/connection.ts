@@ -1,7 +1,7 @@
 import { connectionSchema, type ConnectionConfig } from '../../config/schema.ts';
 import type { Connection } from '../../federation/connection.ts';
 import type { ConnectionSettings } from '../../federation/settings.ts';
-import type { LimitsInput } from '../../sandbox/index.ts';
+import type { EgressInput, LimitsInput } from '../../sandbox/index.ts';
 import { envForm, maskEnv, mergeEnv, replaceEnv } from './secrets.ts';
 import { invalid } from './validation.ts';
 
@@ -13,6 +13,7 @@ export interface ConnectionView {
   /** Which of GenAuth's two connection forms the variables use. */
   form: 'uri' | 'programmatic' | 'none';
   limits: ConnectionConfig['limits'];
+  egress: ConnectionConfig['egress'];
   showScriptErrors: boolean;
   claimsCacheSeconds: number;
   maxConcurrentScripts: number;
@@ -30,6 +31,8 @@ export interface ConnectionChange {
   /** The complete set of variables (a console form); masked values keep the stored secrets. */
   replaceEnv?: Record<string, string> | undefined;
   limits?: LimitsInput | undefined;
+  /** Replaces `egress` as a whole. */
+  egress?: EgressInput | undefined;
   showScriptErrors?: boolean | undefined;
   claimsCacheSeconds?: number | undefined;
   maxConcurrentScripts?: number | undefined;
@@ -43,6 +46,7 @@ export function viewConnection(connection: Connection): ConnectionView {
     env: maskEnv(connection.env),
     form: envForm(connection.env),
     limits: connection.limits,
+    egress: connection.egress,
     showScriptErrors: connection.showScriptErrors,
     claimsCacheSeconds: connection.claimsCacheSeconds,
     maxConcurrentScripts: connection.maxConcurrentScripts,
@@ -72,10 +76,12 @@ export function createConnectionLibrary(settings: ConnectionSettings) {
       if (change.replaceEnv) patch.env = replaceEnv(current.env, change.replaceEnv);
       else if (change.env) patch.env = mergeEnv(current.env, change.env);
       if (change.limits) patch.limits = { ...current.limits, ...change.limits } as ConnectionConfig['limits'];
+      if (change.egress) patch.egress = change.egress as ConnectionConfig['egress'];
       const { id: _id, ...rest } = current;
       const checked = connectionSchema.safeParse({ ...rest, ...patch });
       if (!checked.success) throw invalid(checked.error);
       if (patch.limits) patch.limits = checked.data.limits;
+      if (patch.egress) patch.egress = checked.data.egress;
       if (patch.env) patch.env = checked.data.env;
       return viewConnection(await settings.save(patch));
     },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { Execution } from '../execution.ts';
@@ -59,6 +60,33 @@ export function leavesSessionClean(sql: string): boolean {
 function leavesConnectionUnusable(error: unknown): boolean {
   const { fatal, code, message } = (error ?? {}) as { fatal?: unknown; code?: unknown; message?: unknown };
   return isUnavailable(error) || fatal === true || /TIMEOUT/i.test(String(code ?? '')) || /timeout|timed out/i.test(String(message ?? ''));
+}
+
+/**
+ * Counts the bytes arriving on a checked-out connection's socket while a statement runs (from the
+ * first statement of a run of queued ones until all are done), and cuts the connection once they
+ * pass `maxQueryResultKb`: the drivers buffer a whole row, or a whole result, before anyone can
+ * look at it, so a 300 MB column value would otherwise be in Ferry's memory (three times over,
+ * as buffer, string and copy) before any check. The listener goes first, so the driver never
+ * parses the chunk that crossed the line.
+ */
+function meterSocket(execution: Execution, socket: Duplex | undefined, working: () => boolean) {
+  const budget = execution.limits.maxQueryResultKb * 1024;
+  let received = 0;
+  const meter = {
+    exceeded: undefined as Error | undefined,
+    restart: () => (received = 0),
+    stop: () => socket?.off('data', onData),
+  };
+  const onData = (chunk: Buffer) => {
+    if (!working() || meter.exceeded) return;
+    received += chunk.length;
+    if (received <= budget) return;
+    meter.exceeded = execution.refuse('limit', `A query's result is larger than the limit of ${execution.limits.maxQueryResultKb} KiB (connection.limits.maxQueryResultKb).`);
+    socket!.destroy(meter.exceeded);
+  };
+  socket?.prependListener('data', onData);
+  return meter;
 }
 
 /** Stable text for a settings object (keys sorted), so equal settings share a pool. */
@@ -139,7 +167,7 @@ export function createDriverPools() {
     execution: Execution,
     item: Entry<unknown>,
     connection: T,
-    hooks: { reset(dirty: boolean): Promise<unknown>; give(): void; destroy(): void; detach(): void },
+    hooks: { reset(dirty: boolean): Promise<unknown>; give(): void; destroy(): void; detach(): void; socket: Duplex | undefined },
   ): Checkout<T> => {
     let broken = false;
     let dirty = false;
@@ -147,6 +175,7 @@ export function createDriverPools() {
     let released = false;
     let settled: (() => void) | undefined;
     item.active += 1;
+    const meter = meterSocket(execution, hooks.socket, () => busy > 0);
     /** Resolves when no work is in flight, or after `ms`. */
     const quiet = (ms: number) =>
       busy === 0
@@ -162,10 +191,15 @@ export function createDriverPools() {
       connection,
       async use(sql, work) {
         if (!dirty && !leavesSessionClean(sql)) dirty = true;
+        if (busy === 0) meter.restart();
         busy += 1;
         try {
           return await work();
         } catch (error) {
+          if (meter.exceeded) {
+            broken = true;
+            throw meter.exceeded;
+          }
           if (leavesConnectionUnusable(error)) broken = true;
           throw error;
         } finally {
@@ -177,9 +211,10 @@ export function createDriverPools() {
         if (released) return;
         released = true;
         await quiet(execution.ended ? END_GRACE_MS : execution.remaining());
+        meter.stop();
         item.active -= 1;
         item.lastUsed = Date.now();
-        if (broken || busy > 0) return hooks.destroy();
+        if (broken || busy > 0 || meter.exceeded) return hooks.destroy();
         try {
           await hooks.reset(dirty);
         } catch {
@@ -214,6 +249,7 @@ export function createDriverPools() {
         give: () => client.release(),
         destroy: () => client.release(true),
         detach: () => client.off('error', onError),
+        socket: (client as unknown as { connection?: { stream?: Duplex } }).connection?.stream,
       });
       return handle;
     },
@@ -227,7 +263,7 @@ export function createDriverPools() {
         return { value: pool, close: () => pool.end(), stats: () => ({ total: core._allConnections.length, idle: core._freeConnections.length, waiting: core._connectionQueue.length }) };
       });
       const connection = await untilDeadline(execution, item.value.getConnection(), (late) => late.release());
-      const core = (connection as unknown as { connection: { destroy(): void; stream?: { destroy(): void } } }).connection;
+      const core = (connection as unknown as { connection: { destroy(): void; stream?: Duplex } }).connection;
       return checkout(execution, item, connection, {
         // COM_RESET_CONNECTION: rolls back, drops temporary tables, clears variables and locks.
         reset: async (dirty) => {
@@ -239,6 +275,7 @@ export function createDriverPools() {
           core.stream?.destroy();
         },
         detach: () => {},
+        socket: core.stream,
       });
     },
 

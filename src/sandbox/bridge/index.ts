@@ -3,7 +3,7 @@ import type { Execution } from '../execution.ts';
 import { bcryptOps } from './bcrypt.ts';
 import type { DriverPools } from './driver-pools.ts';
 import { safeBridgeError } from './errors.ts';
-import { httpOps, type HttpPolicy } from './http.ts';
+import { httpOps } from './http.ts';
 import { mongodbOps } from './mongodb.ts';
 import { mssqlOps } from './mssql.ts';
 import { mysqlOps } from './mysql.ts';
@@ -13,16 +13,17 @@ import type { OpTable } from './types.ts';
 
 export type { OpTable } from './types.ts';
 export { createDriverPools, type DriverPools } from './driver-pools.ts';
+export { storeAddress, type EgressPolicy, type StoreAddress } from './egress.ts';
 
 /** Every host operation the isolate's runtime and modules may call. */
-export function createOpTable(options: { httpPolicy: (execution: Execution) => HttpPolicy; pools: DriverPools; overrides?: OpTable }): OpTable {
+export function createOpTable(options: { pools: DriverPools; overrides?: OpTable }): OpTable {
   return {
     ...runtimeOps(),
     ...pgOps(options.pools),
     ...mysqlOps(options.pools),
     ...mongodbOps(options.pools),
     ...mssqlOps(),
-    ...httpOps(options.httpPolicy),
+    ...httpOps(),
     ...bcryptOps(),
     ...options.overrides,
   };

@@ -4,7 +4,10 @@ import type { Execution } from '../execution.ts';
 import { copyFromIsolate, setOwn, TAG } from '../values.ts';
 import { array, optionalRecord, string } from './args.ts';
 import type { DriverPools } from './driver-pools.ts';
+import { resolveSrv } from 'node:dns/promises';
+import { checkDestination, denied, type EgressPolicy } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
+import { resultCounter } from './result-size.ts';
 import { op, type OpTable } from './types.ts';
 
 type Driver = typeof import('mongodb');
@@ -51,6 +54,21 @@ function findOptions(execution: Execution, raw: unknown) {
   return options;
 }
 
+/** Reads a cursor document by document, counting bytes and stopping past maxRows or maxQueryResultKb. */
+async function collect(execution: Execution, cursor: AsyncIterable<unknown> & { close(): Promise<void> }): Promise<unknown[]> {
+  const count = resultCounter(execution);
+  const rows: unknown[] = [];
+  try {
+    for await (const document of cursor) {
+      rows.push(count(document));
+      if (rows.length > execution.limits.maxRows) break;
+    }
+  } finally {
+    await cursor.close();
+  }
+  return rows;
+}
+
 function checkRows(execution: Execution, rows: unknown[]): unknown[] {
   if (rows.length > execution.limits.maxRows) {
     throw new ScriptFacingError(`The query returned more than ${execution.limits.maxRows} documents; add a limit.`, 'ERR_FERRY_TOO_MANY_ROWS');
@@ -60,13 +78,13 @@ function checkRows(execution: Execution, rows: unknown[]): unknown[] {
 
 /** The collection operations a script may run, each with its arguments converted from the isolate. */
 const OPERATIONS: Record<string, (execution: Execution, db: Db, collection: string, args: unknown[]) => Promise<unknown>> = {
-  findOne: (ex, db, c, [filter, options]) => {
+  findOne: async (ex, db, c, [filter, options]) => {
     const { limit: _limit, ...rest } = findOptions(ex, options);
-    return db.collection(c).findOne(fromIsolate(filter) as object, rest);
+    return resultCounter(ex)(await db.collection(c).findOne(fromIsolate(filter) as object, rest));
   },
-  find: async (ex, db, c, [filter, options]) => checkRows(ex, await db.collection(c).find(fromIsolate(filter) as object, findOptions(ex, options)).toArray()),
+  find: async (ex, db, c, [filter, options]) => checkRows(ex, await collect(ex, db.collection(c).find(fromIsolate(filter) as object, findOptions(ex, options)))),
   aggregate: async (ex, db, c, [pipeline]) =>
-    checkRows(ex, await db.collection(c).aggregate(array(fromIsolate(pipeline), 'pipeline') as object[], { maxTimeMS: ex.pastDeadline() }).limit(ex.limits.maxRows + 1).toArray()),
+    checkRows(ex, await collect(ex, db.collection(c).aggregate(array(fromIsolate(pipeline), 'pipeline') as object[], { maxTimeMS: ex.pastDeadline() }).limit(ex.limits.maxRows + 1))),
   countDocuments: (ex, db, c, [filter]) => db.collection(c).countDocuments(fromIsolate(filter) as object, { maxTimeMS: ex.pastDeadline() }),
   estimatedDocumentCount: (ex, db, c) => db.collection(c).estimatedDocumentCount({ maxTimeMS: ex.pastDeadline() }),
   distinct: (ex, db, c, [key, filter]) => db.collection(c).distinct(string(key, 'key'), fromIsolate(filter) as object, { maxTimeMS: ex.pastDeadline() }),
@@ -92,6 +110,21 @@ function pickUpsert(raw: unknown) {
 }
 
 /**
+ * Checks every server a MongoClient would contact: the URI's hosts, or for mongodb+srv:// the
+ * targets of its SRV record (the driver follows the same record). Made before any connection.
+ */
+async function checkMongoHosts(policy: EgressPolicy, client: MongoClient): Promise<void> {
+  const options = client.options as unknown as { hosts: { host?: string; port?: number; socketPath?: string }[]; srvHost?: string; srvServiceName?: string };
+  const hosts: { host?: string; port?: number; socketPath?: string }[] = options.srvHost
+    ? (await resolveSrv(`_${options.srvServiceName ?? 'mongodb'}._tcp.${options.srvHost}`)).map((record) => ({ host: record.name, port: record.port }))
+    : options.hosts;
+  for (const host of hosts) {
+    if (host.socketPath || !host.host) throw denied();
+    await checkDestination(policy, { host: host.host, port: host.port ?? 27017 });
+  }
+}
+
+/**
  * Host operations behind the isolate's `mongodb` module. A MongoClient is itself a pool, so one is
  * shared by every execution with the same URI and settings: a script's connect() joins it and its
  * close() only lets go of it.
@@ -106,6 +139,7 @@ export function mongodbOps(pools: DriverPools): OpTable {
       for (const key of CLIENT_OPTIONS) if (given[key] !== undefined) settings[key] = given[key];
       const timeout = Number(given.serverSelectionTimeoutMS) || execution.limits.connectTimeoutMs;
       const address = string(uri, 'uri');
+      await checkMongoHosts(execution.egress, new MongoClient(address, settings));
       const shared = pools.shared(
         'mongodb',
         { address, settings, timeout, size: execution.limits.poolSize },

@@ -2,6 +2,8 @@ import mssql from 'mssql';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import { ScriptFacingError } from './errors.ts';
+import { checkDestination } from './egress.ts';
+import { resultCounter } from './result-size.ts';
 import { op, type OpTable } from './types.ts';
 
 const CONFIG_KEYS = ['server', 'port', 'user', 'password', 'database', 'domain', 'options', 'authentication'];
@@ -58,6 +60,8 @@ function result(execution: Execution, raw: { recordsets?: unknown; rowsAffected:
       throw new ScriptFacingError(`The query returned ${set.length} rows; the limit is ${execution.limits.maxRows}. Add a TOP.`, 'ERR_FERRY_TOO_MANY_ROWS');
     }
   }
+  const count = resultCounter(execution);
+  for (const set of recordsets) for (const row of set) count(row);
   const plainSets = recordsets.map((set) => toPlain([...set]) as unknown[]);
   return { recordset: plainSets[0], recordsets: plainSets, rowsAffected: [...raw.rowsAffected], output: toPlain(raw.output), returnValue: raw.returnValue };
 }
@@ -67,7 +71,10 @@ export function mssqlOps(): OpTable {
   return {
     'mssql.connect': op(async (execution, [config]) => {
       execution.checkConnectionSlot();
-      const pool = new mssql.ConnectionPool(mssqlConfig(execution, config) as mssql.config);
+      const settings = mssqlConfig(execution, config) as mssql.config;
+      // "host\\instance" names an instance whose port SQL Server Browser gives on the same host.
+      await checkDestination(execution.egress, { host: String(settings.server ?? '').split('\\')[0] || 'localhost', port: Number(settings.port) || 1433 });
+      const pool = new mssql.ConnectionPool(settings);
       pool.on('error', () => {});
       await pool.connect();
       return execution.open('mssql.pool', pool, () => pool.close());

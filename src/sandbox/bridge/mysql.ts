@@ -2,6 +2,7 @@ import type mysql from 'mysql2/promise';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import type { Checkout, DriverPools } from './driver-pools.ts';
+import { checkDestination, denied, type Destination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
@@ -15,6 +16,27 @@ export function mysqlSettings(execution: Execution, raw: unknown): mysql.PoolOpt
   if (settings.port !== undefined) settings.port = Number(settings.port);
   settings.connectTimeout = execution.limits.connectTimeoutMs;
   return settings;
+}
+
+/**
+ * Where mysql2 connects for these settings, read as mysql2 reads them: fields it was given win over
+ * the URI's, then localhost:3306. A `socketPath` in the URI's query (which mysql2 would follow to a
+ * Unix socket) is refused.
+ */
+function mysqlDestination(settings: mysql.PoolOptions): Destination {
+  let fromUri: { host?: string; port?: number } = {};
+  if (typeof settings.uri === 'string') {
+    let url: URL;
+    try {
+      url = new URL(settings.uri);
+    } catch {
+      throw new ScriptFacingError('Invalid connection URI', 'ERR_INVALID_URL');
+    }
+    if (url.searchParams.has('socketPath')) throw denied();
+    fromUri = { host: decodeURIComponent(url.hostname.replace(/^\[|\]$/g, '')), port: Number(url.port) || undefined };
+  }
+  const host = (typeof settings.host === 'string' && settings.host) || fromUri.host || 'localhost';
+  return { host, port: Number(settings.port) || fromUri.port || 3306 };
 }
 
 interface Query {
@@ -57,6 +79,7 @@ export function mysqlOps(pools: DriverPools): OpTable {
   let driver: typeof import('mysql2/promise') | undefined;
   const checkout = async (execution: Execution, settings: mysql.PoolOptions) => {
     // Loaded on first use: most installations never talk to MySQL.
+    await checkDestination(execution.egress, mysqlDestination(settings));
     driver ??= (await import('mysql2/promise')).default as unknown as typeof import('mysql2/promise');
     return pools.mysql(execution, settings, execution.limits.poolSize, (options) => driver!.createPool(options));
   };

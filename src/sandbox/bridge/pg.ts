@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import type { Checkout, DriverPools } from './driver-pools.ts';
+import { checkDestination, postgresDestination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
@@ -62,7 +63,10 @@ async function runQuery(execution: Execution, client: Checkout<pg.PoolClient>, r
  * shares that pool too.
  */
 export function pgOps(pools: DriverPools): OpTable {
-  const checkout = async (execution: Execution, settings: pg.PoolConfig) => pools.pg(execution, settings, execution.limits.poolSize);
+  const checkout = async (execution: Execution, settings: pg.PoolConfig) => {
+    await checkDestination(execution.egress, postgresDestination(settings));
+    return pools.pg(execution, settings, execution.limits.poolSize);
+  };
   return {
     'pg.connect': op(async (execution, [config]) => {
       execution.checkConnectionSlot();

@@ -66,6 +66,9 @@ export function runtimeOps(): OpTable {
     uncaught: op((execution, [message, stack]) => {
       execution.fail(string(message, 'message'), optionalString(stack, 'stack'));
     }),
+    'boundary.refuse': syncOp((execution, [kind, message]) => {
+      execution.refuse(kind === 'limit' ? 'limit' : 'invalid_result', string(message, 'message'));
+    }),
     ...timerOps(),
     'url.parse': syncOp((_execution, [input, base]) => parts(parseUrl(string(input, 'input'), optionalString(base, 'base')))),
     'url.set': syncOp((_execution, [href, part, value]) => {

@@ -3,7 +3,7 @@
 // only in this closure. The function returns `setup` (see below) to the host.
 const global = globalThis;
 /** Set by the host through `setup` before each execution. */
-let limits = { maxBridgeOps: 16, maxTimers: 64, consoleBytes: 65536 };
+let limits = { maxBridgeOps: 16, maxTimers: 64, consoleBytes: 65536, resultBytes: 1048576 };
 
 // Intrinsics captured before any script code can replace them.
 const { Object: $Object, Array: $Array, Promise: $Promise, Error: $Error, TypeError: $TypeError, RangeError: $RangeError,
@@ -101,10 +101,11 @@ async function call(op, args, counted = true) {
   if (counted && inflight >= limits.maxBridgeOps) {
     throw new $Error(`Too many operations in progress at once (the limit is ${limits.maxBridgeOps}); await them before starting more.`);
   }
+  const encoded = encode(args, limits.resultBytes, callWhat(op));
   if (counted) inflight += 1;
   let pending;
   try {
-    pending = $apply(hostApply, host, [undefined, ['async', op, encode(args)], ASYNC]);
+    pending = $apply(hostApply, host, [undefined, ['async', op, encoded], ASYNC]);
   } catch (error) {
     if (counted) inflight -= 1;
     throw makeError({ message: `Values of this type cannot be passed to ${op}: ${error && error.message}` });
@@ -130,8 +131,8 @@ function hostFailure(op) {
 }
 
 /** A synchronous host operation (URL parsing and the like). */
-function callSync(op, args) {
-  const encoded = encode(args);
+function callSync(op, args, budget = limits.resultBytes) {
+  const encoded = encode(args, budget, callWhat(op));
   let result;
   try {
     result = $apply(hostApplySync, host, [undefined, ['sync', op, encoded], SYNC]);
@@ -143,7 +144,7 @@ function callSync(op, args) {
 
 /** A host operation that is asynchronous on the host but blocks this script (bcrypt's *Sync). */
 function callBlocking(op, args) {
-  const encoded = encode(args);
+  const encoded = encode(args, limits.resultBytes, callWhat(op));
   let result;
   try {
     result = $apply(hostApplySyncPromise, host, [undefined, ['blocking', op, encoded], SYNC_PROMISE]);
@@ -153,8 +154,9 @@ function callBlocking(op, args) {
   return settle(result);
 }
 
+/** Notifications carry console lines and failure messages, already cut to their own limits. */
 function notify(op, args) {
-  $apply(hostApplyIgnored, host, [undefined, ['ignored', op, encode(args)], IGNORED]);
+  $apply(hostApplyIgnored, host, [undefined, ['ignored', op, encode(args, Infinity, callWhat(op))], IGNORED]);
 }
 
 // ObjectId crosses the boundary as a tagged plain object; Uint8Array coming back becomes Buffer.
@@ -164,25 +166,7 @@ function setOwn(target, key, value) {
   if (key === '__proto__') $defineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
   else target[key] = value;
 }
-function encode(value, depth = 0) {
-  if (value === null || typeof value !== 'object' || depth > 64) return value;
-  if (value instanceof ObjectId) return { [TAG]: 'ObjectId', hex: value.toHexString() };
-  if (value instanceof $Uint8Array || value instanceof $Date || value instanceof $RegExp || value instanceof $ArrayBuffer) return value;
-  if ($isArray(value)) {
-    const out = [];
-    for (let i = 0; i < value.length; i += 1) push(out, encode(value[i], depth + 1));
-    return out;
-  }
-  const proto = $getPrototypeOf(value);
-  if (proto !== null && proto !== $Object.prototype && typeof value.toJSON === 'function') return encode(value.toJSON(), depth + 1);
-  const out = {};
-  const names = $keys(value);
-  for (let i = 0; i < names.length; i += 1) {
-    const item = value[names[i]];
-    if (typeof item !== 'function' && item !== undefined) setOwn(out, names[i], encode(item, depth + 1));
-  }
-  return out;
-}
+// encode(): see boundary.js, which measures what it encodes.
 function decode(value, depth = 0) {
   if (value === null || typeof value !== 'object' || depth > 64) return value;
   if (value instanceof $Uint8Array) return $setPrototypeOf(value, Buffer.prototype);
@@ -234,7 +218,7 @@ function uncaught(error) {
   uncaughtReported = true;
   const message = error && typeof error.message === 'string' ? error.message : $String(error);
   const stack = error && typeof error.stack === 'string' ? error.stack : undefined;
-  notify('uncaught', [$apply($slice, message, [0, MAX_FAILURE_MESSAGE]), stack === undefined ? undefined : $apply($slice, stack, [0, 2 * MAX_FAILURE_MESSAGE])]);
+  notify('uncaught', [clip(message, MAX_FAILURE_MESSAGE), stack === undefined ? undefined : clip(stack, 2 * MAX_FAILURE_MESSAGE)]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,12 +226,16 @@ function uncaught(error) {
 let consoleUsed = 0;
 let consoleClosed = false;
 function format(value, depth, seen) {
-  if (typeof value === 'string') return depth === 0 ? value : $JSON.stringify(value);
+  if (typeof value === 'string') {
+    // Never more than a line may hold: stringifying or joining a huge string copies all of it.
+    const kept = clip(value, limits.consoleBytes);
+    return depth === 0 ? kept : $JSON.stringify(kept);
+  }
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'symbol') return value.toString();
   if (typeof value === 'function') return `[Function: ${value.name || 'anonymous'}]`;
   if (value === null || typeof value !== 'object') return $String(value);
-  if (value instanceof $Error) return value.stack || `${value.name}: ${value.message}`;
+  if (value instanceof $Error) return clip($String(value.stack || `${value.name}: ${value.message}`), limits.consoleBytes);
   if (value instanceof $Date) return value.toISOString();
   if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
   if (value instanceof $Uint8Array) return `<Buffer ${bytesToHex(value.length > 50 ? value.subarray(0, 50) : value).replace(/(..)(?!$)/g, '$1 ')}${value.length > 50 ? ' ...' : ''}>`;
@@ -273,7 +261,7 @@ function writeConsole(level, args) {
   // A line costs its length plus its newline, so that a flood of empty lines runs out too.
   const consoleLimit = limits.consoleBytes;
   if (consoleUsed + text.length + 1 > consoleLimit) {
-    text = `${$apply($slice, text, [0, $Math.max(0, consoleLimit - consoleUsed - 1)])}\n[console output truncated at ${consoleLimit} bytes]`;
+    text = `${clip(text, $Math.max(0, consoleLimit - consoleUsed - 1))}\n[console output truncated at ${consoleLimit} bytes]`;
     consoleClosed = true;
   }
   consoleUsed += text.length + 1;
@@ -671,14 +659,23 @@ function invoke() {
 }
 
 /**
- * What the script failed with, its message cut to MAX_FAILURE_MESSAGE: a thrown string or Error
- * of megabytes would otherwise be copied out whole.
+ * What the script failed with, cut to MAX_FAILURE_MESSAGE: a thrown string or Error of megabytes
+ * (message or stack) would otherwise be copied out whole, and so would anything else thrown (a
+ * plain object is copied with all it holds), so that is kept only if it is small.
  */
 function shortened(error) {
-  if (typeof error === 'string') return error.length > MAX_FAILURE_MESSAGE ? $apply($slice, error, [0, MAX_FAILURE_MESSAGE]) : error;
-  if (!(error instanceof $Error) || typeof error.message !== 'string' || error.message.length <= MAX_FAILURE_MESSAGE) return error;
-  const Kind = error instanceof $TypeError ? $TypeError : error instanceof $RangeError ? $RangeError : $Error;
-  return new Kind($apply($slice, error.message, [0, MAX_FAILURE_MESSAGE]));
+  if (typeof error === 'string') return clip(error, MAX_FAILURE_MESSAGE);
+  if (error instanceof $Error) {
+    const message = typeof error.message === 'string' ? error.message : '';
+    const stack = error.stack;
+    if (message.length <= MAX_FAILURE_MESSAGE && (typeof stack !== 'string' || stack.length <= 2 * MAX_FAILURE_MESSAGE)) return error;
+    const Kind = error instanceof $TypeError ? $TypeError : error instanceof $RangeError ? $RangeError : $Error;
+    return new Kind(clip(message, MAX_FAILURE_MESSAGE));
+  }
+  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) return error;
+  if (fitsQuietly(error, 2 * MAX_FAILURE_MESSAGE)) return error;
+  const message = typeof error.message === 'string' ? clip(error.message, MAX_FAILURE_MESSAGE) : 'The script threw a value too large to report.';
+  return new $Error(message);
 }
 
 /** Called by the host before the script runs: the connection's variables, this execution's limits, and the call to make. */

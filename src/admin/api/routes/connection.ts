@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitsChangeSchema, limitsSchema } from '../../../sandbox/index.ts';
+import { egressSchema, limitsChangeSchema, limitsSchema } from '../../../sandbox/index.ts';
 import type { AdminLibrary } from '../../library/index.ts';
 import { defineRoute } from '../route.ts';
 
@@ -12,6 +12,7 @@ const connectionView = z.object({
   env: z.record(z.string(), z.string()).describe('Secrets (DB_PASSWORD, names with PASSWORD, SECRET, TOKEN or KEY) as "********"; passwords inside *_URI and *_URL values masked.'),
   form: z.enum(['uri', 'programmatic', 'none']),
   limits: limitsSchema,
+  egress: egressSchema,
   showScriptErrors: z.boolean(),
   claimsCacheSeconds: z.number().int(),
   maxConcurrentScripts: z.number().int(),
@@ -31,6 +32,9 @@ const connectionChange = z
         'Merge patch of the variables: a string sets, null removes, a masked value sent back unchanged keeps the stored secret. A stored password is kept only for the same server: a DB_CONNECTION_URI with a masked password and another host or port, or a new DB_HOST or DB_PORT without DB_PASSWORD, is refused (400 masked_value). Setting DB_CONNECTION_URI removes DB_HOST, DB_PORT, DB_USERNAME, DB_PASSWORD and DB_DATABASE, and setting any of those removes DB_CONNECTION_URI (unless the same change sets both forms).',
       ),
     limits: limitsChangeSchema.optional().describe('Sandbox limits to change; the others are kept.'),
+    egress: egressSchema
+      .optional()
+      .describe('Where scripts may connect (every driver and axios), replaced as a whole. Always refused whatever allow says: link-local and cloud-metadata addresses, Ferry\'s own port and Ferry\'s own database.'),
     showScriptErrors: z.boolean().optional(),
     claimsCacheSeconds: z.number().int().min(0).max(3600).optional(),
     maxConcurrentScripts: z.number().int().min(1).max(1024).optional(),
