@@ -26,7 +26,9 @@ export type Reservation = { allowed: true; taken: { key: string; failures: numbe
  * user, or one only the legacy script knows) is its own key. Each attempt is reserved as a
  * failure before the password is checked — atomically, so parallel attempts cannot all slip in
  * under the limit — and handed back when the check succeeds or gives no verdict. Past the free
- * failures each key delays the next attempt progressively; at `maxFailures` consecutive failures
+ * failures each key delays the next attempt progressively, and the reservation itself already
+ * blocks the key for that delay, so a burst after a block ends has one attempt checked, not the
+ * whole burst; at `maxFailures` consecutive failures
  * on an account (100, NIST SP 800-63B) every attempt is refused before its password is looked
  * at, until `resetAfterSeconds` pass.
  */
@@ -61,7 +63,7 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
       const taken: { key: string; failures: number }[] = [];
       for (const key of keys) {
         const policy = policyOf(key);
-        const failures = await queries.reserve(key, policy.maxFailures, policy.resetAfterSeconds);
+        const failures = await queries.reserve(key, policy.maxFailures, policy.resetAfterSeconds, policy);
         if (failures === undefined) {
           if (taken.length > 0) await queries.giveBack(taken.map((entry) => entry.key));
           return { allowed: false, retryAfterSeconds: await retryAfter([key]) };

@@ -319,6 +319,32 @@ describe('reservations on PostgreSQL under real concurrency', () => {
   });
 });
 
+describe('a burst right after a block ends', () => {
+  it('has one of 30 parallel attempts checked, the reservation itself blocking the rest', async () => {
+    await postgresReachable();
+    const database = await createPostgresDatabase();
+    const db = await openDatabase({ databaseUrl: database.url, dataDir: '' });
+    try {
+      const policy = { freeFailures: 2, baseDelayMs: 60_000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 };
+      const throttle = createThrottle(createThrottleQueries(db), { account: policy, ip: { ...policy, maxFailures: 1_000_000 } });
+      const keys = throttle.keys({ sub: 'burst' }, undefined);
+      // Five failures, the last block just over: the state the burst arrived in.
+      await db.query("insert into login_throttle (key, failures, last_failure_at, blocked_until) values ('account:sub:burst', 5, now(), now() - interval '1 second')");
+      const reservations = await Promise.all(Array.from({ length: 30 }, () => throttle.reserve(keys)));
+      assert.equal(reservations.filter((reservation) => reservation.allowed).length, 1, 'one attempt is checked');
+      const refused = reservations.find((reservation) => !reservation.allowed);
+      assert.ok(refused && !refused.allowed && refused.retryAfterSeconds > 50, 'the others wait for the delay that attempt would bring');
+
+      await throttle.release(reservations.find((reservation) => reservation.allowed)!);
+      const again = await throttle.reserve(keys);
+      assert.ok(again.allowed, 'an attempt handed back lifts its block');
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('the client address behind a trusted proxy', () => {
   const ADMIN_TOKEN = 'proxy-test-admin-token-0123456789abcdef';
   let ferry: TestFerry;
