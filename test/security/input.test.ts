@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type * as oidc from 'openid-client';
+import { Browser, findForm, type Page } from '../helpers/browser.ts';
+import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
+import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
+import { beginAuthorization, relyingParty } from '../helpers/relying-party.ts';
+
+const PASSWORD = 'a fine passphrase 7';
+
+/** What the issue's attacker sent, each once into the sign-in and the registration forms. */
+const BAD_VALUES: [string, string][] = [
+  ['a NUL byte', 'victim\u0000@example.com'],
+  ['a control character', 'victim\u0007@example.com'],
+  ['a line break', 'victim@example.com\r\nX-Injected: 1'],
+  ['an absurd length', `${'a'.repeat(5000)}@example.com`],
+];
+
+describe('invalid input is refused with a 400 before any database or script sees it', () => {
+  let ferry: TestFerry;
+  let config: oidc.Configuration;
+
+  before(async () => {
+    ferry = await startFerry({ trustProxy: true, adminToken: ADMIN_TOKEN });
+    config = await relyingParty(ferry);
+  });
+  after(async () => {
+    await ferry.stop();
+    removeDataDir(ferry.dataDir);
+  });
+
+  const throttleRows = async () => (await ferry.ferry.db.query('select key from login_throttle')).rows;
+  const loginPage = async (): Promise<{ browser: Browser; page: Page }> => {
+    const browser = new Browser({ 'x-forwarded-for': '198.51.100.5' });
+    return { browser, page: (await beginAuthorization(ferry, config, browser)).page };
+  };
+  const registerPage = async () => {
+    const { browser, page } = await loginPage();
+    return { browser, page: await browser.get(new URL(`${new URL(page.url).pathname}/register`, page.url).href) };
+  };
+
+  it('answers 400 naming the field for a bad sign-in identifier, before the throttle counts it', async () => {
+    for (const [what, identifier] of BAD_VALUES) {
+      const { browser, page } = await loginPage();
+      const answer = await browser.submit(page, '/login', { identifier, password: PASSWORD });
+      assert.equal(answer.status, 400, what);
+      assert.match(answer.html, /The field &#34;identifier&#34; |The field "identifier" /, what);
+    }
+    assert.deepEqual(await throttleRows(), [], 'no attempt reached the throttle');
+  });
+
+  it('answers 400 for a password with a NUL byte and for bytes that are not UTF-8', async () => {
+    const { browser, page } = await loginPage();
+    const answer = await browser.submit(page, '/login', { identifier: 'victim@example.com', password: `${PASSWORD}\u0000` });
+    assert.equal(answer.status, 400);
+    const form = findForm(page, '/login');
+    const raw = `csrf=${encodeURIComponent(form.fields.csrf!)}&identifier=victim%FF%FE%40example.com&password=x`;
+    const notUtf8 = await browser.request(new URL(form.action, page.url).href, { method: 'POST', rawForm: raw });
+    assert.equal(notUtf8.status, 400);
+    assert.match(notUtf8.html, /not valid UTF-8/);
+    assert.deepEqual(await throttleRows(), []);
+  });
+
+  it('answers 400 for a bad registration field, and creates nothing', async () => {
+    for (const [what, value] of BAD_VALUES) {
+      for (const field of ['email', 'username', 'name']) {
+        const { browser, page } = await registerPage();
+        const values = { email: 'new@example.com', password: PASSWORD, password_confirm: PASSWORD, [field]: value };
+        const answer = await browser.submit(page, '/register', values);
+        assert.equal(answer.status, 400, `${field} with ${what}`);
+      }
+    }
+    const { rows } = await ferry.ferry.db.query('select count(*)::int as n from accounts');
+    assert.deepEqual(rows, [{ n: 0 }]);
+    assert.deepEqual(await throttleRows(), []);
+  });
+
+  it('answers 400 for a NUL byte or a lone surrogate anywhere in an admin API body', async () => {
+    const api = adminClient(ferry);
+    const nul = await api.post('/users', { email: 'nul\u0000@example.com', password: PASSWORD });
+    assert.equal(nul.status, 400, nul.text);
+    assert.equal(nul.body.error, 'invalid_input');
+    assert.match(nul.body.message, /"email" contains a NUL byte/);
+    const surrogate = await api.post('/users', { email: 'lone@example.com', password: PASSWORD, name: 'x\ud800' });
+    assert.equal(surrogate.status, 400, surrogate.text);
+    assert.match(surrogate.body.message, /"name" contains a lone UTF-16 surrogate/);
+    const { rows } = await ferry.ferry.db.query('select count(*)::int as n from accounts');
+    assert.deepEqual(rows, [{ n: 0 }]);
+  });
+});
