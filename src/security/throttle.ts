@@ -53,6 +53,7 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
   };
 
   return {
+    /** The keys of one attempt; a key may be listed more than once to take as many attempts on it. */
     keys(subject: ThrottleSubject, ip: string | undefined): string[] {
       const account = 'sub' in subject ? `account:sub:${subject.sub}` : `account:${subject.kind}:${subject.value}`;
       return [account, ...(ip ? [`ip:${ip}`] : [])];

@@ -67,7 +67,13 @@ export function createThrottleQueries(db: Queryable) {
      * it has now is that reservation's (or a parallel one's within the free failures, which bring none).
      */
     async giveBack(keys: readonly string[]): Promise<void> {
-      await db.query('update login_throttle set failures = greatest(failures - 1, 0), blocked_until = null where key = any($1::text[])', [keys]);
+      // A key named twice (the IP of a registration, once per identifier looked up) gives back twice.
+      await db.query(
+        `update login_throttle set failures = greatest(failures - given.count, 0), blocked_until = null
+         from (select key, count(*)::int as count from unnest($1::text[]) as key group by key) as given
+         where login_throttle.key = given.key`,
+        [keys],
+      );
     },
 
     async clear(keys: readonly string[]): Promise<void> {
