@@ -1,7 +1,7 @@
 import { BadRequest } from '../errors.ts';
 
-/** Most form values: a password, a note, a test input. Longer ones are named by the form (a script's source). */
-export const MAX_VALUE_CHARS = 4096;
+/** Most form values: a password, a note, a test input, a certificate in a variable. Longer ones are named by the form (a script's source). */
+export const MAX_VALUE_CHARS = 16 * 1024;
 /** Identifiers and names: an email address is at most 254 characters. */
 export const MAX_LINE_CHARS = 256;
 

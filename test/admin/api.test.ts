@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createKeyQueries } from '../../src/store/queries/keys.ts';
 import { ADMIN_TOKEN, adminClient, type ApiAnswer } from '../helpers/admin.ts';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, findForm } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, relyingParty, signIn } from '../helpers/relying-party.ts';
@@ -167,6 +167,46 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
       after.body.items.filter((item: { origin: string }) => item.origin === 'store').map((item: { name: string; version: number }) => [item.name, item.version]),
       [['login', 4], ['getUser', 1], ['listUsers', 1]],
     );
+  });
+
+  it('refuses to save a script that does not parse, lacks its function or exceeds maxScriptKb, saying where', async () => {
+    const before = (await api.get('/scripts/login')).body.version;
+    const broken = await api.put('/scripts/login', { source: 'async function login(query, password, context) {\n  const x = ;\n}\n' });
+    assert.equal(broken.status, 400);
+    assert.equal(broken.body.error, 'invalid_script');
+    assert.match(broken.body.message, /syntax error at line 2, column 13: Unexpected token ';'/);
+    assert.deepEqual([broken.body.details[0].line, broken.body.details[0].column], [2, 13]);
+    const misnamed = await api.put('/scripts/login', { source: 'async function logIn(query, password, context) {\n  return null;\n}\n' });
+    assert.equal(misnamed.status, 400);
+    assert.match(misnamed.body.message, /must define a function named login/);
+    const huge = await api.put('/scripts/login', { source: `async function login() {}\n// ${'x'.repeat(257 * 1024)}` });
+    assert.equal(huge.status, 400);
+    assert.match(huge.body.message, /the limit \(connection.limits.maxScriptKb\) is 256 KiB/);
+    assert.equal((await api.get('/scripts/login')).body.version, before, 'nothing was saved');
+
+    for (const source of ['const updateUser = async (id, updates) => {};', 'var updateUser = function () {};', 'globalThis.updateUser = async function () {};']) {
+      assert.equal((await api.put('/scripts/updateUser', { source })).status, 200, source);
+    }
+    const throws = await api.put('/scripts/updateUser', { source: 'throw new Error("ran at save");\nasync function updateUser() {}' });
+    assert.equal(throws.status, 200, 'the script is compiled, never run, when it is saved');
+  });
+
+  it('saves through the console a script of any size the API takes, and shows where a broken one is wrong', async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${ferry.issuer}/console/login`);
+    await browser.submit(login, '/console/login', { token: ADMIN_TOKEN });
+    const editor = await browser.get(`${ferry.issuer}/console/scripts/updateUser`);
+    const large = `async function updateUser(id, updates, context) {\n  return;\n}\n// ${'x'.repeat(200 * 1024)}\n`;
+    // Save is a button of the Test form (formaction).
+    const form = findForm(editor, '/test');
+    const save = (values: Record<string, string>) => browser.request(`${ferry.issuer}/console/scripts/updateUser/save`, { form: { ...form.fields, ...values } });
+    const saved = await browser.follow(await save({ source: large, note: '200 KiB' }));
+    assert.equal(saved.status, 200, saved.html.slice(0, 300));
+    assert.match(saved.html, /saved as a new version/);
+    assert.equal((await api.get('/scripts/updateUser')).body.source, large);
+    const broken = await save({ source: 'async function updateUser( {\n}\n' });
+    assert.equal(broken.status, 400);
+    assert.match(broken.html, /syntax error at line \d+, column \d+: Unexpected/);
   });
 
   it('tests the login script like a real sign-in, without creating a Ferry account or echoing the password', async () => {
