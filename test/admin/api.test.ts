@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import * as oidc from 'openid-client';
 import { createKeyQueries } from '../../src/store/queries/keys.ts';
 import { ADMIN_TOKEN, adminClient, type ApiAnswer } from '../helpers/admin.ts';
 import { Browser, findForm } from '../helpers/browser.ts';
@@ -526,6 +527,35 @@ describe('admin API with a scripts folder, and secrets', () => {
       }
     }
     assert.ok(rows.some((row) => row.text.includes('password ******** token ********')), 'the masked lines were logged');
+  });
+  it("ends a user's browser session, grants and tokens when an administrator sets their password or deletes them", async () => {
+    const config = await relyingParty(ferry);
+    const password = 'before the reset 1';
+    const signedInUser = async (email: string) => {
+      const created = await api.post('/users', { email, password });
+      assert.equal(created.status, 201, created.text);
+      const browser = new Browser();
+      const tokens = await signIn(ferry, config, browser, email, password);
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+      return { sub: created.body.sub as string, browser, refreshed };
+    };
+    const locksOut = async ({ browser, refreshed }: Awaited<ReturnType<typeof signedInUser>>, what: string) => {
+      await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant', `${what}: the refresh token`);
+      assert.equal((await oidc.tokenIntrospection(config, refreshed.access_token)).active, false, `${what}: the access token`);
+      const { page } = await beginAuthorization(ferry, config, browser);
+      assert.match(page.url, /\/interaction\//, `${what}: the browser session no longer signs in by itself`);
+      assert.match(page.html, /action="[^"]*\/login"/, `${what}: the login form`);
+    };
+
+    const reset = await signedInUser('reset@example.com');
+    const bystander = await signedInUser('bystander@example.com');
+    assert.equal((await api.put(`/users/${encodeURIComponent(reset.sub)}/password`, { password: 'after the reset 2' })).status, 204);
+    await locksOut(reset, 'password reset');
+    assert.ok((await oidc.refreshTokenGrant(config, bystander.refreshed.refresh_token!)).access_token, "another user's tokens still work");
+
+    const deleted = await signedInUser('deleted@example.com');
+    assert.equal((await api.delete(`/users/${encodeURIComponent(deleted.sub)}`)).status, 204);
+    await locksOut(deleted, 'deletion');
   });
 });
 
