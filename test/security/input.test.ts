@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type * as oidc from 'openid-client';
 import { Browser, findForm, type Page } from '../helpers/browser.ts';
@@ -7,6 +8,21 @@ import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { beginAuthorization, relyingParty } from '../helpers/relying-party.ts';
 
 const PASSWORD = 'a fine passphrase 7';
+
+/** A GET with headers fetch will not send (Host), or an absolute request target. */
+function rawGet(issuer: string, target: string, headers: Record<string, string>): Promise<{ status: number; location: string | undefined; body: string }> {
+  const { hostname, port } = new URL(issuer);
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname, port, path: target, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** What the issue's attacker sent, each once into the sign-in and the registration forms. */
 const BAD_VALUES: [string, string][] = [
@@ -86,5 +102,28 @@ describe('invalid input is refused with a 400 before any database or script sees
     assert.match(surrogate.body.message, /"name" contains a lone UTF-16 surrogate/);
     const { rows } = await ferry.ferry.db.query('select count(*)::int as n from accounts');
     assert.deepEqual(rows, [{ n: 0 }]);
+  });
+
+  it('builds the endpoints in discovery and its redirects from the issuer, whatever Host, X-Forwarded-Host or the request target say', async () => {
+    const forged: { what: string; target: string; headers: Record<string, string> }[] = [
+      { what: 'Host', target: '/.well-known/openid-configuration', headers: { host: 'evil.example' } },
+      { what: 'X-Forwarded-Host behind the trusted proxy', target: '/.well-known/openid-configuration', headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } },
+      { what: 'an absolute request target', target: 'http://evil.example/.well-known/openid-configuration', headers: { host: 'evil.example' } },
+    ];
+    for (const { what, target, headers } of forged) {
+      const answer = await rawGet(ferry.issuer, target, headers);
+      assert.equal(answer.status, 200, what);
+      const metadata = JSON.parse(answer.body) as Record<string, unknown>;
+      for (const field of ['issuer', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint']) {
+        assert.ok(String(metadata[field]).startsWith(ferry.issuer), `${what}: ${field} is ${String(metadata[field])}`);
+      }
+    }
+    const authorize = new URL(`${ferry.issuer}/auth`);
+    for (const [name, value] of Object.entries({ client_id: 'test-app', response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 's', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })) {
+      authorize.searchParams.set(name, value);
+    }
+    const redirected = await rawGet(ferry.issuer, authorize.pathname + authorize.search, { host: 'evil.example' });
+    assert.equal(redirected.status, 303);
+    assert.doesNotMatch(redirected.location ?? '', /evil/, `redirected to ${redirected.location}`);
   });
 });
