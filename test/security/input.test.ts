@@ -35,9 +35,12 @@ const BAD_VALUES: [string, string][] = [
 describe('invalid input is refused with a 400 before any database or script sees it', () => {
   let ferry: TestFerry;
   let config: oidc.Configuration;
+  const logLines: string[] = [];
+  /** What the server logged at error level or above, or with a stack, since the test began. */
+  const errorsLogged = (from: number) => logLines.slice(from).filter((line) => /"level":(5|6)\d|"stack"/.test(line));
 
   before(async () => {
-    ferry = await startFerry({ trustProxy: true, adminToken: ADMIN_TOKEN });
+    ferry = await startFerry({ trustProxy: true, adminToken: ADMIN_TOKEN }, undefined, { lines: logLines });
     config = await relyingParty(ferry);
   });
   after(async () => {
@@ -55,7 +58,8 @@ describe('invalid input is refused with a 400 before any database or script sees
     return { browser, page: await browser.get(new URL(`${new URL(page.url).pathname}/register`, page.url).href) };
   };
 
-  it('answers 400 naming the field for a bad sign-in identifier, before the throttle counts it', async () => {
+  it('answers 400 naming the field for a bad sign-in identifier, before the throttle counts it, and logs no error', async () => {
+    const logged = logLines.length;
     for (const [what, identifier] of BAD_VALUES) {
       const { browser, page } = await loginPage();
       const answer = await browser.submit(page, '/login', { identifier, password: PASSWORD });
@@ -63,6 +67,7 @@ describe('invalid input is refused with a 400 before any database or script sees
       assert.match(answer.html, /The field &#34;identifier&#34; |The field "identifier" /, what);
     }
     assert.deepEqual(await throttleRows(), [], 'no attempt reached the throttle');
+    assert.deepEqual(errorsLogged(logged), [], 'no error and no stack in the log');
   });
 
   it('answers 400 for a password with a NUL byte and for bytes that are not UTF-8', async () => {
@@ -77,7 +82,8 @@ describe('invalid input is refused with a 400 before any database or script sees
     assert.deepEqual(await throttleRows(), []);
   });
 
-  it('answers 400 for a bad registration field, and creates nothing', async () => {
+  it('answers 400 for a bad registration field, creates nothing and logs no error', async () => {
+    const logged = logLines.length;
     for (const [what, value] of BAD_VALUES) {
       for (const field of ['email', 'username', 'name']) {
         const { browser, page } = await registerPage();
@@ -89,6 +95,7 @@ describe('invalid input is refused with a 400 before any database or script sees
     const { rows } = await ferry.ferry.db.query('select count(*)::int as n from accounts');
     assert.deepEqual(rows, [{ n: 0 }]);
     assert.deepEqual(await throttleRows(), []);
+    assert.deepEqual(errorsLogged(logged), [], 'no error and no stack in the log');
   });
 
   it('answers 400 for a NUL byte or a lone surrogate anywhere in an admin API body', async () => {
