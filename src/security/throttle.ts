@@ -53,13 +53,13 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
   };
 
   return {
-    /** The keys of one attempt; a key may be listed more than once to take as many attempts on it. */
+    /** The keys of one attempt: the account (or the identifier) and the client IP. */
     keys(subject: ThrottleSubject, ip: string | undefined): string[] {
       const account = 'sub' in subject ? `account:sub:${subject.sub}` : `account:${subject.kind}:${subject.value}`;
       return [account, ...(ip ? [`ip:${ip}`] : [])];
     },
 
-    /** Takes one attempt on every key, or none: a refused key hands back those already taken. */
+    /** Takes one attempt on every key (a key listed twice, two), or none: a refused key hands back those already taken. */
     async reserve(keys: readonly string[]): Promise<Reservation> {
       const taken: { key: string; failures: number }[] = [];
       for (const key of keys) {
