@@ -25,6 +25,7 @@ import { createAccountQueries } from './store/queries/accounts.ts';
 import { createOidcModelQueries } from './store/queries/oidc-models.ts';
 import { createCsrf } from './web/csrf.ts';
 import { errorHandler } from './web/errors.ts';
+import { pinOriginToIssuer } from './web/issuer-origin.ts';
 import { securityHeaders } from './web/security-headers.ts';
 import { staticFiles } from './web/static.ts';
 import { createViews, VIEWS_DIR } from './web/views.ts';
@@ -120,6 +121,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
       findClaims: (sub) => signIn.findClaims(sub),
       extraClients: demo ? [demo] : [],
     });
+    provider.use(pinOriginToIssuer(config.issuer));
     provider.use(memoiseReadsPerRequest);
     provider.use(errorHandler({ views, log }));
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https:') }));

@@ -26,7 +26,17 @@ const client = z.looseObject({
   token_endpoint_auth_method: z.string().optional(),
   /** Ferry extension: a first-party client whose users are not asked for consent. */
   skip_consent: z.boolean().optional(),
-});
+  /**
+   * Ferry extension: PKCE (S256) is required of every client; `true` lets a legacy confidential
+   * client that cannot send a code_challenge leave it out. Its client secret then is all that
+   * protects a stolen code. A public client (token_endpoint_auth_method none) always needs PKCE.
+   */
+  pkce_optional: z.boolean().optional(),
+})
+  .refine((value) => !(value.pkce_optional && value.token_endpoint_auth_method === 'none'), {
+    message: 'a public client (token_endpoint_auth_method none) cannot skip PKCE',
+    path: ['pkce_optional'],
+  });
 export type ClientConfig = z.infer<typeof client>;
 
 /** One brute-force policy (see src/security/throttle.ts). */

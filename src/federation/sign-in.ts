@@ -2,7 +2,7 @@ import { parseIdentifier, toScriptQuery, type Identifier } from '../accounts/ide
 import { accountExists, normaliseIdentifiers, type AccountLibrary, type Registration } from '../accounts/library.ts';
 import { adoptableBcryptHash, checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
 import { idOfSubject, subjectOf } from '../accounts/subject.ts';
-import { Conflict, FerryError, ServiceUnavailable } from '../errors.ts';
+import { Conflict, FerryError, ServiceUnavailable, TooManyRequests } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { profileToClaims } from '../oidc/claims.ts';
 import type { Outcome } from '../sandbox/index.ts';
@@ -176,18 +176,30 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
       return result;
     },
 
+    /**
+     * Throttled like a sign-in, since "already exists" tells whether an identifier has an account:
+     * one attempt on each identifier given and, for each of them, one on the client IP (each may
+     * cost a getUser run on the legacy database). An answer that the account exists counts as a
+     * failure; a registration that succeeds, or fails for another reason, hands its attempts back.
+     */
     async register(registration, request) {
-      const connection = await settings.current();
-      if (connection.enabled) {
-        // As GenAuth does: getUser decides first whether the user already exists, in both modes.
-        normaliseIdentifiers(registration);
-        checkPasswordPolicy(registration.password, deps.policy);
-        await refuseLegacyDuplicates(connection, registration, request);
-        if (connection.mode === 'CUSTOM_USER_STORE') return createInLegacy(connection, registration, request);
+      const ids = normaliseIdentifiers(registration);
+      checkPasswordPolicy(registration.password, deps.policy);
+      const identifiers = (['email', 'phone', 'username'] as const).flatMap((kind) => (ids[kind] ? [{ kind, value: ids[kind] }] : []));
+      const keys = identifiers.flatMap((identifier) => deps.throttle.keys(identifier, request.ip));
+      const reservation = await deps.throttle.reserve(keys);
+      if (!reservation.allowed) {
+        throw new TooManyRequests(throttledMessage(reservation.retryAfterSeconds), reservation.retryAfterSeconds);
       }
-      const account = await accounts.register(registration);
-      log.info({ sub: account.sub }, 'account registered');
-      return { sub: account.sub };
+      try {
+        const created = await registerUnthrottled(registration, request);
+        await deps.throttle.succeeded(reservation);
+        return created;
+      } catch (error) {
+        if (error instanceof FerryError && error.code === 'account_exists') await deps.throttle.failed(reservation);
+        else await deps.throttle.release(reservation);
+        throw error;
+      }
     },
 
     async findClaims(sub) {
@@ -221,6 +233,18 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
       await accounts.setPassword(account.id, next);
     },
   };
+
+  async function registerUnthrottled(registration: Registration, request: RequestContext): Promise<{ sub: string }> {
+    const connection = await settings.current();
+    if (connection.enabled) {
+      // As GenAuth does: getUser decides first whether the user already exists, in both modes.
+      await refuseLegacyDuplicates(connection, registration, request);
+      if (connection.mode === 'CUSTOM_USER_STORE') return createInLegacy(connection, registration, request);
+    }
+    const account = await accounts.register(registration);
+    log.info({ sub: account.sub }, 'account registered');
+    return { sub: account.sub };
+  }
 
   async function customStoreProfile(connection: Connection, sub: string): Promise<Profile | undefined> {
     const cached = deps.claimsCache.get(sub);

@@ -38,9 +38,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS256',
     },
     extraClientMetadata: {
-      properties: ['skip_consent'],
+      properties: ['skip_consent', 'pkce_optional'],
       validator(_ctx, key, value) {
-        if (key === 'skip_consent' && value !== undefined && typeof value !== 'boolean') throw new Error('skip_consent must be a boolean');
+        if (value !== undefined && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
       },
     },
     async findAccount(ctx, sub): Promise<OidcAccount | undefined> {
@@ -65,7 +65,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Claims of the requested scopes go into the ID token too, as most relying parties expect.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
-    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // Every client sends a code_challenge, unless configured as a legacy client that cannot (`pkce_optional`).
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' || (client as unknown as { pkce_optional?: boolean }).pkce_optional !== true },
     features: {
       devInteractions: { enabled: false },
       introspection: { enabled: true },

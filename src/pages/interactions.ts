@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { FerryError } from '../errors.ts';
+import { FerryError, TooManyRequests } from '../errors.ts';
 import type { SignInService, RequestContext } from '../sign-in/service.ts';
 import { readForm } from '../web/body.ts';
 import type { Csrf } from '../web/csrf.ts';
@@ -16,6 +16,9 @@ export interface InteractionDeps {
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** Checked before the interaction is even looked up: a bad value is refused before any database sees it. */
+const LINE_FIELDS = ['identifier', 'email', 'phone', 'username', 'name'] as const;
 
 const FAILURE_STATUS = { invalid_credentials: 401, invalid_identifier: 400, unavailable: 503, conflict: 403, throttled: 429 } as const;
 
@@ -75,8 +78,8 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/login', async (ctx) => {
+    const form = await readForm(ctx, { lines: LINE_FIELDS });
     const interaction = await details(ctx);
-    const form = await readForm(ctx);
     csrf.verify(ctx, form.csrf);
     if (interaction.prompt.name !== 'login') throw expired();
     const identifier = form.identifier ?? '';
@@ -96,8 +99,8 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
   });
 
   router.post('/register', async (ctx) => {
+    const form = await readForm(ctx, { lines: LINE_FIELDS });
     const interaction = await details(ctx);
-    const form = await readForm(ctx);
     csrf.verify(ctx, form.csrf);
     if (!deps.registration || interaction.prompt.name !== 'login') throw expired();
     const values = { email: form.email ?? '', phone: form.phone ?? '', username: form.username ?? '', name: form.name ?? '' };
@@ -109,6 +112,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
       ctx.respond = false;
     } catch (error) {
+      if (error instanceof TooManyRequests) ctx.set('retry-after', String(error.retryAfterSeconds));
       if (error instanceof FerryError && error.expose) return retry(error.message, error.status);
       throw error;
     }

@@ -15,8 +15,15 @@ export interface ThrottlePolicy {
 /** Who is signing in, as far as is known before the password is looked at. */
 export type ThrottleSubject = { sub: string } | { kind: string; value: string };
 
-/** Attempts taken on each key (with the failure count they would make), or why there is none. */
-export type Reservation = { allowed: true; taken: { key: string; failures: number }[] } | { allowed: false; retryAfterSeconds: number };
+/** One attempt taken on a key: the failure count it would make, and the block it set while it is checked. */
+export interface Taken {
+  key: string;
+  failures: number;
+  block: string | null;
+}
+
+/** Attempts taken on each key, or why there is none. */
+export type Reservation = { allowed: true; taken: Taken[] } | { allowed: false; retryAfterSeconds: number };
 
 /**
  * Brute-force throttling on every password check, shared by all instances through the database.
@@ -26,7 +33,9 @@ export type Reservation = { allowed: true; taken: { key: string; failures: numbe
  * user, or one only the legacy script knows) is its own key. Each attempt is reserved as a
  * failure before the password is checked — atomically, so parallel attempts cannot all slip in
  * under the limit — and handed back when the check succeeds or gives no verdict. Past the free
- * failures each key delays the next attempt progressively; at `maxFailures` consecutive failures
+ * failures each key delays the next attempt progressively, and once a key has been blocked, the
+ * reservation itself blocks it for the delay its failure would bring, so a burst after a block
+ * ends has one attempt checked, not the whole burst; at `maxFailures` consecutive failures
  * on an account (100, NIST SP 800-63B) every attempt is refused before its password is looked
  * at, until `resetAfterSeconds` pass.
  */
@@ -51,22 +60,23 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
   };
 
   return {
+    /** The keys of one attempt: the account (or the identifier) and the client IP. */
     keys(subject: ThrottleSubject, ip: string | undefined): string[] {
       const account = 'sub' in subject ? `account:sub:${subject.sub}` : `account:${subject.kind}:${subject.value}`;
       return [account, ...(ip ? [`ip:${ip}`] : [])];
     },
 
-    /** Takes one attempt on every key, or none: a refused key hands back those already taken. */
+    /** Takes one attempt on every key (a key listed twice, two), or none: a refused key hands back those already taken. */
     async reserve(keys: readonly string[]): Promise<Reservation> {
-      const taken: { key: string; failures: number }[] = [];
+      const taken: Taken[] = [];
       for (const key of keys) {
         const policy = policyOf(key);
-        const failures = await queries.reserve(key, policy.maxFailures, policy.resetAfterSeconds);
-        if (failures === undefined) {
-          if (taken.length > 0) await queries.giveBack(taken.map((entry) => entry.key));
+        const reserved = await queries.reserve(key, policy.maxFailures, policy.resetAfterSeconds, policy);
+        if (!reserved) {
+          if (taken.length > 0) await queries.giveBack(taken);
           return { allowed: false, retryAfterSeconds: await retryAfter([key]) };
         }
-        taken.push({ key, failures });
+        taken.push({ key, ...reserved });
       }
       return { allowed: true, taken };
     },
@@ -80,16 +90,15 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
     /** The password was right: the account's run of failures ends; the IP's count stays as it was. */
     async succeeded(reservation: Reservation): Promise<void> {
       if (!reservation.allowed) return;
-      const keys = reservation.taken.map((entry) => entry.key);
-      const accounts = keys.filter(isAccount);
-      const others = keys.filter((key) => !isAccount(key));
-      if (accounts.length > 0) await queries.clear(accounts);
+      const accounts = reservation.taken.filter((entry) => isAccount(entry.key));
+      const others = reservation.taken.filter((entry) => !isAccount(entry.key));
+      if (accounts.length > 0) await queries.clear(accounts.map((entry) => entry.key));
       if (others.length > 0) await queries.giveBack(others);
     },
 
     /** No verdict on the password (the legacy side was unavailable, the form was wrong): nothing counts. */
     async release(reservation: Reservation): Promise<void> {
-      if (reservation.allowed && reservation.taken.length > 0) await queries.giveBack(reservation.taken.map((entry) => entry.key));
+      if (reservation.allowed && reservation.taken.length > 0) await queries.giveBack(reservation.taken);
     },
 
     prune: () => queries.prune(Math.max(policies.account.resetAfterSeconds, policies.ip.resetAfterSeconds)),

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import * as oidc from 'openid-client';
 import { createKeyQueries } from '../../src/store/queries/keys.ts';
 import { ADMIN_TOKEN, adminClient, type ApiAnswer } from '../helpers/admin.ts';
-import { Browser } from '../helpers/browser.ts';
+import { Browser, findForm } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, relyingParty, signIn } from '../helpers/relying-party.ts';
@@ -167,6 +168,46 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
       after.body.items.filter((item: { origin: string }) => item.origin === 'store').map((item: { name: string; version: number }) => [item.name, item.version]),
       [['login', 4], ['getUser', 1], ['listUsers', 1]],
     );
+  });
+
+  it('refuses to save a script that does not parse, lacks its function or exceeds maxScriptKb, saying where', async () => {
+    const before = (await api.get('/scripts/login')).body.version;
+    const broken = await api.put('/scripts/login', { source: 'async function login(query, password, context) {\n  const x = ;\n}\n' });
+    assert.equal(broken.status, 400);
+    assert.equal(broken.body.error, 'invalid_script');
+    assert.match(broken.body.message, /syntax error at line 2, column 13: Unexpected token ';'/);
+    assert.deepEqual([broken.body.details[0].line, broken.body.details[0].column], [2, 13]);
+    const misnamed = await api.put('/scripts/login', { source: 'async function logIn(query, password, context) {\n  return null;\n}\n' });
+    assert.equal(misnamed.status, 400);
+    assert.match(misnamed.body.message, /must define a function named login/);
+    const huge = await api.put('/scripts/login', { source: `async function login() {}\n// ${'x'.repeat(257 * 1024)}` });
+    assert.equal(huge.status, 400);
+    assert.match(huge.body.message, /the limit \(connection.limits.maxScriptKb\) is 256 KiB/);
+    assert.equal((await api.get('/scripts/login')).body.version, before, 'nothing was saved');
+
+    for (const source of ['const updateUser = async (id, updates) => {};', 'var updateUser = function () {};', 'globalThis.updateUser = async function () {};']) {
+      assert.equal((await api.put('/scripts/updateUser', { source })).status, 200, source);
+    }
+    const throws = await api.put('/scripts/updateUser', { source: 'throw new Error("ran at save");\nasync function updateUser() {}' });
+    assert.equal(throws.status, 200, 'the script is compiled, never run, when it is saved');
+  });
+
+  it('saves through the console a script of any size the API takes, and shows where a broken one is wrong', async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${ferry.issuer}/console/login`);
+    await browser.submit(login, '/console/login', { token: ADMIN_TOKEN });
+    const editor = await browser.get(`${ferry.issuer}/console/scripts/updateUser`);
+    const large = `async function updateUser(id, updates, context) {\n  return;\n}\n// ${'x'.repeat(200 * 1024)}\n`;
+    // Save is a button of the Test form (formaction).
+    const form = findForm(editor, '/test');
+    const save = (values: Record<string, string>) => browser.request(`${ferry.issuer}/console/scripts/updateUser/save`, { form: { ...form.fields, ...values } });
+    const saved = await browser.follow(await save({ source: large, note: '200 KiB' }));
+    assert.equal(saved.status, 200, saved.html.slice(0, 300));
+    assert.match(saved.html, /saved as a new version/);
+    assert.equal((await api.get('/scripts/updateUser')).body.source, large);
+    const broken = await save({ source: 'async function updateUser( {\n}\n' });
+    assert.equal(broken.status, 400);
+    assert.match(broken.html, /syntax error at line \d+, column \d+: Unexpected/);
   });
 
   it('tests the login script like a real sign-in, without creating a Ferry account or echoing the password', async () => {
@@ -490,6 +531,35 @@ describe('admin API with a scripts folder, and secrets', () => {
       }
     }
     assert.ok(rows.some((row) => row.text.includes('password ******** token ********')), 'the masked lines were logged');
+  });
+  it("ends a user's browser session, grants and tokens when an administrator sets their password or deletes them", async () => {
+    const config = await relyingParty(ferry);
+    const password = 'before the reset 1';
+    const signedInUser = async (email: string) => {
+      const created = await api.post('/users', { email, password });
+      assert.equal(created.status, 201, created.text);
+      const browser = new Browser();
+      const tokens = await signIn(ferry, config, browser, email, password);
+      const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+      return { sub: created.body.sub as string, browser, refreshed };
+    };
+    const locksOut = async ({ browser, refreshed }: Awaited<ReturnType<typeof signedInUser>>, what: string) => {
+      await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant', `${what}: the refresh token`);
+      assert.equal((await oidc.tokenIntrospection(config, refreshed.access_token)).active, false, `${what}: the access token`);
+      const { page } = await beginAuthorization(ferry, config, browser);
+      assert.match(page.url, /\/interaction\//, `${what}: the browser session no longer signs in by itself`);
+      assert.match(page.html, /action="[^"]*\/login"/, `${what}: the login form`);
+    };
+
+    const reset = await signedInUser('reset@example.com');
+    const bystander = await signedInUser('bystander@example.com');
+    assert.equal((await api.put(`/users/${encodeURIComponent(reset.sub)}/password`, { password: 'after the reset 2' })).status, 204);
+    await locksOut(reset, 'password reset');
+    assert.ok((await oidc.refreshTokenGrant(config, bystander.refreshed.refresh_token!)).access_token, "another user's tokens still work");
+
+    const deleted = await signedInUser('deleted@example.com');
+    assert.equal((await api.delete(`/users/${encodeURIComponent(deleted.sub)}`)).status, 204);
+    await locksOut(deleted, 'deletion');
   });
 });
 

@@ -118,6 +118,11 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses pkce_optional on a public client, which has no secret to fall back on', () => {
+    const client = { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost/cb'], pkce_optional: true };
+    assert.throws(() => loadConfig({ FERRY_CLIENTS: JSON.stringify([client]) }, mkdtempSync(join(tmpdir(), 'ferry-config-'))), /clients\[0\]\.pkce_optional: a public client/);
+  });
+
   it('starts with no configuration, prints how to try it, and stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-demo-'));
     const port = await freePort();

@@ -53,12 +53,13 @@ export class Browser {
   }
 
   /** One request, no redirect following. */
-  async request(url: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<Page> {
+  /** `rawForm` is sent as the form body as it is (bytes no browser would send, such as %FF). */
+  async request(url: string, init: { method?: string; form?: Record<string, string>; rawForm?: string; headers?: Record<string, string> } = {}): Promise<Page> {
     const headers: Record<string, string> = { cookie: this.cookieHeader(url), accept: 'text/html', ...this.headers, ...init.headers };
     let body: string | undefined;
-    if (init.form) {
+    if (init.form || init.rawForm !== undefined) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(init.form).toString();
+      body = init.rawForm ?? new URLSearchParams(init.form).toString();
     }
     const response = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
     this.store(url, response);

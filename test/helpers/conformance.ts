@@ -11,7 +11,7 @@ import { beginAuthorization, completeLogin, type AuthorizeOptions } from './rely
 /** Checks and requests the OIDC conformance tests share (test/oidc/conformance.test.ts). */
 
 export const PUBLIC_CLIENT_ID = 'public-app';
-/** A second confidential client, which authenticates with client_secret_post. */
+/** A second confidential client, which authenticates with client_secret_post and is let off PKCE (`pkce_optional`), as a legacy client. */
 export const POST_CLIENT = { client_id: 'post-app', client_secret: 'post-app-secret-that-is-long-enough' };
 
 /** Matches an openid-client error (token, userinfo or authorization response) carrying `code`. */
@@ -50,7 +50,7 @@ export async function outliveMaxAgeOne(authTime: number): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-/** Starts Ferry with the test client, a public (PKCE-only) client and POST_CLIENT, on one redirect URI. */
+/** Starts Ferry with the test client, a public client and POST_CLIENT (PKCE optional), on one redirect URI. */
 export async function startWithPublicClient(overrides: Parameters<typeof startFerry>[0] = {}): Promise<TestFerry> {
   const port = await freePort();
   const redirectUri = `http://127.0.0.1:${port}/test-callback`;
@@ -59,7 +59,7 @@ export async function startWithPublicClient(overrides: Parameters<typeof startFe
       clients: [
         { ...TEST_CLIENT, redirect_uris: [redirectUri] },
         { client_id: PUBLIC_CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] },
-        { ...POST_CLIENT, token_endpoint_auth_method: 'client_secret_post', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
+        { ...POST_CLIENT, token_endpoint_auth_method: 'client_secret_post', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], pkce_optional: true },
       ],
       ...overrides,
     },

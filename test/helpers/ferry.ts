@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
@@ -37,7 +38,17 @@ export async function freePort(): Promise<number> {
  * Starts Ferry in this process on a free port with a test client; PGlite in a temporary folder
  * unless `databaseUrl` is given. The issuer is http://127.0.0.1:<port>.
  */
-export async function startFerry(overrides: Partial<ConfigInput> = {}, reuse?: { port: number; dataDir: string }): Promise<TestFerry> {
+/** A place for a server's log: each JSON line it writes (at level info and above) is pushed here. */
+export function logCollector(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+}
+
+export async function startFerry(overrides: Partial<ConfigInput> = {}, reuse?: { port: number; dataDir: string }, log?: { lines: string[] }): Promise<TestFerry> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ferry-test-'));
   // Several instances of one provider share an issuer: `overrides.issuer` names it.
@@ -53,7 +64,8 @@ export async function startFerry(overrides: Partial<ConfigInput> = {}, reuse?: {
     ...overrides,
     issuer,
   });
-  const running = await startServer(config, createLogger({ level: config.logLevel }));
+  const logger = log ? createLogger({ level: 'info', destination: logCollector(log.lines) }) : createLogger({ level: config.logLevel });
+  const running = await startServer(config, logger);
   const ferry: TestFerry = {
     ...running,
     issuer,
@@ -61,7 +73,7 @@ export async function startFerry(overrides: Partial<ConfigInput> = {}, reuse?: {
     redirectUri,
     async restart() {
       await running.stop();
-      return startFerry(overrides, { port, dataDir });
+      return startFerry(overrides, { port, dataDir }, log);
     },
   };
   return ferry;

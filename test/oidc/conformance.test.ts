@@ -362,12 +362,26 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
       });
     }
 
-    it('refuses a code_verifier for a code that was issued without a challenge', async () => {
-      const browser = new Browser();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(config, { redirect_uri: ferry.redirectUri, scope: 'openid', state });
-      const callback = await completeLogin(ferry, browser, await browser.get(url.href, ferry.redirectUri), email, PASSWORD);
-      await assert.rejects(oidc.authorizationCodeGrant(config, new URL(callback.url), { expectedState: state, pkceCodeVerifier: oidc.randomPKCECodeVerifier() }), oauthError('invalid_grant'));
+    it('refuses a confidential client that sends no code_challenge', async () => {
+      const params = redirectedError(ferry, await rawAuthorize(config, new Browser(), { client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 'no-pkce' }));
+      assert.equal(params.get('error'), 'invalid_request');
+      assert.match(params.get('error_description') ?? '', /requires PKCE/);
+      assert.equal(params.get('state'), 'no-pkce');
+    });
+
+    it('lets a legacy confidential client configured with pkce_optional in without a challenge, and then refuses a code_verifier', async () => {
+      const withoutChallenge = async () => {
+        const browser = new Browser();
+        const state = oidc.randomState();
+        const url = oidc.buildAuthorizationUrl(postConfig, { redirect_uri: ferry.redirectUri, scope: 'openid', state });
+        const callback = await completeLogin(ferry, browser, await browser.get(url.href, ferry.redirectUri), email, PASSWORD);
+        return { callback: new URL(callback.url), state };
+      };
+      const first = await withoutChallenge();
+      const tokens = await oidc.authorizationCodeGrant(postConfig, first.callback, { expectedState: first.state });
+      assert.equal(tokens.claims()!.aud, POST_CLIENT.client_id);
+      const second = await withoutChallenge();
+      await assert.rejects(oidc.authorizationCodeGrant(postConfig, second.callback, { expectedState: second.state, pkceCodeVerifier: oidc.randomPKCECodeVerifier() }), oauthError('invalid_grant'));
     });
   });
 

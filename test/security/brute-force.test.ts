@@ -258,8 +258,12 @@ describe('failures on the legacy login script path', () => {
 
   before(async () => {
     await postgresReachable();
-    legacy = await createLegacyDatabase('postgres', [{ email: 'legacy@example.com', username: 'legacy', name: 'Legacy User', password: PASSWORD }]);
+    legacy = await createLegacyDatabase('postgres', [
+      { email: 'legacy@example.com', username: 'legacy', name: 'Legacy User', password: PASSWORD },
+      { email: 'probed@example.com', username: 'probed', name: 'Probed User', password: PASSWORD },
+    ]);
     ferry = await startFerry({
+      trustProxy: true,
       connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
       bruteForce: {
         account: { freeFailures: 100, baseDelayMs: 0, maxDelayMs: 0, maxFailures: 3, resetAfterSeconds: 3600 },
@@ -274,10 +278,11 @@ describe('failures on the legacy login script path', () => {
     if (ferry) removeDataDir(ferry.dataDir);
   });
 
-  const loginRuns = async () => {
+  const scriptRuns = async (script: string) => {
     const text = await (await fetch(`${ferry.issuer}/metrics`)).text();
-    return [...text.matchAll(/ferry_script_executions_total\{script="login",outcome="[^"]+"\} (\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+    return [...text.matchAll(new RegExp(`ferry_script_executions_total\\{script="${script}",outcome="[^"]+"\\} (\\d+)`, 'g'))].reduce((sum, match) => sum + Number(match[1]), 0);
   };
+  const loginRuns = () => scriptRuns('login');
 
   it('counts a password the login script refused, and stops running the script at the limit', async () => {
     for (let i = 0; i < 3; i++) {
@@ -292,6 +297,35 @@ describe('failures on the legacy login script path', () => {
     const { page } = await beginAuthorization(ferry, config, browser);
     assert.equal((await browser.submit(page, '/login', { identifier: 'legacy@example.com', password: PASSWORD })).status, 429);
     assert.equal(await loginRuns(), 3, 'the script did not run for the refused attempt');
+  });
+  it('throttles registration probes ("already exists") per identifier and per IP, each getUser run counted', async () => {
+    const probe = async (values: Record<string, string>, ip: string) => {
+      const browser = new Browser({ 'x-forwarded-for': ip });
+      const { page } = await beginAuthorization(ferry, config, browser);
+      const form = await browser.get(new URL(`${new URL(page.url).pathname}/register`, page.url).href);
+      return browser.submit(form, '/register', { password: 'a new passphrase 9', password_confirm: 'a new passphrase 9', ...values });
+    };
+    const runsBefore = await scriptRuns('getUser');
+    for (let i = 0; i < 3; i++) {
+      const answer = await probe({ email: 'probed@example.com' }, `198.51.100.${40 + i}`);
+      assert.equal(answer.status, 409, `probe ${i}`);
+      assert.match(alertText(answer) ?? '', /already exists/);
+    }
+    assert.equal((await throttleRow(ferry, 'account:email:probed@example.com'))?.failures, 3, 'the identifier counts like a sign-in');
+    const refused = await probe({ email: 'probed@example.com' }, '198.51.100.49');
+    assert.equal(refused.status, 429, 'the 4th probe of one identifier is refused, from any address');
+    assert.match(alertText(refused) ?? '', /Too many unsuccessful attempts/);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal((await scriptRuns('getUser')) - runsBefore, 3, 'getUser did not run for the refused probe');
+
+    // One address probing three identifiers at once: each getUser run is an attempt on the address.
+    const answer = await probe({ email: 'nobody-1@example.com', phone: '+44 20 7946 0111', username: 'probed' }, '198.51.100.60');
+    assert.equal(answer.status, 409);
+    assert.equal((await throttleRow(ferry, 'ip:198.51.100.60'))?.failures, 3);
+
+    const created = await probe({ email: 'fresh@example.com', username: 'fresh' }, '198.51.100.61');
+    assert.ok(created.url.startsWith(ferry.redirectUri) || created.url.includes('/interaction/'), `${created.status} ${alertText(created)}`);
+    assert.equal((await throttleRow(ferry, 'ip:198.51.100.61'))?.failures, 0, 'a registration that succeeds hands back every attempt it took');
   });
 });
 
@@ -312,6 +346,32 @@ describe('reservations on PostgreSQL under real concurrency', () => {
       await Promise.all(reservations.slice(0, 5).map((reservation) => throttle.release(reservation)));
       const { rows } = await db.query<{ failures: number }>("select failures from login_throttle where key = 'account:sub:parallel'");
       assert.equal(rows[0]?.failures, 95, 'attempts without a verdict are handed back');
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('a burst right after a block ends', () => {
+  it('has one of 30 parallel attempts checked, the reservation itself blocking the rest', async () => {
+    await postgresReachable();
+    const database = await createPostgresDatabase();
+    const db = await openDatabase({ databaseUrl: database.url, dataDir: '' });
+    try {
+      const policy = { freeFailures: 2, baseDelayMs: 60_000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 };
+      const throttle = createThrottle(createThrottleQueries(db), { account: policy, ip: { ...policy, maxFailures: 1_000_000 } });
+      const keys = throttle.keys({ sub: 'burst' }, undefined);
+      // Five failures, the last block just over: the state the issue's burst arrived in.
+      await db.query("insert into login_throttle (key, failures, last_failure_at, blocked_until) values ('account:sub:burst', 5, now(), now() - interval '1 second')");
+      const reservations = await Promise.all(Array.from({ length: 30 }, () => throttle.reserve(keys)));
+      assert.equal(reservations.filter((reservation) => reservation.allowed).length, 1, 'one attempt is checked');
+      const refused = reservations.find((reservation) => !reservation.allowed);
+      assert.ok(refused && !refused.allowed && refused.retryAfterSeconds > 50, 'the others wait for the delay that attempt would bring');
+
+      await throttle.release(reservations.find((reservation) => reservation.allowed)!);
+      const again = await throttle.reserve(keys);
+      assert.ok(again.allowed, 'an attempt handed back lifts its block');
     } finally {
       await db.close();
       await database.drop();

@@ -190,7 +190,7 @@ describe('cookies behind a TLS-terminating proxy', () => {
         return follow(await browser.request(local(new URL(location, page.url).href)));
       };
       const authorize = new URL(`${direct}/auth`);
-      for (const [name, value] of Object.entries({ client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 'tls' })) authorize.searchParams.set(name, value);
+      for (const [name, value] of Object.entries({ client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 'tls', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256' })) authorize.searchParams.set(name, value);
       const login = await follow(await browser.request(authorize.href));
       const register = await browser.get(`${direct}${new URL(login.url).pathname}/register`);
       const form = findForm(register, '/register');

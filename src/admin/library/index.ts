@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.ts';
 import type { Federation } from '../../federation/index.ts';
 import type { Database } from '../../store/db.ts';
 import { createMigrationQueries } from '../../store/queries/migration.ts';
+import { createOidcModelQueries } from '../../store/queries/oidc-models.ts';
 import { createConnectionLibrary } from './connection.ts';
 import { createExecutionHistory } from './executions.ts';
 import { createKeyRotation } from './keys.ts';
@@ -17,7 +18,7 @@ import { createUserLibrary } from './users.ts';
 export function createAdminLibrary(deps: { config: Config; db: Database; federation: Federation; reloadKeys?: () => Promise<unknown> }) {
   const { config, db, federation } = deps;
   return {
-    users: createUserLibrary(federation.directory),
+    users: createUserLibrary(federation.directory, createOidcModelQueries(db)),
     connection: createConnectionLibrary(federation.settings),
     scripts: createScriptLibrary({ settings: federation.settings, queries: federation.scriptQueries }),
     tester: createScriptTester({ issuer: config.issuer, settings: federation.settings, runner: federation.runner, executions: federation.executions }),

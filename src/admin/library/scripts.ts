@@ -2,6 +2,7 @@ import { Conflict, NotFound } from '../../errors.ts';
 import { SCRIPT_NAMES, SCRIPT_PARAMS, type ScriptName } from '../../federation/connection.ts';
 import type { ConnectionSettings } from '../../federation/settings.ts';
 import type { ScriptQueries } from '../../store/queries/scripts.ts';
+import { checkScript } from './script-check.ts';
 
 export interface ScriptSummary {
   name: ScriptName;
@@ -63,9 +64,10 @@ export function createScriptLibrary(deps: { settings: ConnectionSettings; querie
 
     get: detail,
 
-    /** Saves `source` as the script's next version. */
+    /** Saves `source` as the script's next version, once it is known to parse and define its function. */
     async save(name: ScriptName, source: string, note: string | null): Promise<ScriptDetail> {
       const connection = await writable();
+      checkScript(name, source, connection.limits.maxScriptKb);
       await queries.save(connection.id, name, source, note);
       settings.forget(); // this instance runs the new version at once; the others within CACHE_MS
       return detail(name);

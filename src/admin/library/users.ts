@@ -1,4 +1,5 @@
 import type { Directory, DirectoryUser, NewUser, UserChanges } from '../../federation/directory.ts';
+import type { OidcModelQueries } from '../../store/queries/oidc-models.ts';
 
 /** Profile keys that never leave Ferry, not even through the admin API. */
 const HIDDEN = /pass(word)?|hash|salt|secret|^token$/i;
@@ -17,8 +18,12 @@ export interface UserPage {
   users: AdminUser[];
 }
 
-/** The directory (which routes each operation by mode) as the admin API and console use it. */
-export function createUserLibrary(directory: Directory) {
+/**
+ * The directory (which routes each operation by mode) as the admin API and console use it. A
+ * password set by an administrator, or a deletion, also ends the user's browser sessions, grants
+ * and tokens: a reset after an account was taken over must lock the taker out.
+ */
+export function createUserLibrary(directory: Directory, sessions: Pick<OidcModelQueries, 'revokeAccount'>) {
   return {
     async list(page: number, limit: number): Promise<UserPage> {
       const { total, users } = await directory.list(page, limit);
@@ -31,8 +36,14 @@ export function createUserLibrary(directory: Directory) {
     get: async (sub: string) => publicUser(await directory.get(sub)),
     create: async (input: NewUser) => publicUser(await directory.create(input)),
     update: async (sub: string, changes: UserChanges) => publicUser(await directory.update(sub, changes)),
-    delete: (sub: string) => directory.delete(sub),
-    setPassword: (sub: string, password: string) => directory.setPassword(sub, password),
+    async delete(sub: string): Promise<void> {
+      await directory.delete(sub);
+      await sessions.revokeAccount(sub);
+    },
+    async setPassword(sub: string, password: string): Promise<void> {
+      await directory.setPassword(sub, password);
+      await sessions.revokeAccount(sub);
+    },
   };
 }
 

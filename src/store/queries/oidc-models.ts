@@ -73,6 +73,20 @@ export function createOidcModelQueries(db: Queryable) {
       await db.query(`delete from oidc_models where grant_id = $1 and model = any($2::text[])`, [grantId, TOKEN_MODELS]);
     },
 
+    /**
+     * Ends everything an account holds: its browser sessions, its grants (consents), and every code
+     * and token issued to it (each carries the accountId; those under its grants go with them).
+     * Returns how many rows went.
+     */
+    async revokeAccount(accountId: string): Promise<number> {
+      const { rowCount } = await db.query(
+        `delete from oidc_models where (payload ? 'accountId' and payload ->> 'accountId' = $1)
+           or grant_id in (select id from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = $1)`,
+        [accountId],
+      );
+      return rowCount;
+    },
+
     /** Deletes expired rows; returns how many. */
     async deleteExpired(): Promise<number> {
       const { rowCount } = await db.query('delete from oidc_models where expires_at < now()');

@@ -9,6 +9,12 @@ export interface ThrottleRow {
   blocked_seconds: number | null;
 }
 
+/** One attempt taken: the count it makes, and the block it set (epoch seconds, exact), if any. */
+export interface Reserved {
+  failures: number;
+  block: string | null;
+}
+
 /** SQL for the brute-force throttle. Times are the database's, so every instance agrees. */
 export function createThrottleQueries(db: Queryable) {
   return {
@@ -26,21 +32,35 @@ export function createThrottleQueries(db: Queryable) {
      * Takes one attempt on `key` in one statement: counted as a failure in advance, unless the key
      * is at `maxFailures` or blocked. The row lock of the upsert makes parallel attempts queue, so
      * no more than `maxFailures` ever get past it. A key idle for `resetSeconds` starts again at 1.
-     * Returns the count including this attempt, or undefined when it is refused.
+     * On a key that has been blocked before (its failures went past `delay.freeFailures`), an
+     * attempt whose failure would bring a delay blocks the key in the same statement, for as long
+     * as that failure would: while its password is checked, a burst behind it is refused (after a
+     * block ends, one attempt is checked, not every one in flight). Returns the count including
+     * this attempt and the block it set (to lift when it is handed back), or undefined when refused.
      */
-    async reserve(key: string, maxFailures: number, resetSeconds: number): Promise<number | undefined> {
+    async reserve(
+      key: string,
+      maxFailures: number,
+      resetSeconds: number,
+      delay: { freeFailures: number; baseDelayMs: number; maxDelayMs: number },
+    ): Promise<Reserved | undefined> {
       const stale = 'login_throttle.last_failure_at < now() - make_interval(secs => $3::float8)';
-      const { rows } = await db.query<{ failures: number }>(
+      const count = 'login_throttle.failures + 1';
+      const { rows } = await db.query<{ failures: number; block: string | null }>(
         `insert into login_throttle (key, failures, last_failure_at) values ($1, 1, now())
          on conflict (key) do update set
-           failures = case when ${stale} then 1 else login_throttle.failures + 1 end,
-           blocked_until = case when ${stale} then null else login_throttle.blocked_until end,
+           failures = case when ${stale} then 1 else ${count} end,
+           blocked_until = case
+             when ${stale} then null
+             when login_throttle.blocked_until is not null and ${count} > $4::int and $5::float8 > 0
+               then now() + make_interval(secs => least($5::float8 * power(2, ${count} - $4::int - 1), $6::float8) / 1000)
+             else login_throttle.blocked_until end,
            last_failure_at = case when ${stale} then now() else login_throttle.last_failure_at end
          where ${stale} or (login_throttle.failures < $2 and (login_throttle.blocked_until is null or login_throttle.blocked_until <= now()))
-         returning failures`,
-        [key, maxFailures, resetSeconds],
+         returning failures, case when blocked_until > now() then extract(epoch from blocked_until)::text end as block`,
+        [key, maxFailures, resetSeconds, delay.freeFailures, delay.baseDelayMs, delay.maxDelayMs],
       );
-      return rows[0]?.failures;
+      return rows[0] && { failures: rows[0].failures, block: rows[0].block };
     },
 
     /** The reserved attempt failed: its failure time is now, and the key waits `blockSeconds` (0: no wait). */
@@ -53,9 +73,19 @@ export function createThrottleQueries(db: Queryable) {
       );
     },
 
-    /** Hands reserved attempts back (the check gave no verdict on the password, or succeeded). */
-    async giveBack(keys: readonly string[]): Promise<void> {
-      await db.query('update login_throttle set failures = greatest(failures - 1, 0) where key = any($1::text[])', [keys]);
+    /**
+     * Hands reserved attempts back (the check gave no verdict on the password, or succeeded), and
+     * lifts the block each of them set, if it is still the key's block. A key named twice (the IP
+     * of a registration, once per identifier looked up) gives back twice.
+     */
+    async giveBack(entries: readonly { key: string; block: string | null }[]): Promise<void> {
+      await db.query(
+        `update login_throttle set failures = greatest(failures - given.count, 0),
+           blocked_until = case when given.block is not null and extract(epoch from blocked_until) = given.block then now() else blocked_until end
+         from (select key, count(*)::int as count, max(block) as block from unnest($1::text[], $2::numeric[]) as entry(key, block) group by key) as given
+         where login_throttle.key = given.key`,
+        [entries.map((entry) => entry.key), entries.map((entry) => entry.block)],
+      );
     },
 
     async clear(keys: readonly string[]): Promise<void> {

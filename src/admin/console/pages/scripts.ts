@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { BadRequest, NotFound } from '../../../errors.ts';
 import { isScriptName, SCRIPT_NAMES, type ScriptName } from '../../../federation/connection.ts';
-import { readForm } from '../../../web/body.ts';
+import { LARGE_FORM_LIMIT, readForm } from '../../../web/body.ts';
 import type { TestResult } from '../../library/script-test.ts';
 import { isTemplateKind, readTemplate, TEMPLATES } from '../../library/templates.ts';
 import { formProblem, type ConsolePages } from '../page.ts';
@@ -18,6 +18,9 @@ interface EditorState {
   error?: string | undefined;
   details?: { path: string; message: string }[] | undefined;
 }
+
+/** The editor's forms carry a script: they accept whatever the admin API's JSON body does. */
+const SCRIPT_FORM = { limit: LARGE_FORM_LIMIT, long: ['source'] } as const;
 
 /** The scripts: a list, and one editor page per script with templates, versions and the Test form. */
 export function scriptPages(router: Router, { library, csrf, render }: ConsolePages): void {
@@ -71,7 +74,7 @@ export function scriptPages(router: Router, { library, csrf, render }: ConsolePa
 
   router.post('/scripts/:name/save', async (ctx) => {
     const name = nameOf(ctx);
-    const form = await readForm(ctx);
+    const form = await readForm(ctx, SCRIPT_FORM);
     csrf.verify(ctx, form.csrf);
     try {
       await scripts.save(name, unixLines(form.source ?? ''), form.note?.trim() || null);
@@ -94,7 +97,7 @@ export function scriptPages(router: Router, { library, csrf, render }: ConsolePa
 
   router.post('/scripts/:name/test', async (ctx) => {
     const name = nameOf(ctx);
-    const form = await readForm(ctx);
+    const form = await readForm(ctx, SCRIPT_FORM);
     csrf.verify(ctx, form.csrf);
     const saved = (await scripts.get(name)).source;
     const source = unixLines(form.source ?? saved);
