@@ -1,0 +1,256 @@
+/**
+ * The server's side of the sandbox processes: the same `run`, `stats`, `close` as the in-process
+ * sandbox, with every script executed in one of a few child processes (child.ts). A process that
+ * crashes, loses control of an isolate, grows past its memory bound or stops answering is
+ * replaced; its executions in flight end as `unavailable` at once. See docs/sandbox-processes.md.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../../log.ts';
+import { DEFAULT_LIMITS } from '../limits.ts';
+import { capMessage, type Outcome } from '../outcome.ts';
+import type { RunRequest } from '../index.ts';
+import { HEARTBEAT_MS, cloneableOnly, dataOnly, type FromChild, type ToChild } from './protocol.ts';
+
+const CHILD = new URL('./child.ts', import.meta.url);
+
+export interface ProcessOptions {
+  /** Sandbox processes kept running. */
+  count: number;
+  /** A process whose resident memory passes this is replaced. */
+  maxRssMb: number;
+  /** The V8 heap of each process's own Node isolate (--max-old-space-size); isolates' heaps are apart. */
+  heapMb: number;
+  /** A process silent this long (no heartbeat) is replaced. */
+  unresponsiveMs?: number;
+}
+
+type Reason = 'exit' | 'fatal' | 'rss' | 'unresponsive';
+
+interface Pending {
+  resolve: (outcome: Outcome) => void;
+  started: number;
+  late: NodeJS.Timeout;
+}
+
+interface Worker {
+  child: ChildProcess;
+  ready: boolean;
+  retired: boolean;
+  inFlight: Map<number, Pending>;
+  lastBeat: number;
+  stats: Record<string, Record<string, number>>;
+  connections: Record<string, Record<string, number>>;
+}
+
+/** After this many processes in a row ended before they were ready, the sandbox reports itself broken. */
+const FAILED_STARTS_BROKEN = 3;
+/** How long an execution may outlast its deadline before it ends as `unavailable` anyway. */
+const LATE_MS = 2000;
+
+export function createSupervisor(options: { log: Logger; ferryPort?: () => number | undefined; processes: ProcessOptions; [key: string]: unknown }) {
+  const { log, processes } = options;
+  const unresponsiveMs = processes.unresponsiveMs ?? 3000;
+  // Everything of SandboxOptions that is data goes to the processes as it is (pool sizes, and
+  // whatever is added later); functions stay here.
+  const childOptions = cloneableOnly(options, ['processes', 'log']);
+  const workers = new Set<Worker>();
+  const readyWaiters: (() => void)[] = [];
+  const restarts: Record<Reason, number> = { exit: 0, fatal: 0, rss: 0, unresponsive: 0 };
+  let started = false;
+  let closed = false;
+  let failedStarts = 0;
+  let lastFailure = '';
+  let nextId = 1;
+
+  const unavailable = (message: string, since: number): Outcome => ({ ok: false, kind: 'unavailable', message, logs: [], durationMs: Math.round((performance.now() - since) * 100) / 100 });
+
+  function spawnWorker(): void {
+    const child = fork(CHILD, [], {
+      execArgv: ['--no-node-snapshot', `--max-old-space-size=${processes.heapMb}`, '--max-semi-space-size=4'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const worker: Worker = { child, ready: false, retired: false, inFlight: new Map(), lastBeat: Date.now(), stats: {}, connections: {} };
+    workers.add(worker);
+    child.on('message', (message: FromChild) => onMessage(worker, message));
+    child.on('error', (error) => log.warn({ err: error }, 'sandbox process error'));
+    child.on('exit', (code, signal) => retire(worker, 'exit', `the sandbox process ended (${signal ?? `exit code ${code}`})`));
+    const init: ToChild = { type: 'init', options: childOptions, logLevel: log.level };
+    child.send(init, undefined, {}, () => {});
+  }
+
+  function onMessage(worker: Worker, message: FromChild): void {
+    worker.lastBeat = Date.now();
+    switch (message.type) {
+      case 'ready':
+        worker.ready = true;
+        failedStarts = 0;
+        for (const wake of readyWaiters.splice(0)) wake();
+        break;
+      case 'outcome': {
+        const pending = worker.inFlight.get(message.id);
+        if (!pending) return;
+        worker.inFlight.delete(message.id);
+        clearTimeout(pending.late);
+        pending.resolve(message.outcome);
+        break;
+      }
+      case 'beat':
+        worker.stats = message.stats;
+        worker.connections = message.connections;
+        if (message.rssMb > processes.maxRssMb) retire(worker, 'rss', `the sandbox process used ${message.rssMb} MiB of memory, over its bound of ${processes.maxRssMb} MiB`);
+        break;
+      case 'fatal':
+        retire(worker, 'fatal', `isolated-vm lost control of an isolate: ${message.message}`);
+        break;
+    }
+  }
+
+  /** Takes a process out of service: its executions end as unavailable now, and a new one starts. */
+  function retire(worker: Worker, reason: Reason, why: string): void {
+    if (worker.retired) return;
+    worker.retired = true;
+    workers.delete(worker);
+    for (const pending of worker.inFlight.values()) {
+      clearTimeout(pending.late);
+      pending.resolve(unavailable(`The script could not finish: ${why}.`, pending.started));
+    }
+    worker.inFlight.clear();
+    // A process that lost an isolate cannot exit by itself (isolated-vm parks the thread), a stopped
+    // one cannot read a request to close: SIGKILL ends either, and it frees the memory at once.
+    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+    if (closed) return;
+    restarts[reason] += 1;
+    if (!worker.ready) {
+      failedStarts += 1;
+      lastFailure = why;
+    }
+    log.error({ reason, pid: worker.child.pid }, `sandbox process replaced: ${why}`);
+    // A process that never became ready is started again after a pause, so a broken installation
+    // does not spin; one that served is replaced at once.
+    const delay = worker.ready ? 0 : Math.min(5000, 250 * 2 ** Math.min(failedStarts, 5));
+    setTimeout(() => {
+      if (!closed && workers.size < processes.count) spawnWorker();
+    }, delay).unref();
+  }
+
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const worker of workers) {
+      if (now - worker.lastBeat > unresponsiveMs) retire(worker, 'unresponsive', `the sandbox process did not answer for ${now - worker.lastBeat} ms`);
+    }
+  }, HEARTBEAT_MS);
+  watchdog.unref();
+
+  function start(): void {
+    if (started) return;
+    started = true;
+    for (let i = 0; i < processes.count; i += 1) spawnWorker();
+  }
+
+  /** The ready process with the fewest executions in flight; waits for one until `deadline`. */
+  async function pick(deadline: number): Promise<Worker | undefined> {
+    for (;;) {
+      let best: Worker | undefined;
+      for (const worker of workers) if (worker.ready && (!best || worker.inFlight.size < best.inFlight.size)) best = worker;
+      if (best || closed) return best;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        readyWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async function run<T = unknown>(request: RunRequest): Promise<Outcome<T>> {
+    const startedAt = performance.now();
+    if (closed) return { ok: false, kind: 'sandbox_error', message: 'The sandbox is closed.', logs: [], durationMs: 0 };
+    start();
+    const timeoutMs = Number(request.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs);
+    const deadline = request.deadline ?? Date.now() + timeoutMs;
+    const worker = await pick(deadline);
+    if (!worker) {
+      const message = closed ? 'The sandbox is closed.' : `No sandbox process was ready in time${lastFailure ? ` (the last one failed: ${lastFailure})` : ''}.`;
+      return { ok: false, kind: closed ? 'sandbox_error' : 'timeout', message, logs: [], durationMs: Math.round((performance.now() - startedAt) * 100) / 100 };
+    }
+    const id = nextId++;
+    const outcome = await new Promise<Outcome>((resolve) => {
+      const late = setTimeout(() => {
+        worker.inFlight.delete(id);
+        resolve(unavailable('The sandbox process did not return the outcome in time.', startedAt));
+      }, Math.max(0, deadline - Date.now()) + LATE_MS);
+      worker.inFlight.set(id, { resolve, started: startedAt, late });
+      const message: ToChild = { type: 'run', id, request: dataOnly(request), ferryPort: options.ferryPort?.() };
+      worker.child.send(message, undefined, {}, (error) => {
+        if (error && worker.inFlight.delete(id)) {
+          clearTimeout(late);
+          resolve(unavailable(`The script could not be sent to a sandbox process: ${error.message}`, startedAt));
+        }
+      });
+    });
+    // The caller's check is a function, so it runs here, on the value that came back.
+    if (outcome.ok && request.validate) {
+      const problem = request.validate(outcome.value);
+      if (problem) return { ok: false, kind: 'invalid_result', message: capMessage(problem), logs: outcome.logs, durationMs: outcome.durationMs };
+    }
+    return outcome as Outcome<T>;
+  }
+
+  const sum = (pick: (worker: Worker) => Record<string, Record<string, number>>) => {
+    const out: Record<string, Record<string, number>> = {};
+    for (const worker of workers) {
+      for (const [name, values] of Object.entries(pick(worker))) {
+        const total = (out[name] ??= {});
+        for (const [key, value] of Object.entries(values)) total[key] = (total[key] ?? 0) + value;
+      }
+    }
+    return out;
+  };
+
+  return {
+    run,
+    /** Set while sandbox processes keep failing to start (then no script can run). */
+    get broken(): string | undefined {
+      return failedStarts >= FAILED_STARTS_BROKEN ? `${failedStarts} sandbox processes in a row failed to start: ${lastFailure}` : undefined;
+    },
+    /** Isolates per memory size, summed over the processes (as each last reported). */
+    stats() {
+      return sum((worker) => worker.stats) as Record<string, { alive: number; idle: number; waiting: number; size: number; created: number; compiled: number; reused: number; codeCacheHits: number }>;
+    },
+    /** Pooled connections to legacy databases, per driver, summed over the processes. */
+    connectionStats() {
+      return sum((worker) => worker.connections) as Record<string, { total: number; idle: number; active: number; waiting: number }>;
+    },
+    /** The processes now (ready or starting) and replacements by reason since start. */
+    processStats() {
+      return { ready: [...workers].filter((worker) => worker.ready).length, starting: [...workers].filter((worker) => !worker.ready).length, restarts: { ...restarts }, pids: [...workers].map((worker) => worker.child.pid) };
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      clearInterval(watchdog);
+      for (const wake of readyWaiters.splice(0)) wake();
+      await Promise.all(
+        [...workers].map(
+          (worker) =>
+            new Promise<void>((resolve) => {
+              const { child } = worker;
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+              child.once('exit', () => {
+                clearTimeout(killer);
+                resolve();
+              });
+              const close: ToChild = { type: 'close' };
+              if (worker.ready && child.connected) child.send(close, undefined, {}, () => {});
+              else child.kill('SIGKILL');
+            }),
+        ),
+      );
+    },
+  };
+}
