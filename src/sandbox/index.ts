@@ -16,7 +16,7 @@ export { capMessage, MAX_MESSAGE_LENGTH } from './outcome.ts';
 export type { Limits, LimitsInput } from './limits.ts';
 export { DEFAULT_LIMITS, limitsChangeSchema, limitsSchema } from './limits.ts';
 export { ALLOWED_MODULES } from './isolate-source.ts';
-export type { ProcessOptions } from './processes/supervisor.ts';
+export { sandboxProcessOptions, type ProcessOptions } from './processes/supervisor.ts';
 
 export interface RunRequest {
   /** The function the script defines and Ferry calls: login, getUser, … */

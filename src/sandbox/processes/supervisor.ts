@@ -24,6 +24,19 @@ export interface ProcessOptions {
   unresponsiveMs?: number;
 }
 
+/**
+ * The sandbox options for the configuration's sandbox keys: `poolSize` isolates in all, shared out
+ * among the processes (each keeps at least 2, so one slow script does not hold a process's only one).
+ */
+export function sandboxProcessOptions(
+  config: { sandboxProcesses: number; sandboxProcessMaxRssMb: number; sandboxProcessHeapMb: number },
+  poolSize: number,
+): { poolSize: number; processes?: ProcessOptions } {
+  const count = config.sandboxProcesses;
+  if (count === 0) return { poolSize };
+  return { poolSize: Math.max(2, Math.ceil(poolSize / count)), processes: { count, maxRssMb: config.sandboxProcessMaxRssMb, heapMb: config.sandboxProcessHeapMb } };
+}
+
 type Reason = 'exit' | 'fatal' | 'rss' | 'unresponsive';
 
 interface Pending {
