@@ -70,7 +70,7 @@ export interface Sandbox {
   /** Pooled connections to legacy databases, per driver. */
   connectionStats(): Record<string, { total: number; idle: number; active: number; waiting: number }>;
   /** Sandbox processes (undefined when scripts run in this process). */
-  processStats(): { ready: number; starting: number; restarts: Record<string, number>; pids: (number | undefined)[] } | undefined;
+  processStats(): { ready: number; starting: number; restarts: Record<string, number>; processes: { pid: number | undefined; ready: boolean; inFlight: number }[] } | undefined;
   close(): Promise<void>;
 }
 

@@ -240,7 +240,13 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
     },
     /** The processes now (ready or starting) and replacements by reason since start. */
     processStats() {
-      return { ready: [...workers].filter((worker) => worker.ready).length, starting: [...workers].filter((worker) => !worker.ready).length, restarts: { ...restarts }, pids: [...workers].map((worker) => worker.child.pid) };
+      const all = [...workers];
+      return {
+        ready: all.filter((worker) => worker.ready).length,
+        starting: all.filter((worker) => !worker.ready).length,
+        restarts: { ...restarts },
+        processes: all.map((worker) => ({ pid: worker.child.pid, ready: worker.ready, inFlight: worker.inFlight.size })),
+      };
     },
     async close(): Promise<void> {
       if (closed) return;
