@@ -33,8 +33,11 @@ async function until(check: () => boolean, limitMs: number, what: string): Promi
 describe('sandbox processes', () => {
   let sandbox: Sandbox;
 
-  before(() => {
+  before(async () => {
     sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 2, processes: { count: 2, maxRssMb: 400, heapMb: 128, unresponsiveMs: 1500 } });
+    // Processes start with the first script; under load that takes seconds, which no test here is about.
+    await sandbox.run({ name: 'main', source: 'async function main() {}', args: [] });
+    await until(() => sandbox.processStats()!.ready === 2, 30_000, 'both processes are ready');
   });
   after(async () => {
     await sandbox?.close();
@@ -75,7 +78,7 @@ describe('sandbox processes', () => {
     assert.ok(elapsed < LIMITS.timeoutMs, `the outcome came before the script's deadline (${Math.round(elapsed)} ms)`);
     const next = await run(NORMAL, { args: [1, 1] });
     assert.ok(next.ok, JSON.stringify(next));
-    await until(() => sandbox.processStats()!.ready === 2 && !sandbox.processStats()!.processes.some((item) => item.pid === pid), 10_000, 'a replacement process is ready');
+    await until(() => sandbox.processStats()!.ready === 2 && !sandbox.processStats()!.processes.some((item) => item.pid === pid), 30_000, 'a replacement process is ready');
     assert.ok(sandbox.processStats()!.restarts.exit! >= 1);
   });
 
@@ -116,7 +119,7 @@ describe('sandbox processes', () => {
   it('leaves no process behind when closed', async () => {
     const own = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 2, processes: { count: 2, maxRssMb: 400, heapMb: 128 } });
     const pending = own.run({ name: 'main', source: WAITS, args: [], limits: LIMITS });
-    await until(() => own.processStats()!.ready === 2, 10_000, 'both processes are ready');
+    await until(() => own.processStats()!.ready === 2, 30_000, 'both processes are ready');
     const pids = own.processStats()!.processes.map((item) => item.pid);
     await own.close();
     const outcome = await pending;
