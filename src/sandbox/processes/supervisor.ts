@@ -20,7 +20,10 @@ export interface ProcessOptions {
   maxRssMb: number;
   /** The V8 heap of each process's own Node isolate (--max-old-space-size); isolates' heaps are apart. */
   heapMb: number;
-  /** A process silent this long (no heartbeat) is replaced. */
+  /**
+   * A ready process silent this long (no heartbeat, every 200 ms) is replaced. Default 5000: well
+   * above the pauses a busy 2-core machine gives a healthy process (up to about a second seen).
+   */
   unresponsiveMs?: number;
 }
 
@@ -59,10 +62,12 @@ interface Worker {
 const FAILED_STARTS_BROKEN = 3;
 /** How long an execution may outlast its deadline before it ends as `unavailable` anyway. */
 const LATE_MS = 2000;
+/** How long a new process may take to become ready. */
+const START_MS = 30_000;
 
 export function createSupervisor(options: { log: Logger; ferryPort?: () => number | undefined; processes: ProcessOptions; [key: string]: unknown }) {
   const { log, processes } = options;
-  const unresponsiveMs = processes.unresponsiveMs ?? 3000;
+  const unresponsiveMs = processes.unresponsiveMs ?? 5000;
   // Everything of SandboxOptions that is data goes to the processes as it is (pool sizes, and
   // whatever is added later); functions stay here.
   const childOptions = cloneableOnly(options, ['processes', 'log']);
@@ -150,7 +155,9 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
   const watchdog = setInterval(() => {
     const now = Date.now();
     for (const worker of workers) {
-      if (now - worker.lastBeat > unresponsiveMs) retire(worker, 'unresponsive', `the sandbox process did not answer for ${now - worker.lastBeat} ms`);
+      // A process still loading its modules (seconds on a busy machine) has not begun to beat yet.
+      const limit = worker.ready ? unresponsiveMs : START_MS;
+      if (now - worker.lastBeat > limit) retire(worker, 'unresponsive', `the sandbox process did not answer for ${now - worker.lastBeat} ms`);
     }
   }, HEARTBEAT_MS);
   watchdog.unref();
