@@ -73,6 +73,9 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     ferryPort: () => listeningPort,
     ...sandboxProcessOptions(config, config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2)),
   });
+  // With a legacy connection configured, the first sign-ins should not wait for sandbox processes
+  // to start; without one they start with the first script (a connection enabled later, a test).
+  if (config.connection.enabled) sandbox.start();
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
   const effective = withLegacyDemo(config, legacyDemo);
   const metrics = createMetrics();

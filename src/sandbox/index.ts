@@ -69,6 +69,8 @@ export interface Sandbox {
   stats(): Record<string, { alive: number; idle: number; waiting: number; size: number; created: number; compiled: number; reused: number; codeCacheHits: number }>;
   /** Pooled connections to legacy databases, per driver. */
   connectionStats(): Record<string, { total: number; idle: number; active: number; waiting: number }>;
+  /** Starts the sandbox processes now rather than with the first script (nothing to start in-process). */
+  start(): void;
   /** Sandbox processes (undefined when scripts run in this process). */
   processStats(): { ready: number; starting: number; restarts: Record<string, number>; processes: { pid: number | undefined; ready: boolean; inFlight: number }[] } | undefined;
   close(): Promise<void>;
@@ -196,6 +198,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     connectionStats() {
       return driverPools.stats();
     },
+    start: () => {},
     processStats: () => undefined,
     async close(): Promise<void> {
       for (const pool of pools.values()) pool.close();

@@ -75,6 +75,8 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
   const readyWaiters: (() => void)[] = [];
   const restarts: Record<Reason, number> = { exit: 0, fatal: 0, rss: 0, unresponsive: 0 };
   let started = false;
+  let startedAt = 0;
+  let everReady = false;
   let closed = false;
   let failedStarts = 0;
   let lastFailure = '';
@@ -102,6 +104,7 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
     switch (message.type) {
       case 'ready':
         worker.ready = true;
+        everReady = true;
         failedStarts = 0;
         for (const wake of readyWaiters.splice(0)) wake();
         break;
@@ -165,16 +168,21 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
   function start(): void {
     if (started) return;
     started = true;
+    startedAt = Date.now();
     for (let i = 0; i < processes.count; i += 1) spawnWorker();
   }
 
-  /** The ready process with the fewest executions in flight; waits for one until `deadline`. */
+  /**
+   * The ready process with the fewest executions in flight; waits for one until `deadline`, or,
+   * before any process has ever been ready, for the processes to start (their start-up is
+   * Ferry's own warm-up, not the script's time).
+   */
   async function pick(deadline: number): Promise<Worker | undefined> {
     for (;;) {
       let best: Worker | undefined;
       for (const worker of workers) if (worker.ready && (!best || worker.inFlight.size < best.inFlight.size)) best = worker;
       if (best || closed) return best;
-      const left = deadline - Date.now();
+      const left = (everReady ? deadline : Math.max(deadline, startedAt + START_MS)) - Date.now();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
@@ -192,7 +200,11 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
     start();
     const timeoutMs = Number(request.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs);
     const deadline = request.deadline ?? Date.now() + timeoutMs;
+    const waitedFrom = Date.now();
+    const firstStart = !everReady;
     const worker = await pick(deadline);
+    // A wait for the first processes to start moves the deadline with it (see pick).
+    const moved = firstStart ? Date.now() - waitedFrom : 0;
     if (!worker) {
       const message = closed ? 'The sandbox is closed.' : `No sandbox process was ready in time${lastFailure ? ` (the last one failed: ${lastFailure})` : ''}.`;
       return { ok: false, kind: closed ? 'sandbox_error' : 'timeout', message, logs: [], durationMs: Math.round((performance.now() - startedAt) * 100) / 100 };
@@ -202,9 +214,11 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
       const late = setTimeout(() => {
         worker.inFlight.delete(id);
         resolve(unavailable('The sandbox process did not return the outcome in time.', startedAt));
-      }, Math.max(0, deadline - Date.now()) + LATE_MS);
+      }, Math.max(0, deadline + moved - Date.now()) + LATE_MS);
       worker.inFlight.set(id, { resolve, started: startedAt, late });
-      const message: ToChild = { type: 'run', id, request: dataOnly(request), ferryPort: options.ferryPort?.() };
+      const data = dataOnly(request);
+      if (moved > 0 && request.deadline !== undefined) data.deadline = request.deadline + moved;
+      const message: ToChild = { type: 'run', id, request: data, ferryPort: options.ferryPort?.() };
       worker.child.send(message, undefined, {}, (error) => {
         if (error && worker.inFlight.delete(id)) {
           clearTimeout(late);
@@ -233,6 +247,8 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
 
   return {
     run,
+    /** Starts the processes now rather than with the first script. */
+    start,
     /** Set while sandbox processes keep failing to start (then no script can run). */
     get broken(): string | undefined {
       return failedStarts >= FAILED_STARTS_BROKEN ? `${failedStarts} sandbox processes in a row failed to start: ${lastFailure}` : undefined;
