@@ -64,3 +64,7 @@ process.on('message', (message: ToChild) => {
 });
 // The server is gone (it crashed, or was killed): nothing will ask for these isolates again.
 process.on('disconnect', () => void close());
+// Ctrl-C in a terminal signals the whole process group: the server decides when this process
+// ends (it lets scripts in flight finish during its own shutdown), so these signals are ignored.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});

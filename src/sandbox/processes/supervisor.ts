@@ -82,14 +82,29 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
   let lastFailure = '';
   let nextId = 1;
 
-  const unavailable = (message: string, since: number): Outcome => ({ ok: false, kind: 'unavailable', message, logs: [], durationMs: Math.round((performance.now() - since) * 100) / 100 });
-
-  function spawnWorker(): void {
-    const child = fork(CHILD, [], {
+  const forkChild = () =>
+    fork(CHILD, [], {
       execArgv: ['--no-node-snapshot', `--max-old-space-size=${processes.heapMb}`, '--max-semi-space-size=4'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+
+  const unavailable = (message: string, since: number): Outcome => ({ ok: false, kind: 'unavailable', message, logs: [], durationMs: Math.round((performance.now() - since) * 100) / 100 });
+
+  function spawnWorker(): void {
+    let child: ChildProcess;
+    try {
+      child = forkChild();
+    } catch (error) {
+      // fork itself failed (out of memory or processes): try again as after a failed start.
+      failedStarts += 1;
+      lastFailure = `a sandbox process could not be started: ${(error as Error).message}`;
+      log.error({ err: error }, lastFailure);
+      setTimeout(() => {
+        if (!closed && workers.size < processes.count) spawnWorker();
+      }, Math.min(5000, 250 * 2 ** Math.min(failedStarts, 5))).unref();
+      return;
+    }
     const worker: Worker = { child, ready: false, retired: false, inFlight: new Map(), lastBeat: Date.now(), stats: {}, connections: {} };
     workers.add(worker);
     child.on('message', (message: FromChild) => onMessage(worker, message));
