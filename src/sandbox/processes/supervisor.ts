@@ -232,6 +232,10 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
       }, Math.max(0, deadline + moved - Date.now()) + LATE_MS);
       worker.inFlight.set(id, { resolve, started: startedAt, late });
       const data = dataOnly(request);
+      // `poolSize` bounds the connections an instance keeps to a legacy database; each process
+      // keeps pools of its own, so each gets its share.
+      const poolSize = Number(request.limits?.poolSize ?? DEFAULT_LIMITS.poolSize);
+      data.limits = { ...request.limits, poolSize: Math.max(1, Math.ceil(poolSize / processes.count)) };
       if (moved > 0 && request.deadline !== undefined) data.deadline = request.deadline + moved;
       const message: ToChild = { type: 'run', id, request: data, ferryPort: options.ferryPort?.() };
       worker.child.send(message, undefined, {}, (error) => {
