@@ -208,7 +208,6 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   };
 }
 
-
 /**
  * After a catastrophic error isolated-vm parks the lost isolate's thread for good, and Node's own
  * exit then waits for that thread forever: `process.exit()` (a SIGTERM shutdown, the end of a
