@@ -28,7 +28,11 @@ COPY --from=build /app /app
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
-# The port is read as the server reads it (FERRY_CONFIG or ./ferry.config.json, then FERRY_PORT/PORT).
+# Liveness, not readiness: /healthz fails only when the process no longer answers, which a restart
+# repairs. /readyz (database reachable, scripts able to run) is for load balancers and readiness
+# probes: restarting on a database outage repairs nothing, and a failed sandbox process is
+# replaced by Ferry itself. The port is read as the server reads it (FERRY_CONFIG or
+# ./ferry.config.json, then FERRY_PORT/PORT).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "import('./src/config/load.ts').then(({ loadConfig }) => fetch(`http://127.0.0.1:${loadConfig().config.port}/healthz`)).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # isolated-vm needs --no-node-snapshot; these are the package's start script's flags.

@@ -1,12 +1,14 @@
 /**
  * `npm run bench:sandbox`: what running a script in the sandbox adds to the same work done in
  * host code, measured side by side in one run: executions per second (8 at once) and latency
- * (one at a time), for a no-op script and for a getUser doing one PostgreSQL query.
+ * (one at a time), for a no-op script and for a getUser doing one PostgreSQL query. Scripts run
+ * as the server runs them: in sandbox processes (BENCH_SANDBOX_PROCESSES, default 2 as
+ * `sandboxProcesses`; 0 runs them in this process), so the IPC round trip is part of the figure.
  */
 import { availableParallelism, cpus } from 'node:os';
 import pg from 'pg';
 import { createLogger } from '../src/log.ts';
-import { createSandbox } from '../src/sandbox/index.ts';
+import { createSandbox, sandboxProcessOptions } from '../src/sandbox/index.ts';
 import { measure, type Measurement } from './lib/measure.ts';
 import { PG_ADMIN_URL, postgresReachable } from '../test/helpers/services.ts';
 
@@ -28,7 +30,11 @@ const QUERY = `async function getUser(query) {
 }`;
 
 await postgresReachable();
-const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 16 });
+const PROCESSES = Number(process.env.BENCH_SANDBOX_PROCESSES ?? 2);
+const sandbox = createSandbox({
+  log: createLogger({ level: 'silent' }),
+  ...sandboxProcessOptions({ sandboxProcesses: PROCESSES, sandboxProcessMaxRssMb: 1024, sandboxProcessHeapMb: 256 }, 16),
+});
 const pool = new pg.Pool({ connectionString: PG_ADMIN_URL, max: 8 });
 const env = { DB_CONNECTION_URI: PG_ADMIN_URL };
 
@@ -62,7 +68,7 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 const lines = [
   `## Sandbox benchmark`,
   '',
-  `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ${SECONDS} s per measurement after ${warmupMs / 1000} s of warm-up. Latency: one execution at a time; throughput: 8 at once.`,
+  `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ${SECONDS} s per measurement after ${warmupMs / 1000} s of warm-up. Latency: one execution at a time; throughput: 8 at once. Scripts ran ${PROCESSES ? `in ${PROCESSES} sandbox processes` : 'in the benchmark process'}.`,
   '',
   '| work | host /s | sandbox /s | host p50 ms | sandbox p50 ms | added p50 ms | host p99 ms | sandbox p99 ms | added p99 ms |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -19,7 +19,7 @@ import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createFederation, type Federation } from './federation/index.ts';
-import { createSandbox, storeAddress } from './sandbox/index.ts';
+import { createSandbox, sandboxProcessOptions, storeAddress } from './sandbox/index.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createAccountQueries } from './store/queries/accounts.ts';
 import { createOidcModelQueries } from './store/queries/oidc-models.ts';
@@ -73,8 +73,11 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     log,
     ferryPort: () => listeningPort,
     store: storeAddress(config.databaseUrl),
-    poolSize: config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2),
+    ...sandboxProcessOptions(config, config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2)),
   });
+  // With a legacy connection configured, the first sign-ins should not wait for sandbox processes
+  // to start; without one they start with the first script (a connection enabled later, a test).
+  if (config.connection.enabled) sandbox.start();
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
   const effective = withLegacyDemo(config, legacyDemo);
   const metrics = createMetrics();
@@ -89,6 +92,12 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
       metrics.isolates.set({ state: 'waiting' }, pool.waiting);
     }
     metrics.sandboxBroken.set(sandbox.broken ? 1 : 0);
+    const processes = sandbox.processStats();
+    if (processes) {
+      metrics.sandboxProcesses.set({ state: 'ready' }, processes.ready);
+      metrics.sandboxProcesses.set({ state: 'starting' }, processes.starting);
+      for (const [reason, count] of Object.entries(processes.restarts)) metrics.sandboxProcessRestarts.set({ reason }, count);
+    }
     for (const [driver, stats] of Object.entries(sandbox.connectionStats())) {
       for (const [state, value] of Object.entries(stats)) metrics.legacyPool.set({ driver, state }, value);
     }

@@ -6,7 +6,7 @@ import { startLegacyDemo, withLegacyDemo } from '../demo/legacy-db.ts';
 import { Conflict } from '../errors.ts';
 import { createFederation } from '../federation/index.ts';
 import { createLogger, redact } from '../log.ts';
-import { createSandbox, storeAddress } from '../sandbox/index.ts';
+import { createSandbox, sandboxProcessOptions, storeAddress } from '../sandbox/index.ts';
 import { openDatabase } from '../store/index.ts';
 import { livePidUsing, pidFilePath } from '../store/pid-file.ts';
 import { createAccountQueries } from '../store/queries/accounts.ts';
@@ -33,7 +33,9 @@ export async function openLocal(config: Config): Promise<Local> {
   }
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const log = createLogger({ level: 'warn', destination: process.stderr });
-  const sandbox = createSandbox({ log, poolSize: 2, store: storeAddress(config.databaseUrl) });
+  // The server's path (a sandbox process when the configuration has them), with one process: a
+  // command runs one script at a time.
+  const sandbox = createSandbox({ log, store: storeAddress(config.databaseUrl), ...sandboxProcessOptions({ ...config, sandboxProcesses: Math.min(1, config.sandboxProcesses) }, 2) });
   // The zero-configuration demo signs in from its sample legacy database; so does its CLI.
   // Without it the CLI still works on Ferry's own accounts, so a failure is a warning, not the end.
   const legacyDemo =

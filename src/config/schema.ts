@@ -179,6 +179,18 @@ export const configSchema = z.strictObject({
    * least 4 (on 2 cores the bench's first logins ran as fast with 4 as with 16, 50 MB lighter).
    */
   sandboxPoolSize: integer().min(1).max(256).optional(),
+  /**
+   * Child processes that run the scripts (their isolates, bridged drivers and pooled legacy
+   * connections), so that a script which takes an isolate or a process down costs a replacement
+   * process, not the server. `sandboxPoolSize` is shared out among them. 0 runs scripts in the
+   * server process itself (then a catastrophic isolate error disables scripts until a restart).
+   * Default 2: one per core of a 2-core machine, and one left when the other is being replaced.
+   */
+  sandboxProcesses: integer().min(0).max(64).default(2),
+  /** A sandbox process whose resident memory passes this many MiB is replaced (its scripts in flight end as `unavailable`). */
+  sandboxProcessMaxRssMb: integer().min(128).max(65_536).default(1024),
+  /** The V8 heap of each sandbox process's own Node isolate (`--max-old-space-size`; scripts' isolates have their own `memoryMb`). */
+  sandboxProcessHeapMb: integer().min(64).max(16_384).default(256),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

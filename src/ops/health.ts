@@ -3,9 +3,11 @@ import type { Database } from '../store/db.ts';
 import { withTimeout } from '../timeout.ts';
 
 /**
- * `/healthz`: the process answers. `/readyz`: its database answers within two seconds, and its
- * script sandbox still works (after a catastrophic isolate error only a restart brings it back, so
- * an orchestrator should replace this instance; local and migrated users still sign in meanwhile).
+ * `/healthz` (liveness): the process answers; nothing a restart would not break again is checked.
+ * `/readyz` (readiness): its database answers within two seconds, and scripts can run. With
+ * sandbox processes (the default) a lost or misbehaving process is replaced within a second, so
+ * /readyz stays 200 through it; it is 503 only while replacements keep failing to start, or, with
+ * `sandboxProcesses: 0`, after a catastrophic isolate error (which only a restart repairs).
  */
 export function createHealthRoutes(db: Database, sandboxBroken: () => string | undefined = () => undefined): Router {
   const router = new Router();
@@ -20,7 +22,7 @@ export function createHealthRoutes(db: Database, sandboxBroken: () => string | u
       const broken = sandboxBroken();
       if (broken) {
         ctx.status = 503;
-        ctx.body = { status: 'degraded', database: db.kind, message: `script execution is disabled until Ferry restarts: ${broken}` };
+        ctx.body = { status: 'degraded', database: db.kind, message: `scripts cannot run: ${broken}` };
         return;
       }
       ctx.body = { status: 'ready', database: db.kind };

@@ -54,7 +54,19 @@ export function createMetrics() {
     }),
     sandboxBroken: new Gauge({
       name: 'ferry_sandbox_broken',
-      help: '1 once a catastrophic isolate error has disabled script execution (restart the instance).',
+      help: '1 while no script can run: after a catastrophic isolate error with sandboxProcesses 0 (restart the instance), or while sandbox processes keep failing to start.',
+      registers: [registry],
+    }),
+    sandboxProcesses: new Gauge({
+      name: 'ferry_sandbox_processes',
+      help: 'Sandbox processes running scripts, by state (ready, starting); none with sandboxProcesses 0.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    sandboxProcessRestarts: new Gauge({
+      name: 'ferry_sandbox_process_restarts',
+      help: 'Sandbox processes replaced since start, by reason (exit, fatal, rss, unresponsive).',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     storePool: new Gauge({

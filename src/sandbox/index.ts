@@ -9,6 +9,7 @@ import { capMessage, type FailureKind, type Outcome } from './outcome.ts';
 import { createIsolatePool, type IsolatePool, type PreparedContext, type Slot } from './pool.ts';
 import { secretValues } from './secrets.ts';
 import { fromIsolateValue } from './values.ts';
+import { createSupervisor, type ProcessOptions } from './processes/supervisor.ts';
 
 export type { Outcome, FailureKind, LogLine } from './outcome.ts';
 export { capMessage, MAX_MESSAGE_LENGTH } from './outcome.ts';
@@ -16,6 +17,7 @@ export type { Egress, EgressInput, Limits, LimitsInput } from './limits.ts';
 export { DEFAULT_LIMITS, egressSchema, limitsChangeSchema, limitsSchema, upgradeConnectionSettings } from './limits.ts';
 export { storeAddress, type StoreAddress } from './bridge/index.ts';
 export { ALLOWED_MODULES } from './isolate-source.ts';
+export { sandboxProcessOptions, type ProcessOptions } from './processes/supervisor.ts';
 
 export interface RunRequest {
   /** The function the script defines and Ferry calls: login, getUser, … */
@@ -57,8 +59,29 @@ export interface SandboxOptions {
   maxUsesPerIsolate?: number;
   /** Called once if V8 loses control of an isolate; the sandbox refuses every run from then on. */
   onFatal?: (message: string) => void;
-  /** Extra or replacement host operations (tests, pooling). */
+  /** Extra or replacement host operations (tests, pooling); only without `processes`, since functions cannot cross to another process. */
   ops?: OpTable;
+  /**
+   * Run scripts in this many supervised child processes instead of in this one (see
+   * docs/sandbox-processes.md). Without it (or with a count of 0) isolates live in this process.
+   */
+  processes?: ProcessOptions;
+}
+
+/** What callers use of a sandbox, in this process or in sandbox processes. */
+export interface Sandbox {
+  run<T = unknown>(request: RunRequest): Promise<Outcome<T>>;
+  /** Set while no script can run: after a catastrophic isolate error in this process, or while sandbox processes fail to start. */
+  readonly broken: string | undefined;
+  /** Isolates per memory size. */
+  stats(): Record<string, { alive: number; idle: number; waiting: number; size: number; created: number; compiled: number; reused: number; codeCacheHits: number }>;
+  /** Pooled connections to legacy databases, per driver. */
+  connectionStats(): Record<string, { total: number; idle: number; active: number; waiting: number }>;
+  /** Starts the sandbox processes now rather than with the first script (nothing to start in-process). */
+  start(): void;
+  /** Sandbox processes (undefined when scripts run in this process). */
+  processStats(): { ready: number; starting: number; restarts: Record<string, number>; processes: { pid: number | undefined; ready: boolean; inFlight: number }[] } | undefined;
+  close(): Promise<void>;
 }
 
 const CPU_CHECK_MS = 20;
@@ -76,7 +99,12 @@ class Stop extends Error {
  * Runs customer scripts in isolated-vm. Every outcome is a value, never an exception: `{ ok: true,
  * value }` or `{ ok: false, kind, message }`, with the console lines and the duration.
  */
-export function createSandbox(options: SandboxOptions) {
+export function createSandbox(options: SandboxOptions): Sandbox {
+  if (options.processes && options.processes.count > 0) {
+    if (options.ops) throw new Error('Custom host operations (ops) cannot reach sandbox processes; use the in-process sandbox for them.');
+    const { onFatal: _onFatal, ops: _ops, ...rest } = options;
+    return createSupervisor({ ...rest, processes: options.processes });
+  }
   collectOnExit();
   const pools = new Map<number, IsolatePool>();
   let broken: string | undefined;
@@ -176,6 +204,8 @@ export function createSandbox(options: SandboxOptions) {
     connectionStats() {
       return driverPools.stats();
     },
+    start: () => {},
+    processStats: () => undefined,
     async close(): Promise<void> {
       for (const pool of pools.values()) pool.close();
       pools.clear();
@@ -183,8 +213,6 @@ export function createSandbox(options: SandboxOptions) {
     },
   };
 }
-
-export type Sandbox = ReturnType<typeof createSandbox>;
 
 /**
  * After a catastrophic error isolated-vm parks the lost isolate's thread for good, and Node's own

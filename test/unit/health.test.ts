@@ -25,7 +25,7 @@ describe('readiness', () => {
       broken = 'isolate thread lost';
       const degraded = await fetch(url);
       assert.equal(degraded.status, 503);
-      assert.match(((await degraded.json()) as { message: string }).message, /script execution is disabled until Ferry restarts: isolate thread lost/);
+      assert.match(((await degraded.json()) as { message: string }).message, /scripts cannot run: isolate thread lost/);
       await db.close();
       const down = await fetch(url);
       assert.equal(down.status, 503, 'a closed database is not ready either');
