@@ -4,6 +4,7 @@ import type { Database } from '../../store/db.ts';
 import { createMigrationQueries } from '../../store/queries/migration.ts';
 import { createConnectionLibrary } from './connection.ts';
 import { createExecutionHistory } from './executions.ts';
+import { createImportLibrary } from './import.ts';
 import { createKeyRotation } from './keys.ts';
 import { createMigrationReport } from './migration.ts';
 import { createScriptTester } from './script-test.ts';
@@ -18,6 +19,7 @@ export function createAdminLibrary(deps: { config: Config; db: Database; federat
   const { config, db, federation } = deps;
   return {
     users: createUserLibrary(federation.directory),
+    imports: createImportLibrary(federation.bulkImport),
     connection: createConnectionLibrary(federation.settings),
     scripts: createScriptLibrary({ settings: federation.settings, queries: federation.scriptQueries }),
     tester: createScriptTester({ issuer: config.issuer, settings: federation.settings, runner: federation.runner, executions: federation.executions }),
