@@ -60,11 +60,17 @@ export function createBulkImport(deps: { queries: AccountQueries; subjectPrefix:
     const check = checkProfile(fields);
     if (!check.ok) throw new RecordProblem(check.problem);
     const ids = profileIdentifiers(check.profile);
-    for (const field of IDENTIFIERS) {
-      const given = check.profile[field];
-      if (given !== undefined && given !== null && given !== '' && ids[field] === undefined) throw new RecordProblem(`"${field}" is not a valid ${field === 'email' ? 'email address' : field}.`);
+    if (!IDENTIFIERS.some((field) => ids[field])) {
+      // As in a lazy migration, an identifier Ferry cannot read (a WordPress login with a space) stays
+      // in the profile and is not one to sign in with; a record left with none cannot be imported.
+      const unreadable = IDENTIFIERS.filter((field) => ![undefined, null, ''].includes(check.profile[field] as string));
+      const what = { email: 'a valid email address', phone: 'a phone number of 6 to 15 digits', username: 'a valid username' };
+      throw new RecordProblem(
+        unreadable.length > 0
+          ? `${unreadable.map((field) => `"${field}" is not ${what[field]}`).join(', ')}, and the record has no other email, phone or username to sign in with.`
+          : 'A record needs an email, phone or username to sign in with.',
+      );
     }
-    if (!IDENTIFIERS.some((field) => ids[field])) throw new RecordProblem('A record needs an email, phone or username to sign in with.');
     let stored: string | undefined;
     if (passwordHash !== undefined && passwordHash !== null) {
       const hash = recogniseHash(passwordHash);

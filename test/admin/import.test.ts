@@ -65,6 +65,7 @@ describe('bulk import of users with legacy password hashes (no legacy database a
     users.push({ id: 'drupal-1', email: 'drupal@legacy.example', format: 'Drupal 7 $S$', password: 'admin1' });
     records.push({ id: 'drupal-1', email: 'drupal@legacy.example', passwordHash: '$S$D2sypG2KL6EjTo08zxDCAx4D3lcAQx7Tk.hydYvH/hEDiNfo2AHS' });
     records.push({ id: 'no-hash', username: 'resetme', name: 'Sets a password by reset' });
+    records.push({ id: 'odd-username', username: 'has a space', email: 'odd@legacy.example' });
   });
 
   after(async () => {
@@ -93,7 +94,7 @@ describe('bulk import of users with legacy password hashes (no legacy database a
     assert.match(failure(0).error, /Unknown password hash format/);
     assert.equal(failure(0).id, 'unknown-format');
     assert.match(failure(1).error, /bcrypt cost is 31/);
-    assert.match(failure(2).error, /"email" is not a valid email address/);
+    assert.match(failure(2).error, /"email" is not a valid email address, and the record has no other/);
     assert.match(failure(3).error, /non-empty id/);
     assert.match(failure(4).error, /Plain passwords are not imported/);
     assert.match(failure(5).error, /The email user0@legacy.example already belongs to another account/);
@@ -106,6 +107,9 @@ describe('bulk import of users with legacy password hashes (no legacy database a
     assert.equal(rows[0]?.sub, sub('no-hash'));
     assert.equal(rows[0]?.password_hash, null);
     assert.ok(rows[0]?.imported_at instanceof Date);
+    // A username Ferry cannot sign in with stays in the profile, as a lazy migration keeps it.
+    const odd = await ferry.ferry.db.query<{ email: string; username: string | null; profile: Record<string, unknown> }>('select email, username, profile from accounts where legacy_id = $1', ['odd-username']);
+    assert.deepEqual([odd.rows[0]?.email, odd.rows[0]?.username, odd.rows[0]?.profile.username], ['odd@legacy.example', null, 'has a space']);
   });
 
   it('signs an imported bcrypt ($2y$) user and a Django pbkdf2_sha256 user in through the hosted form, replacing the hash with argon2id', async () => {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 const SCRIPT = String.raw`
 import base64, hashlib, hmac, json, struct, sys
 from passlib import hash as h
-import argon2
+import argon2, bcrypt
 from django.conf import settings
 settings.configure(PASSWORD_HASHERS=[
   'django.contrib.auth.hashers.PBKDF2PasswordHasher', 'django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher',
@@ -33,6 +33,8 @@ out = {
   'sha512-crypt, implicit 5000 rounds': h.sha512_crypt.using(rounds=5000).hash(pw),
   'md5-crypt': h.md5_crypt.hash(pw),
   'apr1 md5-crypt': h.apr_md5_crypt.hash(pw),
+  # WordPress 6.8's wp_hash_password, around the bcrypt module.
+  'wordpress 6.8 $wp$2y$': '$wp' + bcrypt.hashpw(base64.b64encode(hmac.new(b'wp-sha384', b, 'sha384').digest()), bcrypt.gensalt(10)).decode().replace('$2b$', '$2y$', 1),
   'phpass $P$ (WordPress)': h.phpass.using(ident='P', rounds=8).hash(pw),
   'phpass $H$ (phpBB3)': h.phpass.using(ident='H', rounds=11).hash(pw),
   'django pbkdf2_sha256': make_password(pw, hasher='pbkdf2_sha256'),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { bounded, HashProblem } from './encoding.ts';
 import type { HashFormat } from './format.ts';
@@ -37,5 +37,18 @@ export const djangoBcryptFormat: HashFormat = {
       if (!prehash) return Buffer.byteLength(password) <= BCRYPT_MAX_BYTES && bcrypt.compare(password, hash);
       return bcrypt.compare(createHash('sha256').update(password).digest('hex'), hash);
     };
+  },
+};
+
+/**
+ * WordPress 6.8 and later: `$wp$2y$…`, bcrypt of the base64 HMAC-SHA384 of the password (key
+ * "wp-sha384"), so that passwords over 72 bytes count in full.
+ */
+export const wordpressBcryptFormat: HashFormat = {
+  name: 'wordpress-bcrypt',
+  matches: (stored) => stored.startsWith('$wp$2'),
+  read(stored) {
+    const hash = readBcrypt(stored.slice('$wp'.length));
+    return (password) => bcrypt.compare(createHmac('sha384', 'wp-sha384').update(password).digest('base64'), hash);
   },
 };

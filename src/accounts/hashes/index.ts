@@ -1,5 +1,5 @@
 import { argon2Format } from './argon2.ts';
-import { bcryptFormat, djangoBcryptFormat } from './bcrypt.ts';
+import { bcryptFormat, djangoBcryptFormat, wordpressBcryptFormat } from './bcrypt.ts';
 import { md5CryptFormat, shaCryptFormat } from './crypt.ts';
 import { canonicalDeclared, declaredFormat, djangoSaltedFormat } from './declared.ts';
 import { HashProblem } from './encoding.ts';
@@ -16,6 +16,7 @@ export { BCRYPT_MAX_BYTES } from './bcrypt.ts';
 /** Every format Ferry verifies, tried in this order (ASP.NET Identity, plain base64, last). */
 export const FORMATS: readonly HashFormat[] = [
   bcryptFormat,
+  wordpressBcryptFormat,
   argon2Format,
   scryptFormat,
   phcPbkdf2Format,
