@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import argon2 from 'argon2';
-import bcrypt from 'bcrypt';
 import { BadRequest } from '../errors.ts';
+import { BCRYPT_MAX_BYTES, verifyLegacyHash } from './hashes/index.ts';
+
+export { BCRYPT_MAX_BYTES };
 
 /** OWASP's minimum for argon2id (19 MiB, 2 passes, 1 lane); operators may only raise it. */
 export const ARGON2_DEFAULTS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -18,8 +20,6 @@ export function normalisePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
-/** bcrypt reads 72 bytes at most; Ferry never lets a longer password match a bcrypt hash. */
-export const BCRYPT_MAX_BYTES = 72;
 /** The weakest legacy bcrypt hash Ferry adopts for a migrated account (see src/federation/lazy-migration.ts). */
 export const MIN_ADOPTED_BCRYPT_COST = 10;
 
@@ -33,17 +33,20 @@ export function adoptableBcryptHash(hash: string, password: string): boolean {
   return isBcryptHash(hash) && cost >= MIN_ADOPTED_BCRYPT_COST && Buffer.byteLength(password) <= BCRYPT_MAX_BYTES;
 }
 
+/** Ferry's own hashes: argon2id in PHC form. Anything else stored is a legacy hash (see ./hashes/). */
+const isArgon2id = (hash: string) => hash.startsWith('$argon2id$');
+
 /**
- * Ferry's own password hashing: argon2id, no truncation (argon2 hashes every byte). A migrated
- * account may hold the legacy bcrypt hash its first sign-in was verified with; `verify` accepts
- * it (never for a password over 72 bytes, which bcrypt would truncate) and `needsUpgrade` says it
- * must be replaced by argon2id at that successful sign-in. `verify` on an account without a hash,
- * and `decoy` when there is no account at all, spend the time of a real check so that response
- * times do not tell which accounts exist.
+ * Ferry's own password hashing: argon2id, no truncation (argon2 hashes every byte). An imported or
+ * migrated account may hold a legacy hash (bcrypt, PBKDF2, phpass… see ./hashes/); `verify`
+ * checks it with the password exactly as typed, as the legacy system did, and `needsUpgrade` says
+ * it must be replaced by argon2id at that successful sign-in. `verify` on an account without a
+ * hash, and `decoy` when there is no account at all, spend the time of a real check so that
+ * response times do not tell which accounts exist.
  */
 export function createPasswordHasher(params: { memoryCost: number; timeCost: number; parallelism: number } = ARGON2_DEFAULTS) {
   const options = { type: argon2.argon2id as 2, ...params };
-  // argon2 is CPU-bound: more at once than there are cores is not faster, only 19 MiB more each.
+  // Hashing is CPU-bound: more at once than there are cores is not faster, only more memory each.
   const slot = createSlots(availableParallelism());
   const argon2Hash = (password: string) => slot(() => argon2.hash(password, options));
   const argon2Verify = (hash: string, password: string) => slot(() => argon2.verify(hash, password));
@@ -59,11 +62,15 @@ export function createPasswordHasher(params: { memoryCost: number; timeCost: num
         return false;
       }
       try {
-        if (isBcryptHash(hash)) {
-          // The legacy system hashed what its user typed, without Ferry's normalisation.
-          return Buffer.byteLength(password) <= BCRYPT_MAX_BYTES && (await bcrypt.compare(password, hash));
+        if (!isArgon2id(hash)) {
+          // A legacy hash may be far cheaper than argon2id (a salted SHA-1): spending a decoy check
+          // as well keeps such accounts from answering faster than unknown ones.
+          const [valid] = await Promise.all([slot(() => verifyLegacyHash(hash, password)), argon2Verify(await decoy(), password).catch(() => false)]);
+          return valid;
         }
-        return await argon2Verify(hash, normalisePassword(password));
+        const normalised = normalisePassword(password);
+        // An imported argon2id hash was made from the password as its user typed it.
+        return (await argon2Verify(hash, normalised)) || (normalised !== password && (await argon2Verify(hash, password)));
       } catch {
         return false;
       }
@@ -75,8 +82,8 @@ export function createPasswordHasher(params: { memoryCost: number; timeCost: num
       return false;
     },
 
-    /** True when a stored hash is not argon2id with the current parameters (an adopted bcrypt hash, or weaker settings). */
-    needsUpgrade: (hash: string): boolean => isBcryptHash(hash) || argon2.needsRehash(hash, options),
+    /** True when a stored hash is not argon2id with the current parameters (a legacy hash, or weaker settings). */
+    needsUpgrade: (hash: string): boolean => !isArgon2id(hash) || argon2.needsRehash(hash, options),
   };
 }
 

@@ -15,9 +15,14 @@ const USAGE = `Usage: ferry <command> [options]
       [--identifier x] [--password y | --password-stdin] [--id x] [--keyword x] [--file draft.js]
                                       console's Test button; exit code 0 when it succeeded
   migration status [--json]           how far the lazy migration has come
+  users import FILE [--update] [--json]
+                                      import users with legacy ids and password hashes from
+                                      NDJSON (one user per line) or a .json file; already
+                                      imported ids are skipped (--update replaces them);
+                                      \`ferry import FILE\` is the same
   keys rotate                         make new signing keys the active ones
 
-  test-script, migration status and keys rotate open the configured database, or ask a running
+  test-script, migration status, users import and keys rotate open the configured database, or ask a running
   server's admin API with --url <http://host:port> (or FERRY_URL) and --token (or FERRY_ADMIN_TOKEN).
   The configuration is read as the server reads it: FERRY_CONFIG, ./ferry.config.json, FERRY_* variables.
 `;
@@ -63,6 +68,15 @@ export async function run(argv: readonly string[], out: Output = createOutput(),
       if (positionals[0] !== 'status') throw new BadRequest(`Use: ferry migration status. ${HELP}`, 'usage');
       const { migrationStatus } = await import('./commands/migration.ts');
       return migrationStatus({ json: values.json, cwd }, remoteTarget(values, env), out);
+    }
+    case 'users':
+    case 'import': {
+      // `ferry import FILE` is short for `ferry users import FILE`.
+      const { values, positionals } = parse({ ...REMOTE, update: { type: 'boolean' }, json: { type: 'boolean' } }, command === 'users' ? 2 : 1);
+      const [verb, file] = command === 'users' ? positionals : ['import', positionals[0]];
+      if (verb !== 'import' || !file) throw new BadRequest(`Use: ferry users import FILE. ${HELP}`, 'usage');
+      const { importUsers } = await import('./commands/import.ts');
+      return importUsers({ file, update: values.update, json: values.json, cwd }, remoteTarget(values, env), out);
     }
     case 'keys': {
       const { values, positionals } = parse(REMOTE, 1);

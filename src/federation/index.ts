@@ -8,6 +8,7 @@ import type { AccountQueries } from '../store/queries/accounts.ts';
 import { createExecutionQueries } from '../store/queries/executions.ts';
 import { createKeyQueries } from '../store/queries/keys.ts';
 import { createScriptQueries } from '../store/queries/scripts.ts';
+import { createBulkImport } from './bulk-import.ts';
 import { createClaimsCache } from './claims-cache.ts';
 import { createDirectory } from './directory.ts';
 import { createExecutionLog } from './execution-log.ts';
@@ -69,7 +70,8 @@ export function createFederation(deps: {
     runner,
     forget: (sub) => claimsCache.delete(sub),
   });
-  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory };
+  const bulkImport = createBulkImport({ queries: deps.accountQueries, subjectPrefix: config.subjectPrefix, log });
+  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory, bulkImport };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

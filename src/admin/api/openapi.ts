@@ -9,6 +9,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'The bearer token is missing or wrong.',
   404: 'Not found.',
   409: 'Conflict.',
+  413: 'The body is too large (send large imports as NDJSON).',
   429: 'Too many requests: wait retry-after seconds.',
   503: 'The legacy database could not be reached.',
 };
@@ -35,7 +36,7 @@ function operation(route: ApiRoute): JsonSchema {
   const success = route.response
     ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
     : { description: 'Done, nothing to answer.' };
-  const errors = [...new Set([...(route.body || route.query || route.params ? [400] : []), ...(route.errors ?? []), ...(route.public ? [] : [401]), 429])].sort();
+  const errors = [...new Set([...(route.body || route.stream || route.query || route.params ? [400] : []), ...(route.errors ?? []), ...(route.public ? [] : [401]), 429])].sort();
   return {
     operationId: `${route.method}${route.path.replace(/[/:]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
     summary: route.summary,
@@ -44,11 +45,17 @@ function operation(route: ApiRoute): JsonSchema {
     ...(route.public ? { security: [] } : {}),
     parameters: [...parameters('path', route.params), ...parameters('query', route.query)],
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
+    ...(route.stream ? { requestBody: streamBody(route.stream) } : {}),
     responses: {
       [status]: success,
       ...Object.fromEntries(errors.map((code) => [code, { $ref: `#/components/responses/E${code}` }])),
     },
   };
+}
+
+function streamBody(stream: NonNullable<ApiRoute['stream']>): JsonSchema {
+  const schema = jsonSchema(stream.schema, 'input');
+  return { required: true, description: stream.description, content: Object.fromEntries(stream.contentTypes.map((type) => [type, { schema }])) };
 }
 
 /** The OpenAPI 3.1 document of the admin API, built from the same route table the router serves. */

@@ -22,6 +22,11 @@ export interface RouteDefinition<P extends Schema, Q extends Schema, B extends S
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * A body the handler reads itself from `ctx.req` as it arrives (an upload too large to hold),
+   * documented with `schema` for each content type. Only for routes without `body`.
+   */
+  stream?: { contentTypes: string[]; schema: z.ZodType; description: string };
   /** Status of a successful answer: 200 by default, 204 for routes without a response schema. */
   status?: number;
   response?: R;

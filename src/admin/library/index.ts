@@ -5,6 +5,7 @@ import { createMigrationQueries } from '../../store/queries/migration.ts';
 import { createOidcModelQueries } from '../../store/queries/oidc-models.ts';
 import { createConnectionLibrary } from './connection.ts';
 import { createExecutionHistory } from './executions.ts';
+import { createImportLibrary } from './import.ts';
 import { createKeyRotation } from './keys.ts';
 import { createMigrationReport } from './migration.ts';
 import { createScriptTester } from './script-test.ts';
@@ -19,6 +20,7 @@ export function createAdminLibrary(deps: { config: Config; db: Database; federat
   const { config, db, federation } = deps;
   return {
     users: createUserLibrary(federation.directory, createOidcModelQueries(db)),
+    imports: createImportLibrary(federation.bulkImport),
     connection: createConnectionLibrary(federation.settings),
     scripts: createScriptLibrary({ settings: federation.settings, queries: federation.scriptQueries }),
     tester: createScriptTester({ issuer: config.issuer, settings: federation.settings, runner: federation.runner, executions: federation.executions }),

@@ -12,6 +12,8 @@ export interface AccountRow {
   profile: Profile;
   legacy_id: string | null;
   migrated_at: Date | null;
+  /** Set when a bulk import created the account (migrated_at stays null then). */
+  imported_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -31,7 +33,7 @@ export interface NewAccount {
 export type IdentifierColumn = 'email' | 'phone' | 'username';
 type LookupColumn = IdentifierColumn | 'id' | 'sub' | 'legacy_id';
 
-const COLUMNS = 'id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at, created_at, updated_at';
+const COLUMNS = 'id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at, imported_at, created_at, updated_at';
 
 /** SQL for Ferry's own accounts table. */
 export function createAccountQueries(db: Queryable) {
@@ -61,6 +63,40 @@ export function createAccountQueries(db: Queryable) {
         accountParams(account),
       );
       return rows[0];
+    },
+
+    /**
+     * Inserts imported accounts in one statement, skipping any whose unique columns (legacy id,
+     * sub, identifiers) are taken; returns the legacy ids that were inserted.
+     */
+    async insertImported(accounts: readonly NewAccount[]): Promise<Set<string>> {
+      if (accounts.length === 0) return new Set();
+      const column = (pick: (account: NewAccount) => unknown) => accounts.map((account) => pick(account) ?? null);
+      const { rows } = await db.query<{ legacy_id: string }>(
+        `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, imported_at)
+         select id, sub, email, phone, username, password_hash, profile::jsonb, legacy_id, now()
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+           as t(id, sub, email, phone, username, password_hash, profile, legacy_id)
+         on conflict do nothing returning legacy_id`,
+        [
+          column((a) => a.id),
+          column((a) => a.sub),
+          column((a) => a.email),
+          column((a) => a.phone),
+          column((a) => a.username),
+          column((a) => a.passwordHash),
+          column((a) => JSON.stringify(a.profile)),
+          column((a) => a.legacyId),
+        ],
+      );
+      return new Set(rows.map((row) => row.legacy_id));
+    },
+
+    /** Which of these legacy ids already have an account. */
+    async existingLegacyIds(legacyIds: readonly string[]): Promise<Set<string>> {
+      if (legacyIds.length === 0) return new Set();
+      const { rows } = await db.query<{ legacy_id: string }>('select legacy_id from accounts where legacy_id = any($1::text[])', [legacyIds]);
+      return new Set(rows.map((row) => row.legacy_id));
     },
 
     async update(
