@@ -10,6 +10,7 @@ import { startLegacyDemo, withLegacyDemo } from './demo/legacy-db.ts';
 import { demoMigrationStatus } from './demo/migration-status.ts';
 import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
 import type { Logger } from './log.ts';
+import { createMail, type Mail } from './mail/index.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
 import { memoiseReadsPerRequest } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -35,6 +36,8 @@ export interface Ferry {
   federation: Federation;
   /** The admin API and console (mounted on every provider). */
   admin: Admin;
+  /** Outgoing mail through the outbox. */
+  mail: Mail;
   /** The Node request listener; it always reaches the current provider. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   provider(): Provider;
@@ -76,6 +79,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
   const effective = withLegacyDemo(config, legacyDemo);
   const metrics = createMetrics();
+  const mail = createMail({ config: config.mail, issuer: config.issuer, db, log, metrics });
   const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, metrics, log });
   const sampleGauges = async () => {
     // First, before this scrape waits for a connection of its own.
@@ -97,6 +101,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     // The breaker of the settings as they are now (a settings change starts a new one).
     metrics.breaker.reset();
     metrics.breaker.set({ connection: connection.id }, BREAKER_STATE_VALUE[status.breaker]);
+    await mail.sampleGauges();
   };
   const { signIn } = federation;
   const admin = createAdmin({ config, db, federation, views, csrf, reloadKeys: () => reloadKeys() });
@@ -170,12 +175,14 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
     every(CLEANUP_EVERY_MS, () => admin.limiter.prune(), 'admin rate limit clean-up'),
   ];
+  mail.start({ demo: config.demo });
 
   return {
     config,
     db,
     federation,
     admin,
+    mail,
     handle: (req, res) => void handler(req, res),
     provider: () => current,
     setInternalUrl(url) {
@@ -185,6 +192,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     reloadKeys,
     async close() {
       for (const timer of timers) clearInterval(timer);
+      await mail.stop();
       await federation.executions.close();
       await sandbox.close();
       await legacyDemo?.close();

@@ -2,11 +2,12 @@ import type { AdminLibrary } from '../../library/index.ts';
 import type { ApiRoute } from '../route.ts';
 import { connectionRoutes } from './connection.ts';
 import { executionRoutes } from './executions.ts';
+import { mailRoutes } from './mail.ts';
 import { migrationRoutes } from './migration.ts';
 import { scriptRoutes } from './scripts.ts';
 import { userRoutes } from './users.ts';
 
 /** Every admin API operation except the OpenAPI document, which is generated from this list. */
 export function apiRoutes(library: AdminLibrary): ApiRoute[] {
-  return [...userRoutes(library), ...connectionRoutes(library), ...scriptRoutes(library), ...executionRoutes(library), ...migrationRoutes(library)];
+  return [...userRoutes(library), ...connectionRoutes(library), ...scriptRoutes(library), ...executionRoutes(library), ...migrationRoutes(library), ...mailRoutes(library)];
 }
