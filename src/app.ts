@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { createAccountLibrary } from './accounts/library.ts';
 import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
+import { createPasswordRecovery } from './accounts/recovery.ts';
 import type { Config } from './config/schema.ts';
 import { startLegacyDemo, withLegacyDemo } from './demo/legacy-db.ts';
 import { demoMigrationStatus } from './demo/migration-status.ts';
@@ -19,11 +20,15 @@ import { BREAKER_STATE_VALUE, createMetrics } from './ops/metrics.ts';
 import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
+import { createRecoveryRoutes } from './pages/recovery.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { createSandbox } from './sandbox/index.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createAccountQueries } from './store/queries/accounts.ts';
 import { createOidcModelQueries } from './store/queries/oidc-models.ts';
+import { createPasswordResetQueries } from './store/queries/password-resets.ts';
+import { createThrottleQueries } from './store/queries/throttle.ts';
+import { createThrottle } from './security/throttle.ts';
 import { createCsrf } from './web/csrf.ts';
 import { errorHandler } from './web/errors.ts';
 import { securityHeaders } from './web/security-headers.ts';
@@ -112,6 +117,28 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const health = createHealthRoutes(db, () => sandbox.broken).routes();
   const metricsRoutes = config.metrics ? createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes() : undefined;
   const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true }).routes();
+  const reset = config.passwordReset;
+  const recovery = createPasswordRecovery({
+    issuer: config.issuer,
+    linkMinutes: reset.linkMinutes,
+    revokeSessions: reset.revokeSessions,
+    policy: config.passwordPolicy,
+    accounts,
+    queries: createPasswordResetQueries(db),
+    throttle: createThrottle(createThrottleQueries(db), reset.throttle),
+    revokeAccount: (sub) => models.revokeAccount(sub),
+    mail,
+    log,
+  });
+  const recoveryRoutes = createRecoveryRoutes({
+    recovery,
+    available: mail.enabled || config.demo,
+    linkMinutes: reset.linkMinutes,
+    revokeSessions: reset.revokeSessions,
+    minPasswordLength: config.passwordPolicy.minLength,
+    views,
+    csrf,
+  }).routes();
   const account = createAccountRoutes({ provider: () => current, changePassword: signIn.changePassword, throttle: federation.throttle, views, csrf }).routes();
 
   const build = (material: KeyMaterial): Provider => {
@@ -132,6 +159,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     provider.use(admin.middleware);
     if (metricsRoutes) provider.use(metricsRoutes);
     provider.use(interactions);
+    provider.use(recoveryRoutes);
     provider.use(account);
     if (demo) {
       const demoRoutes = createDemoRoutes({
@@ -174,6 +202,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     every(CLEANUP_EVERY_MS, () => federation.executions.prune(), 'execution log clean-up'),
     every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
     every(CLEANUP_EVERY_MS, () => admin.limiter.prune(), 'admin rate limit clean-up'),
+    every(CLEANUP_EVERY_MS, () => recovery.prune(), 'password reset link clean-up'),
   ];
   mail.start({ demo: config.demo });
 
@@ -192,6 +221,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     reloadKeys,
     async close() {
       for (const timer of timers) clearInterval(timer);
+      await recovery.settle();
       await mail.stop();
       await federation.executions.close();
       await sandbox.close();

@@ -209,6 +209,35 @@ export const configSchema = z.strictObject({
     }),
   /** Outgoing mail: SMTP server, sender, templates and the outbox's retries. */
   mail,
+  /** "Forgot password?" on the hosted login page (needs `mail.smtpUrl`, except in the demo). */
+  passwordReset: z
+    .strictObject({
+      /** Minutes a reset link works (it works once). */
+      linkMinutes: integer().min(5).max(1440).default(30),
+      /** After a reset, sign the user out everywhere: every session, grant (consent) and token of the user is deleted. */
+      revokeSessions: boolean().default(true),
+      /**
+       * Reset requests per identifier typed and per client IP, counted whether or not the account
+       * exists (so the answer tells nothing): each request counts as one attempt of the policy.
+       */
+      throttle: z
+        .strictObject({
+          account: throttlePolicy({ freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 900_000, maxFailures: 10, resetAfterSeconds: 3600 }),
+          ip: throttlePolicy({ freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 200, resetAfterSeconds: 900 }),
+        })
+        .default({
+          account: { freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 900_000, maxFailures: 10, resetAfterSeconds: 3600 },
+          ip: { freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 200, resetAfterSeconds: 900 },
+        }),
+    })
+    .default({
+      linkMinutes: 30,
+      revokeSessions: true,
+      throttle: {
+        account: { freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 900_000, maxFailures: 10, resetAfterSeconds: 3600 },
+        ip: { freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 200, resetAfterSeconds: 900 },
+      },
+    }),
   /** Seconds between checks for signing keys rotated by another instance. */
   keyRefreshSeconds: integer().min(1).max(3600).default(30),
   /** Serve Prometheus metrics at /metrics; with `metricsToken` set, a bearer token is required. */

@@ -7,6 +7,7 @@ import { createMail } from '../../src/mail/index.ts';
 import { openDatabase, type Database } from '../../src/store/index.ts';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser } from '../helpers/browser.ts';
+import { beginAuthorization, relyingParty } from '../helpers/relying-party.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { createPostgresDatabase, postgresReachable } from '../helpers/services.ts';
 import { SMTP_PASSWORD, startSmtpServer } from '../helpers/smtp.ts';
@@ -115,6 +116,14 @@ describe('without an SMTP server', () => {
     assert.match(page.html, /id="mail-off"/);
     assert.match(page.html, /held@example\.com/);
     assert.match(page.html, /<pre class="mail-text">[^<]*was changed/);
+  });
+
+  it('says on the "Forgot password?" page that password reset is off, outside the demo', async () => {
+    const browser = new Browser();
+    const { page } = await beginAuthorization(ferry, await relyingParty(ferry), browser);
+    const forgot = await browser.get(new URL(/<a href="([^"]+)">Forgot password\?<\/a>/.exec(page.html)![1]!, page.url).href);
+    assert.match(forgot.html, /id="reset-unavailable"/);
+    assert.doesNotMatch(forgot.html, /action="[^"]*\/forgot"/, 'no form that would pretend to send a mail');
   });
 });
 

@@ -73,6 +73,17 @@ export function createOidcModelQueries(db: Queryable) {
       await db.query(`delete from oidc_models where grant_id = $1 and model = any($2::text[])`, [grantId, TOKEN_MODELS]);
     },
 
+    /** Signs a user out everywhere: their sessions, their grants and every code and token issued under those. */
+    async revokeAccount(accountId: string): Promise<number> {
+      const { rowCount } = await db.query(
+        `delete from oidc_models
+         where (model in ('Session', 'Grant') and payload->>'accountId' = $1)
+            or grant_id in (select id from oidc_models where model = 'Grant' and payload->>'accountId' = $1)`,
+        [accountId],
+      );
+      return rowCount;
+    },
+
     /** Deletes expired rows; returns how many. */
     async deleteExpired(): Promise<number> {
       const { rowCount } = await db.query('delete from oidc_models where expires_at < now()');

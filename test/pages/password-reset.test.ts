@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
+import { Browser, alertText, type Page } from '../helpers/browser.ts';
+import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
+import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
+import { beginAuthorization, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
+import { postgresReachable } from '../helpers/services.ts';
+import { startSmtpServer } from '../helpers/smtp.ts';
+
+const LEGACY_USERS = [{ email: 'alice@example.com', username: 'alice', name: 'Alice Liddell', password: 'alice-legacy-pw' }];
+const LOCAL = { email: 'lena@example.com', password: 'lena first password' };
+
+describe('forgot password, through the hosted pages and a real SMTP server', () => {
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let legacy: LegacyDatabase;
+  let ferry: TestFerry;
+  let rp: oidc.Configuration;
+
+  before(async () => {
+    await postgresReachable();
+    smtp = await startSmtpServer();
+    legacy = await createLegacyDatabase('postgres', LEGACY_USERS);
+    ferry = await startFerry({
+      adminToken: ADMIN_TOKEN,
+      mail: { smtpUrl: smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 },
+      connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
+    });
+    rp = await relyingParty(ferry);
+  });
+  after(async () => {
+    await ferry?.stop();
+    await smtp?.stop();
+    await legacy?.drop();
+    if (ferry) removeDataDir(ferry.dataDir);
+  });
+
+  /** From a new sign-in's login page, through its "Forgot password?" link, to the answer of the request form. */
+  const requestReset = async (browser: Browser, identifier: string): Promise<Page> => {
+    const { page } = await beginAuthorization(ferry, rp, browser);
+    const href = /<a href="([^"]+)">Forgot password\?<\/a>/.exec(page.html)?.[1];
+    assert.ok(href, 'the login page links to "Forgot password?"');
+    const form = await browser.get(new URL(href, page.url).href);
+    assert.equal(form.status, 200);
+    return browser.submit(form, '/forgot', { identifier });
+  };
+  const mailsTo = (address: string) => smtp.received.filter((mail) => mail.to.includes(address));
+  const nextMail = async (address: string, subject: string, after: number) => {
+    await smtp.waitFor((mail) => mail.to.includes(address) && mail.subject === subject && mailsTo(address).indexOf(mail) >= after);
+    return mailsTo(address).filter((mail) => mail.subject === subject).at(-1)!;
+  };
+  const linkIn = (text: string) => {
+    const link = /(http\S+\/account\/reset\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
+    assert.ok(link, `a reset link in the mail:\n${text}`);
+    return link;
+  };
+  const openLink = async (browser: Browser, link: string) => browser.get(link);
+  const setPassword = (browser: Browser, page: Page, password: string, confirm = password) => browser.submit(page, '/account/reset', { password, password_confirm: confirm });
+
+  it('resets a local user\'s password once, signs them out everywhere and tells them by mail', async () => {
+    const registered = await registerThroughForm(ferry, rp, new Browser(), { email: LOCAL.email, password: LOCAL.password });
+    const before = await oidc.authorizationCodeGrant(rp, new URL(registered.result.url), registered.checks);
+    assert.ok(before.refresh_token);
+
+    const sent = mailsTo(LOCAL.email).length;
+    const answer = await requestReset(new Browser(), LOCAL.email);
+    assert.equal(answer.status, 200);
+    assert.match(answer.html, /id="reset-sent"/);
+    const mail = await nextMail(LOCAL.email, 'Reset your password', sent);
+    const link = linkIn(mail.text);
+    assert.equal(new URL(link).searchParams.get('token')!.length, 43, '256 bits, base64url');
+    assert.match(mail.html, /Choose a new password/);
+
+    // Another browser (the mail app's) opens the link: the token moves into a cookie, out of the address bar.
+    const browser = new Browser();
+    const form = await openLink(browser, link);
+    assert.equal(new URL(form.url).search, '');
+    assert.equal(form.status, 200);
+
+    const common = await setPassword(browser, form, 'password123');
+    assert.equal(common.status, 400);
+    assert.match(alertText(common) ?? '', /commonly used/);
+    const mismatch = await setPassword(browser, form, 'lena second password', 'something else');
+    assert.equal(mismatch.status, 400);
+
+    const done = await setPassword(browser, form, 'lena second password');
+    assert.equal(done.status, 200);
+    assert.match(done.html, /id="reset-done"/);
+    const changed = await nextMail(LOCAL.email, 'Your password was changed', sent);
+    assert.match(changed.text, /signed out everywhere/);
+
+    await assert.rejects(oidc.refreshTokenGrant(rp, before.refresh_token!), { error: 'invalid_grant' }, 'tokens issued before the reset are revoked');
+    const after = await signIn(ferry, rp, new Browser(), LOCAL.email, 'lena second password');
+    assert.ok(after.claims()!.sub);
+    const stale = new Browser();
+    const { page } = await beginAuthorization(ferry, rp, stale);
+    const refused = await stale.submit(page, '/login', { identifier: LOCAL.email, password: LOCAL.password });
+    assert.equal(refused.status, 401, 'the old password no longer signs in');
+
+    // Single use: the same link, in a fresh browser, no longer opens the form.
+    const reused = await openLink(new Browser(), link);
+    assert.equal(reused.status, 400);
+    assert.match(reused.html, /id="reset-invalid"/);
+  });
+
+  it('resets a migrated user\'s password in Ferry', async () => {
+    await signIn(ferry, rp, new Browser(), 'alice', 'alice-legacy-pw');
+    const sent = mailsTo('alice@example.com').length;
+    await requestReset(new Browser(), 'alice');
+    const link = linkIn((await nextMail('alice@example.com', 'Reset your password', sent)).text);
+    const browser = new Browser();
+    const done = await setPassword(browser, await openLink(browser, link), 'alice new ferry password');
+    assert.match(done.html, /id="reset-done"/);
+    const tokens = await signIn(ferry, rp, new Browser(), 'alice@example.com', 'alice new ferry password');
+    const [row] = await legacy.query('select id from users where email = $1', ['alice@example.com']);
+    assert.equal(tokens.claims()!.sub, String(row!.id), 'the same subject as before the reset');
+  });
+
+  it('refuses an expired link', async () => {
+    const sent = mailsTo(LOCAL.email).length;
+    await requestReset(new Browser(), LOCAL.email);
+    const link = linkIn((await nextMail(LOCAL.email, 'Reset your password', sent)).text);
+    const browser = new Browser();
+    const form = await openLink(browser, link);
+    assert.equal(form.status, 200);
+    await ferry.ferry.db.query(`update password_resets set expires_at = now() - interval '1 second' where used_at is null`);
+    assert.match((await openLink(new Browser(), link)).html, /id="reset-invalid"/);
+    const late = await setPassword(browser, form, 'lena third password');
+    assert.equal(late.status, 400);
+    assert.match(late.html, /id="reset-invalid"/);
+    await signIn(ferry, rp, new Browser(), LOCAL.email, 'lena second password');
+  });
+
+  it('answers an unknown address with the same page and sends nothing', async () => {
+    const unknown = await requestReset(new Browser(), 'nobody@example.com');
+    const known = await requestReset(new Browser(), 'alice@example.com');
+    const sent = mailsTo('alice@example.com').length;
+    const withoutTokens = (page: Page) => page.html.replace(/name="csrf" value="[^"]*"/g, '').replace(/\/interaction\/[^/"]+/g, '/interaction/UID');
+    assert.equal(unknown.status, known.status);
+    assert.equal(withoutTokens(unknown), withoutTokens(known));
+    await smtp.waitFor((mail) => mail.to.includes('alice@example.com') && mailsTo('alice@example.com').length > sent - 1);
+    await ferry.ferry.mail.flush();
+    await sleep(200);
+    assert.equal(mailsTo('nobody@example.com').length, 0);
+    const outbox = await adminClient(ferry).get('/mail/outbox?limit=200');
+    assert.ok(!outbox.text.includes('nobody@example.com'), 'nothing queued for an unknown address');
+  });
+
+  it('throttles reset requests per identifier, the same way whether or not the account exists', async () => {
+    const statuses = async (identifier: string) => {
+      const seen: number[] = [];
+      for (let i = 0; i < 5; i++) seen.push((await requestReset(new Browser(), identifier)).status);
+      return seen;
+    };
+    await registerThroughForm(ferry, rp, new Browser(), { email: 'tess@example.com', password: 'tess first password' });
+    const known = await statuses('Tess@Example.com');
+    const unknown = await statuses('ghost@example.com');
+    assert.deepEqual(unknown, known);
+    assert.equal(known.at(-1), 429);
+  });
+});
