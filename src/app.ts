@@ -120,10 +120,12 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const reset = config.passwordReset;
   const recovery = createPasswordRecovery({
     issuer: config.issuer,
+    subjectPrefix: config.subjectPrefix,
     linkMinutes: reset.linkMinutes,
     revokeSessions: reset.revokeSessions,
     policy: config.passwordPolicy,
     accounts,
+    legacy: federation.legacyRecovery,
     queries: createPasswordResetQueries(db),
     throttle: createThrottle(createThrottleQueries(db), reset.throttle),
     revokeAccount: (sub) => models.revokeAccount(sub),

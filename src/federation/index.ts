@@ -10,6 +10,7 @@ import { createKeyQueries } from '../store/queries/keys.ts';
 import { createScriptQueries } from '../store/queries/scripts.ts';
 import { createClaimsCache } from './claims-cache.ts';
 import { createDirectory } from './directory.ts';
+import { createLegacyRecovery } from './recovery.ts';
 import { createExecutionLog } from './execution-log.ts';
 import { createLazyMigration } from './lazy-migration.ts';
 import { createScriptRunner } from './scripts.ts';
@@ -69,7 +70,8 @@ export function createFederation(deps: {
     runner,
     forget: (sub) => claimsCache.delete(sub),
   });
-  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory };
+  const legacyRecovery = createLegacyRecovery({ issuer: config.issuer, settings, runner, migration, metrics: deps.metrics });
+  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory, legacyRecovery };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

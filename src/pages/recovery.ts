@@ -89,7 +89,7 @@ export function createRecoveryRoutes(deps: RecoveryDeps): Router {
       throw error;
     }
     ctx.cookies.set(RESET_COOKIE, '', { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/account/reset', maxAge: 0, overwrite: true });
-    if (!result.ok) return page(ctx, 'reset-password', { title: 'Choose a new password', state: 'invalid' }, 400);
+    if (!result.ok) return page(ctx, 'reset-password', { title: 'Choose a new password', state: result.reason === 'conflict' ? 'conflict' : 'invalid' }, result.reason === 'conflict' ? 409 : 400);
     return page(ctx, 'reset-password', { title: 'Password changed', state: 'done', signedOut: deps.revokeSessions });
   });
 

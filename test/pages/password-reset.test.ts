@@ -8,11 +8,74 @@ import { Browser, alertText, type Page } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
-import { postgresReachable } from '../helpers/services.ts';
+import mysql from 'mysql2/promise';
+import { MYSQL_ADMIN, postgresReachable } from '../helpers/services.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
 
-const LEGACY_USERS = [{ email: 'alice@example.com', username: 'alice', name: 'Alice Liddell', password: 'alice-legacy-pw' }];
+const LEGACY_USERS = [
+  { email: 'alice@example.com', username: 'alice', name: 'Alice Liddell', password: 'alice-legacy-pw' },
+  { email: 'bob@example.com', username: 'bob', name: 'Bob Kahn', password: 'bob-legacy-pw' },
+  { email: 'carol@example.com', username: 'carol', name: 'Carol Shaw', password: 'carol-legacy-pw' },
+];
 const LOCAL = { email: 'lena@example.com', password: 'lena first password' };
+
+type Setup = { ferry: TestFerry; rp: oidc.Configuration; smtp: Awaited<ReturnType<typeof startSmtpServer>> };
+
+/** The hosted pages and the mailbox, as a person who forgot their password uses them. */
+function resetPages(setup: () => Setup) {
+  /** From a new sign-in's login page, through its "Forgot password?" link, to the answer of the request form. */
+  const requestReset = async (browser: Browser, identifier: string): Promise<Page> => {
+    const { ferry, rp } = setup();
+    const { page } = await beginAuthorization(ferry, rp, browser);
+    const href = /<a href="([^"]+)">Forgot password\?<\/a>/.exec(page.html)?.[1];
+    assert.ok(href, 'the login page links to "Forgot password?"');
+    const form = await browser.get(new URL(href, page.url).href);
+    assert.equal(form.status, 200);
+    return browser.submit(form, '/forgot', { identifier });
+  };
+  const mailsTo = (address: string) => setup().smtp.received.filter((mail) => mail.to.includes(address));
+  const nextMail = async (address: string, subject: string, after: number) => {
+    await setup().smtp.waitFor((mail) => mail.to.includes(address) && mail.subject === subject && mailsTo(address).indexOf(mail) >= after);
+    return mailsTo(address).filter((mail) => mail.subject === subject).at(-1)!;
+  };
+  const linkIn = (text: string) => {
+    const link = /(http\S+\/account\/reset\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
+    assert.ok(link, `a reset link in the mail:\n${text}`);
+    return link;
+  };
+  const openLink = async (browser: Browser, link: string) => browser.get(link);
+  const setPassword = (browser: Browser, page: Page, password: string, confirm = password) => browser.submit(page, '/account/reset', { password, password_confirm: confirm });
+
+  return { requestReset, mailsTo, nextMail, linkIn, openLink, setPassword };
+}
+
+/** A legacy user who never signed in asks for a link, sets a password, and is migrated with it under their legacy subject. */
+async function resetsUnmigrated(pages: ReturnType<typeof resetPages>, setup: Setup, legacy: LegacyDatabase, user: (typeof LEGACY_USERS)[number]) {
+  const { ferry, rp } = setup;
+  const param = legacy.kind === 'postgres' ? '$1' : '?';
+  const [row] = await legacy.query(`select id from users where email = ${param}`, [user.email]);
+  const migrated = async () => (await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts where legacy_id = $1', [String(row!.id)])).rows[0]!.n;
+  assert.equal(await migrated(), 0);
+
+  const sent = pages.mailsTo(user.email).length;
+  const answer = await pages.requestReset(new Browser(), user.email.toUpperCase());
+  assert.match(answer.html, /id="reset-sent"/);
+  const link = pages.linkIn((await pages.nextMail(user.email, 'Reset your password', sent)).text);
+  assert.equal(await migrated(), 0, 'asking for a link migrates nobody');
+
+  const browser = new Browser();
+  const done = await pages.setPassword(browser, await pages.openLink(browser, link), `${user.username} chose this in Ferry`);
+  assert.match(done.html, /id="reset-done"/);
+  assert.equal(await migrated(), 1);
+  await pages.nextMail(user.email, 'Your password was changed', sent);
+
+  const tokens = await signIn(ferry, rp, new Browser(), user.username, `${user.username} chose this in Ferry`);
+  assert.equal(tokens.claims()!.sub, String(row!.id), 'the subject a first sign-in would have given');
+  assert.equal(tokens.claims()!.name, user.name);
+  const stale = new Browser();
+  const { page } = await beginAuthorization(ferry, rp, stale);
+  assert.equal((await stale.submit(page, '/login', { identifier: user.email, password: user.password })).status, 401, 'the legacy password no longer signs in');
+}
 
 describe('forgot password, through the hosted pages and a real SMTP server', () => {
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
@@ -27,6 +90,8 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
     ferry = await startFerry({
       adminToken: ADMIN_TOKEN,
       mail: { smtpUrl: smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 },
+      // Every request of this suite comes from 127.0.0.1: only the per-identifier count is under test.
+      passwordReset: { throttle: { ip: { freeFailures: 1000 } } },
       connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
     });
     rp = await relyingParty(ferry);
@@ -38,28 +103,7 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
     if (ferry) removeDataDir(ferry.dataDir);
   });
 
-  /** From a new sign-in's login page, through its "Forgot password?" link, to the answer of the request form. */
-  const requestReset = async (browser: Browser, identifier: string): Promise<Page> => {
-    const { page } = await beginAuthorization(ferry, rp, browser);
-    const href = /<a href="([^"]+)">Forgot password\?<\/a>/.exec(page.html)?.[1];
-    assert.ok(href, 'the login page links to "Forgot password?"');
-    const form = await browser.get(new URL(href, page.url).href);
-    assert.equal(form.status, 200);
-    return browser.submit(form, '/forgot', { identifier });
-  };
-  const mailsTo = (address: string) => smtp.received.filter((mail) => mail.to.includes(address));
-  const nextMail = async (address: string, subject: string, after: number) => {
-    await smtp.waitFor((mail) => mail.to.includes(address) && mail.subject === subject && mailsTo(address).indexOf(mail) >= after);
-    return mailsTo(address).filter((mail) => mail.subject === subject).at(-1)!;
-  };
-  const linkIn = (text: string) => {
-    const link = /(http\S+\/account\/reset\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
-    assert.ok(link, `a reset link in the mail:\n${text}`);
-    return link;
-  };
-  const openLink = async (browser: Browser, link: string) => browser.get(link);
-  const setPassword = (browser: Browser, page: Page, password: string, confirm = password) => browser.submit(page, '/account/reset', { password, password_confirm: confirm });
-
+  const { requestReset, mailsTo, nextMail, linkIn, openLink, setPassword } = resetPages(() => ({ ferry, rp, smtp }));
   it('resets a local user\'s password once, signs them out everywhere and tells them by mail', async () => {
     const registered = await registerThroughForm(ferry, rp, new Browser(), { email: LOCAL.email, password: LOCAL.password });
     const before = await oidc.authorizationCodeGrant(rp, new URL(registered.result.url), registered.checks);
@@ -119,6 +163,26 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
     assert.equal(tokens.claims()!.sub, String(row!.id), 'the same subject as before the reset');
   });
 
+  it('migrates a PostgreSQL lazy-migration user who never signed in, with the new password', async () => {
+    await resetsUnmigrated(resetPages(() => ({ ferry, rp, smtp })), { ferry, rp, smtp }, legacy, LEGACY_USERS[1]!);
+  });
+
+  it('fails closed when another account took the unmigrated user\'s email address before the reset', async () => {
+    const sent = mailsTo('carol@example.com').length;
+    await requestReset(new Browser(), 'carol');
+    const link = linkIn((await nextMail('carol@example.com', 'Reset your password', sent)).text);
+    await registerThroughForm(ferry, rp, new Browser(), { email: 'dora@example.com', password: 'dora own password' });
+    await legacy.query(`update users set email = 'dora@example.com' where username = 'carol'`);
+
+    const browser = new Browser();
+    const refused = await setPassword(browser, await openLink(browser, link), 'carol wants this one');
+    assert.equal(refused.status, 409);
+    assert.match(refused.html, /id="reset-conflict"/);
+    const { rows } = await ferry.ferry.db.query<{ n: number }>(`select count(*)::int as n from accounts where username = 'carol'`);
+    assert.equal(rows[0]!.n, 0, 'carol was not migrated');
+    await signIn(ferry, rp, new Browser(), 'dora@example.com', 'dora own password');
+  });
+
   it('refuses an expired link', async () => {
     const sent = mailsTo(LOCAL.email).length;
     await requestReset(new Browser(), LOCAL.email);
@@ -160,5 +224,33 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
     const unknown = await statuses('ghost@example.com');
     assert.deepEqual(unknown, known);
     assert.equal(known.at(-1), 429);
+  });
+});
+
+describe('forgot password for a MariaDB lazy-migration user who never signed in', () => {
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let legacy: LegacyDatabase;
+  let ferry: TestFerry;
+  let rp: oidc.Configuration;
+
+  before(async () => {
+    await (await mysql.createConnection(MYSQL_ADMIN)).end();
+    smtp = await startSmtpServer();
+    legacy = await createLegacyDatabase('mysql', LEGACY_USERS.slice(1, 2));
+    ferry = await startFerry({
+      mail: { smtpUrl: smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 },
+      connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'mysql') },
+    });
+    rp = await relyingParty(ferry);
+  });
+  after(async () => {
+    await ferry?.stop();
+    await smtp?.stop();
+    await legacy?.drop();
+    if (ferry) removeDataDir(ferry.dataDir);
+  });
+
+  it('migrates them with the new password', async () => {
+    await resetsUnmigrated(resetPages(() => ({ ferry, rp, smtp })), { ferry, rp, smtp }, legacy, LEGACY_USERS[1]!);
   });
 });
