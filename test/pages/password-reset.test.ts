@@ -11,6 +11,7 @@ import { beginAuthorization, registerThroughForm, relyingParty, signIn } from '.
 import mysql from 'mysql2/promise';
 import { MYSQL_ADMIN, postgresReachable } from '../helpers/services.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 
 const LEGACY_USERS = [
   { email: 'alice@example.com', username: 'alice', name: 'Alice Liddell', password: 'alice-legacy-pw' },
@@ -181,6 +182,41 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
     const { rows } = await ferry.ferry.db.query<{ n: number }>(`select count(*)::int as n from accounts where username = 'carol'`);
     assert.equal(rows[0]!.n, 0, 'carol was not migrated');
     await signIn(ferry, rp, new Browser(), 'dora@example.com', 'dora own password');
+  });
+
+  it('works in Chromium with the keyboard alone, from the login page to signing in again', async (t) => {
+    const chromium = await launchChromium(t);
+    if (!chromium) return;
+    try {
+      await registerThroughForm(ferry, rp, new Browser(), { email: 'kim@example.com', password: 'kim first password' });
+      const page = await (await chromium.newContext()).newPage();
+      const url = oidc.buildAuthorizationUrl(rp, {
+        redirect_uri: ferry.redirectUri,
+        scope: 'openid email',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      });
+      await page.goto(url.href);
+      // Tab from the identifier field (focused on load) to the link.
+      for (let i = 0; i < 8 && (await page.locator(':focus').textContent())?.trim() !== 'Forgot password?'; i++) await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/forgot$/);
+      const sent = mailsTo('kim@example.com').length;
+      await page.keyboard.type('kim@example.com');
+      await page.keyboard.press('Enter');
+      await page.locator('#reset-sent').waitFor();
+
+      await page.goto(linkIn((await nextMail('kim@example.com', 'Reset your password', sent)).text));
+      assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
+      await page.keyboard.type('kim second password');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('kim second password');
+      await page.keyboard.press('Enter');
+      await page.locator('#reset-done').waitFor();
+    } finally {
+      await chromium.close();
+    }
+    await signIn(ferry, rp, new Browser(), 'kim@example.com', 'kim second password');
   });
 
   it('refuses an expired link', async () => {
