@@ -201,6 +201,7 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
       for (let i = 0; i < 8 && (await page.locator(':focus').textContent())?.trim() !== 'Forgot password?'; i++) await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
       await page.waitForURL(/\/forgot$/);
+      await page.locator('#identifier:focus').waitFor();
       const sent = mailsTo('kim@example.com').length;
       await page.keyboard.type('kim@example.com');
       await page.keyboard.press('Enter');
@@ -208,11 +209,15 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
 
       await page.goto(linkIn((await nextMail('kim@example.com', 'Reset your password', sent)).text));
       assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
+      // Typing starts once the page's autofocus has put the caret in the first field.
+      await page.locator('#password:focus').waitFor();
       await page.keyboard.type('kim second password');
       await page.keyboard.press('Tab');
       await page.keyboard.type('kim second password');
       await page.keyboard.press('Enter');
-      await page.locator('#reset-done').waitFor();
+      await page.locator('#reset-done, .alert').first().waitFor();
+      assert.equal(await page.locator('.alert').count(), 0, await page.locator('main, body').first().innerText());
+      assert.equal(await page.locator('#reset-done').count(), 1);
     } finally {
       await chromium.close();
     }
