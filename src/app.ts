@@ -5,11 +5,13 @@ import type Provider from 'oidc-provider';
 import { createAccountLibrary } from './accounts/library.ts';
 import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
+import { createPasswordRecovery } from './accounts/recovery.ts';
 import type { Config } from './config/schema.ts';
 import { startLegacyDemo, withLegacyDemo } from './demo/legacy-db.ts';
 import { demoMigrationStatus } from './demo/migration-status.ts';
 import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
 import type { Logger } from './log.ts';
+import { createMail, type Mail } from './mail/index.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
 import { memoiseReadsPerRequest } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
@@ -18,11 +20,15 @@ import { BREAKER_STATE_VALUE, createMetrics } from './ops/metrics.ts';
 import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
+import { createRecoveryRoutes } from './pages/recovery.ts';
 import { createFederation, type Federation } from './federation/index.ts';
 import { createSandbox, sandboxProcessOptions, storeAddress } from './sandbox/index.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createAccountQueries } from './store/queries/accounts.ts';
 import { createOidcModelQueries } from './store/queries/oidc-models.ts';
+import { createPasswordResetQueries } from './store/queries/password-resets.ts';
+import { createThrottleQueries } from './store/queries/throttle.ts';
+import { createThrottle } from './security/throttle.ts';
 import { createCsrf } from './web/csrf.ts';
 import { errorHandler } from './web/errors.ts';
 import { pinOriginToIssuer } from './web/issuer-origin.ts';
@@ -36,6 +42,8 @@ export interface Ferry {
   federation: Federation;
   /** The admin API and console (mounted on every provider). */
   admin: Admin;
+  /** Outgoing mail through the outbox. */
+  mail: Mail;
   /** The Node request listener; it always reaches the current provider. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   provider(): Provider;
@@ -81,6 +89,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
   const effective = withLegacyDemo(config, legacyDemo);
   const metrics = createMetrics();
+  const mail = createMail({ config: config.mail, issuer: config.issuer, db, log, metrics });
   const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, metrics, log });
   const sampleGauges = async () => {
     // First, before this scrape waits for a connection of its own.
@@ -108,6 +117,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     // The breaker of the settings as they are now (a settings change starts a new one).
     metrics.breaker.reset();
     metrics.breaker.set({ connection: connection.id }, BREAKER_STATE_VALUE[status.breaker]);
+    await mail.sampleGauges();
   };
   const { signIn } = federation;
   const admin = createAdmin({ config, db, federation, views, csrf, reloadKeys: () => reloadKeys() });
@@ -118,6 +128,30 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const health = createHealthRoutes(db, () => sandbox.broken).routes();
   const metricsRoutes = config.metrics ? createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes() : undefined;
   const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true }).routes();
+  const reset = config.passwordReset;
+  const recovery = createPasswordRecovery({
+    issuer: config.issuer,
+    subjectPrefix: config.subjectPrefix,
+    linkMinutes: reset.linkMinutes,
+    revokeSessions: reset.revokeSessions,
+    policy: config.passwordPolicy,
+    accounts,
+    legacy: federation.legacyRecovery,
+    queries: createPasswordResetQueries(db),
+    throttle: createThrottle(createThrottleQueries(db), reset.throttle),
+    revokeAccount: (sub) => models.revokeAccount(sub),
+    mail,
+    log,
+  });
+  const recoveryRoutes = createRecoveryRoutes({
+    recovery,
+    available: mail.enabled || config.demo,
+    linkMinutes: reset.linkMinutes,
+    revokeSessions: reset.revokeSessions,
+    minPasswordLength: config.passwordPolicy.minLength,
+    views,
+    csrf,
+  }).routes();
   const account = createAccountRoutes({ provider: () => current, changePassword: signIn.changePassword, throttle: federation.throttle, views, csrf }).routes();
 
   const build = (material: KeyMaterial): Provider => {
@@ -139,6 +173,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     provider.use(admin.middleware);
     if (metricsRoutes) provider.use(metricsRoutes);
     provider.use(interactions);
+    provider.use(recoveryRoutes);
     provider.use(account);
     if (demo) {
       const demoRoutes = createDemoRoutes({
@@ -181,13 +216,16 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     every(CLEANUP_EVERY_MS, () => federation.executions.prune(), 'execution log clean-up'),
     every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
     every(CLEANUP_EVERY_MS, () => admin.limiter.prune(), 'admin rate limit clean-up'),
+    every(CLEANUP_EVERY_MS, () => recovery.prune(), 'password reset link clean-up'),
   ];
+  mail.start({ demo: config.demo });
 
   return {
     config,
     db,
     federation,
     admin,
+    mail,
     handle: (req, res) => void handler(req, res),
     provider: () => current,
     setInternalUrl(url) {
@@ -197,6 +235,8 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     reloadKeys,
     async close() {
       for (const timer of timers) clearInterval(timer);
+      await recovery.settle();
+      await mail.stop();
       await federation.executions.close();
       await sandbox.close();
       await legacyDemo?.close();

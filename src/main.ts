@@ -35,7 +35,7 @@ export async function start(): Promise<void> {
     { issuer: config.issuer, url: running.url, database: running.ferry.db.kind, config: file ?? null, console: consoleUrl ?? 'off: set adminToken to serve the console and the admin API' },
     'ferry started',
   );
-  if (config.demo) printDemoBanner(config.issuer, !config.connection.enabled, config.adminToken ? 'configured' : await resolveAdminToken(config, running.ferry.db));
+  if (config.demo) printDemoBanner(config.issuer, !config.connection.enabled, config.adminToken ? 'configured' : await resolveAdminToken(config, running.ferry.db), !running.ferry.mail.enabled);
   else if (process.stdout.isTTY) printBanner(config.issuer, consoleUrl);
 
   const shutdown = (signal: string) => {
@@ -66,7 +66,7 @@ function printBanner(issuer: string, consoleUrl: string | null): void {
 }
 
 /** `adminToken`: the token the demo generated, or 'configured' when the configuration has one (never printed). */
-function printDemoBanner(issuer: string, legacyDemo: boolean, adminToken: string | undefined): void {
+function printDemoBanner(issuer: string, legacyDemo: boolean, adminToken: string | undefined, mailHeld: boolean): void {
   const users = legacyDemo
     ? [
         '  Users of the sample legacy database (each is migrated into Ferry on its first sign-in):',
@@ -85,6 +85,7 @@ function printDemoBanner(issuer: string, legacyDemo: boolean, adminToken: string
         : adminToken
           ? [`  Console:   open ${issuer}/console and sign in with the admin token`, `             ${adminToken}`, `             (also the bearer token of the admin API at ${issuer}/api/v1)`]
           : []),
+      ...(mailHeld ? [`  Mail:      no SMTP server configured; mails (password reset links) wait in ${issuer}/console/outbox`] : []),
       '',
     ].join('\n') + '\n',
   );

@@ -111,6 +111,59 @@ export const connectionSchema = z.strictObject({
 });
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 
+/**
+ * Outgoing mail (password reset, "your password changed"). Every mail goes through an outbox table
+ * in Ferry's database first, and a sender loop in each instance delivers it: a crash or an SMTP
+ * outage loses nothing, and several instances share the work without sending a mail twice in
+ * normal operation. Delivery is at least once: an instance that dies after the SMTP server took a
+ * mail but before recording it as sent leaves it to be sent again when its lease ends.
+ */
+const mail = z
+  .strictObject({
+    /**
+     * `smtp://user:password@host:587` (STARTTLS when the server offers it) or `smtps://…:465` (TLS
+     * from the first byte). Without it no mail leaves Ferry: mails are kept in the outbox as "held",
+     * readable in the console (for the demo and development), and a production start warns that
+     * password reset is off. The password never reaches a log line.
+     */
+    smtpUrl: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+    /** The From header, e.g. `Example <no-reply@example.com>`. Required with `smtpUrl`. */
+    from: z.string().min(3).max(320).optional(),
+    /** With smtp://, refuse to send unless the server upgrades the connection with STARTTLS. */
+    requireTls: boolean().default(false),
+    /**
+     * A folder whose `<mail>/{subject,text,html}.ejs` files replace Ferry's own (views/mail/);
+     * any file missing there is taken from Ferry's.
+     */
+    templatesDir: z.string().min(1).optional(),
+    /** Failed deliveries are tried again after `baseDelaySeconds`, doubling up to `maxDelaySeconds`, `maxAttempts` times in all. */
+    retry: z
+      .strictObject({
+        maxAttempts: integer().min(1).max(100).default(10),
+        baseDelaySeconds: integer().min(1).max(86_400).default(30),
+        maxDelaySeconds: integer().min(1).max(86_400).default(3600),
+      })
+      .default({ maxAttempts: 10, baseDelaySeconds: 30, maxDelaySeconds: 3600 }),
+    /** How often each instance looks for mail to send (a mail queued by the instance itself is sent at once). */
+    pollIntervalMs: integer().min(50).max(60_000).default(2000),
+    /**
+     * How long an instance owns a mail it took for sending. Longer than the slowest SMTP exchange
+     * (Ferry gives up on one after 50 s); an instance that dies holding a mail delays it this long.
+     */
+    leaseSeconds: integer().min(60).max(3600).default(120),
+    /** Sent, failed and held mails are deleted after this many days (sent mails lose their bodies at once). */
+    retentionDays: integer().min(1).max(3650).default(7),
+  })
+  .refine((value) => !value.smtpUrl || value.from, { message: 'is required with mail.smtpUrl', path: ['from'] })
+  .default({
+    requireTls: false,
+    retry: { maxAttempts: 10, baseDelaySeconds: 30, maxDelaySeconds: 3600 },
+    pollIntervalMs: 2000,
+    leaseSeconds: 120,
+    retentionDays: 7,
+  });
+export type MailConfig = z.output<typeof mail>;
+
 export const configSchema = z.strictObject({
   /** Public URL of the provider, the `iss` of every token. Default: `http://localhost:<port>`. */
   issuer: httpUrl
@@ -166,6 +219,37 @@ export const configSchema = z.strictObject({
     .default({
       account: { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 },
       ip: { freeFailures: 20, baseDelayMs: 500, maxDelayMs: 30_000, maxFailures: 1_000_000, resetAfterSeconds: 900 },
+    }),
+  /** Outgoing mail: SMTP server, sender, templates and the outbox's retries. */
+  mail,
+  /** "Forgot password?" on the hosted login page (needs `mail.smtpUrl`, except in the demo). */
+  passwordReset: z
+    .strictObject({
+      /** Minutes a reset link works (it works once). */
+      linkMinutes: integer().min(5).max(1440).default(30),
+      /** After a reset, sign the user out everywhere: every session, grant (consent) and token of the user is deleted. */
+      revokeSessions: boolean().default(true),
+      /**
+       * Reset requests per identifier typed and per client IP, counted whether or not the account
+       * exists (so the answer tells nothing): each request counts as one attempt of the policy.
+       */
+      throttle: z
+        .strictObject({
+          account: throttlePolicy({ freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 900_000, maxFailures: 10, resetAfterSeconds: 3600 }),
+          ip: throttlePolicy({ freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 200, resetAfterSeconds: 900 }),
+        })
+        .default({
+          account: { freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 900_000, maxFailures: 10, resetAfterSeconds: 3600 },
+          ip: { freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 200, resetAfterSeconds: 900 },
+        }),
+    })
+    .default({
+      linkMinutes: 30,
+      revokeSessions: true,
+      throttle: {
+        account: { freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 900_000, maxFailures: 10, resetAfterSeconds: 3600 },
+        ip: { freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 200, resetAfterSeconds: 900 },
+      },
     }),
   /** Seconds between checks for signing keys rotated by another instance. */
   keyRefreshSeconds: integer().min(1).max(3600).default(30),

@@ -11,6 +11,7 @@ import { createScriptQueries } from '../store/queries/scripts.ts';
 import { createBulkImport } from './bulk-import.ts';
 import { createClaimsCache } from './claims-cache.ts';
 import { createDirectory } from './directory.ts';
+import { createLegacyRecovery } from './recovery.ts';
 import { createExecutionLog } from './execution-log.ts';
 import { createLazyMigration } from './lazy-migration.ts';
 import { createScriptRunner } from './scripts.ts';
@@ -71,7 +72,8 @@ export function createFederation(deps: {
     forget: (sub) => claimsCache.delete(sub),
   });
   const bulkImport = createBulkImport({ queries: deps.accountQueries, subjectPrefix: config.subjectPrefix, log });
-  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory, bulkImport };
+  const legacyRecovery = createLegacyRecovery({ issuer: config.issuer, settings, runner, migration, metrics: deps.metrics });
+  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory, bulkImport, legacyRecovery };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

@@ -81,6 +81,30 @@ export function createMetrics() {
       labelNames: ['driver', 'state'] as const,
       registers: [registry],
     }),
+    mailQueued: new Counter({
+      name: 'ferry_mail_queued_total',
+      help: 'Mails put in the outbox, by template; held="true" when no SMTP server is configured (never sent).',
+      labelNames: ['template', 'held'] as const,
+      registers: [registry],
+    }),
+    mailSent: new Counter({
+      name: 'ferry_mail_sent_total',
+      help: 'Mails delivered to the SMTP server by this instance, by template.',
+      labelNames: ['template'] as const,
+      registers: [registry],
+    }),
+    mailFailed: new Counter({
+      name: 'ferry_mail_failed_total',
+      help: 'Failed delivery attempts by this instance, by template; final="true" when the mail was given up.',
+      labelNames: ['template', 'final'] as const,
+      registers: [registry],
+    }),
+    mailOutbox: new Gauge({
+      name: 'ferry_mail_outbox',
+      help: 'Mails in the outbox (all instances) by status: queued, sending, sent, failed, held.',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
   };
   return metrics;
 }

@@ -22,6 +22,7 @@ export const SECTIONS = [
   { id: 'logs', label: 'Log history', href: '/console/logs' },
   { id: 'users', label: 'Users', href: '/console/users' },
   { id: 'migration', label: 'Migration', href: '/console/migration' },
+  { id: 'outbox', label: 'Outbox', href: '/console/outbox' },
 ] as const;
 
 export interface PageData extends Record<string, unknown> {

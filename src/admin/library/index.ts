@@ -1,12 +1,14 @@
 import type { Config } from '../../config/schema.ts';
 import type { Federation } from '../../federation/index.ts';
 import type { Database } from '../../store/db.ts';
+import { createMailOutboxQueries } from '../../store/queries/mail-outbox.ts';
 import { createMigrationQueries } from '../../store/queries/migration.ts';
 import { createOidcModelQueries } from '../../store/queries/oidc-models.ts';
 import { createConnectionLibrary } from './connection.ts';
 import { createExecutionHistory } from './executions.ts';
 import { createImportLibrary } from './import.ts';
 import { createKeyRotation } from './keys.ts';
+import { createMailOutbox } from './mail.ts';
 import { createMigrationReport } from './migration.ts';
 import { createScriptTester } from './script-test.ts';
 import { createScriptLibrary } from './scripts.ts';
@@ -32,6 +34,7 @@ export function createAdminLibrary(deps: { config: Config; db: Database; federat
       settings: federation.settings,
       runner: federation.runner,
     }),
+    mail: createMailOutbox({ config: config.mail, queries: createMailOutboxQueries(db) }),
     keys: createKeyRotation({ config, db, reloadKeys: deps.reloadKeys }),
   };
 }

@@ -3,11 +3,12 @@ import type { ApiRoute } from '../route.ts';
 import { connectionRoutes } from './connection.ts';
 import { executionRoutes } from './executions.ts';
 import { importRoutes } from './import.ts';
+import { mailRoutes } from './mail.ts';
 import { migrationRoutes } from './migration.ts';
 import { scriptRoutes } from './scripts.ts';
 import { userRoutes } from './users.ts';
 
 /** Every admin API operation except the OpenAPI document, which is generated from this list. */
 export function apiRoutes(library: AdminLibrary): ApiRoute[] {
-  return [...importRoutes(library), ...userRoutes(library), ...connectionRoutes(library), ...scriptRoutes(library), ...executionRoutes(library), ...migrationRoutes(library)];
+  return [...importRoutes(library), ...userRoutes(library), ...connectionRoutes(library), ...scriptRoutes(library), ...executionRoutes(library), ...migrationRoutes(library), ...mailRoutes(library)];
 }
