@@ -91,7 +91,7 @@ function launch(root: string, options: ApacheOptions): { child: ChildProcess; st
 }
 
 function httpdConf(root: string, { port, oidc }: ApacheOptions): string {
-  const modules = ['mpm_prefork', 'authz_core', 'authz_user', 'authn_core', 'auth_openidc', 'cgi', 'alias', 'headers'];
+  const modules = ['mpm_prefork', 'authz_core', 'authz_user', 'authn_core', 'auth_openidc', 'cgi', 'alias', 'headers', 'rewrite'];
   const runAs = process.getuid?.() === 0 ? 'User www-data\nGroup www-data\n' : '';
   return `ServerRoot "${root}"
 ServerName localhost
@@ -101,6 +101,8 @@ ${runAs}PidFile ${root}/httpd.pid
 DefaultRuntimeDir ${root}
 Mutex file:${root} default
 ErrorLog ${root}/error.log
+# One process (-X) serves one connection at a time: a kept-alive one would hold up the next.
+KeepAlive Off
 LogLevel warn auth_openidc:debug
 # The tests' browser is fetch, which always sends Sec-Fetch-Mode: cors; mod_auth_openidc answers
 # such (script) requests 401 instead of redirecting. A person's browser navigating sends navigate.
