@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const APACHE = process.env.FERRY_TEST_APACHE ?? '/usr/sbin/apache2';
-const MODULES = process.env.FERRY_TEST_APACHE_MODULES ?? '/usr/lib/apache2/modules';
+const MODULES = '/usr/lib/apache2/modules';
 
 /** Why Apache with mod_auth_openidc cannot run here, or undefined when it can. */
 export function apacheMissing(): string | undefined {

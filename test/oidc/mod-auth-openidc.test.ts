@@ -11,7 +11,7 @@ import { needService, postgresReachable } from '../helpers/services.ts';
 const USERS = [{ email: 'grace@example.com', username: 'grace', name: 'Grace Hopper', password: 'grace-legacy-pw' }];
 const CLIENT = { client_id: 'apache', client_secret: randomBytes(24).toString('hex') };
 
-/** mod_auth_openidc's configuration, as the README shows it, for an app at `app` and Ferry at `issuer`. */
+/** mod_auth_openidc's configuration as README.md gives it (plus the info hook), for an app at `app` and Ferry at `issuer`. */
 function oidcDirectives(app: string, issuer: string): string {
   return `OIDCProviderMetadataURL ${issuer}/.well-known/openid-configuration
 OIDCClientID ${CLIENT.client_id}
@@ -73,7 +73,6 @@ describe('Apache with mod_auth_openidc as the relying party', () => {
   });
 
   after(async () => {
-    if (apache && process.env.FERRY_TEST_APACHE_LOG) console.log(apache.errorLog());
     await apache?.stop();
     await ferry?.stop();
     await legacy?.drop();
@@ -82,6 +81,9 @@ describe('Apache with mod_auth_openidc as the relying party', () => {
 
   it('signs a legacy user in through the hosted page and hands the claims to the protected page', async (t) => {
     if (!(await needApache(t))) return;
+    const [row] = await legacy!.query('select id from users where email = $1', ['grace@example.com']);
+    const account = async () => (await ferry!.ferry.db.query<{ migrated_at: Date }>('select migrated_at from accounts where sub = $1', [String(row!.id)])).rows;
+    assert.equal((await account()).length, 0, 'not yet in Ferry');
     const login = await browser.get(`${app}/protected/claims`);
     assert.ok(login.url.startsWith(`${ferry!.issuer}/interaction/`), `Ferry's login page, got ${login.url} (${login.status})`);
     let page = await browser.submit(login, '/login', { identifier: 'grace@example.com', password: 'grace-legacy-pw' });
@@ -92,11 +94,9 @@ describe('Apache with mod_auth_openidc as the relying party', () => {
     assert.equal(env.get('OIDC_CLAIM_name'), 'Grace Hopper');
     assert.equal(env.get('OIDC_CLAIM_preferred_username'), 'grace');
     assert.equal(env.get('OIDC_CLAIM_iss'), ferry!.issuer);
-    const [row] = await legacy!.query('select id from users where email = $1', ['grace@example.com']);
     assert.equal(env.get('OIDC_CLAIM_sub'), String(row!.id), 'sub is the legacy id');
     assert.equal(env.get('REMOTE_USER'), `${row!.id}@${ferry!.issuer}`);
-    const { rows } = await ferry!.ferry.db.query<{ migrated_at: Date }>('select migrated_at from accounts where sub = $1', [String(row!.id)]);
-    assert.ok(rows[0]?.migrated_at instanceof Date, 'the user now lives in Ferry');
+    assert.ok((await account())[0]?.migrated_at instanceof Date, 'migrated into Ferry on this sign-in');
   });
 
   it('refreshes the access token through mod_auth_openidc, with a rotated refresh token', async (t) => {
@@ -136,7 +136,7 @@ describe('Apache with mod_auth_openidc as the relying party', () => {
     assert.equal(page.url, `${app}/public/index.html`, `${page.status} ${page.html.slice(0, 500)}`);
   });
 
-  it("shows another error from Ferry on mod_auth_openidc's error page instead of starting a new sign-in", async (t) => {
+  it("shows any other error response carrying iss on mod_auth_openidc's error page instead of starting a new sign-in", async (t) => {
     if (!(await needApache(t))) return;
     const other = new Browser();
     const authorize = await other.request(`${app}/protected/claims`);
