@@ -12,7 +12,12 @@ import bcrypt from 'bcrypt';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import pg from 'pg';
 
-const settings = JSON.parse(process.argv[2]!) as { port: number; legacyUrl: string; storeUrl: string; client: { client_id: string; client_secret: string; redirect_uris: string[] } };
+const settings = JSON.parse(process.argv[2]!) as {
+  port: number;
+  legacyUrl: string;
+  storeUrl: string;
+  client: { client_id: string; client_secret: string; redirect_uris: string[] };
+};
 const issuer = `http://127.0.0.1:${settings.port}`;
 const legacy = new pg.Pool({ connectionString: settings.legacyUrl, max: 8 });
 const store = new pg.Pool({ connectionString: settings.storeUrl, max: 8 });
@@ -51,10 +56,12 @@ provider.use(async (ctx, next) => {
     ctx.body = html(details.uid);
     return;
   }
-  const body = new URLSearchParams(await new Promise<string>((resolve) => {
-    let data = '';
-    ctx.req.on('data', (chunk) => (data += chunk)).on('end', () => resolve(data));
-  }));
+  const body = new URLSearchParams(
+    await new Promise<string>((resolve) => {
+      let data = '';
+      ctx.req.on('data', (chunk) => (data += chunk)).on('end', () => resolve(data));
+    }),
+  );
   const email = String(body.get('identifier')).toLowerCase();
   const password = String(body.get('password'));
   const { rows } = await legacy.query('select id, email, name, password from users where lower(email) = $1', [email]);
@@ -67,7 +74,12 @@ provider.use(async (ctx, next) => {
   }
   const sub = String(user.id);
   const hash = await argon2.hash(password, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
-  await store.query('insert into baseline_accounts (id, email, password_hash, profile) values ($1, $2, $3, $4) on conflict do nothing', [randomUUID(), `${sub}:${email}`, hash, JSON.stringify({ id: sub })]);
+  await store.query('insert into baseline_accounts (id, email, password_hash, profile) values ($1, $2, $3, $4) on conflict do nothing', [
+    randomUUID(),
+    `${sub}:${email}`,
+    hash,
+    JSON.stringify({ id: sub }),
+  ]);
   accounts.set(sub, { email, name: user.name });
   await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
   ctx.respond = false;

@@ -69,14 +69,20 @@ try {
   console.log(`\n# Bulk import into PostgreSQL (NDJSON stream, bcrypt hashes kept)\n`);
   console.log('| records | created | failed | seconds | users/s | RSS before | peak RSS during |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
-  console.log(`| ${RECORDS} | ${summary.created} | ${summary.failedCount} | ${seconds.toFixed(1)} | ${Math.round(RECORDS / seconds)} | ${Math.round(rssBefore / 2 ** 20)} MB | ${Math.round(peakRss / 2 ** 20)} MB |`);
+  console.log(
+    `| ${RECORDS} | ${summary.created} | ${summary.failedCount} | ${seconds.toFixed(1)} | ${Math.round(RECORDS / seconds)} | ${Math.round(rssBefore / 2 ** 20)} MB | ${Math.round(peakRss / 2 ** 20)} MB |`,
+  );
 
   const rerunCount = Math.min(RECORDS, 100_000);
   const rerunStarted = performance.now();
   const rerun = await bulk.run(
-    ndjsonRecords(Readable.from((function* () {
-      for (let i = 0; i < rerunCount; i += 1) yield `${JSON.stringify({ id: `u${i}`, email: `user${i}@bench.example`, passwordHash: bcrypt })}\n`;
-    })())),
+    ndjsonRecords(
+      Readable.from(
+        (function* () {
+          for (let i = 0; i < rerunCount; i += 1) yield `${JSON.stringify({ id: `u${i}`, email: `user${i}@bench.example`, passwordHash: bcrypt })}\n`;
+        })(),
+      ),
+    ),
   );
   const rerunSeconds = (performance.now() - rerunStarted) / 1000;
   console.log(`\nRerun of the first ${rerunCount}: ${rerun.skipped} skipped in ${rerunSeconds.toFixed(1)} s (${Math.round(rerunCount / rerunSeconds)}/s).`);

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { createLogger } from '../src/log.ts';
 import { createSandbox } from '../src/sandbox/index.ts';
 import { measure, type Measurement } from './lib/measure.ts';
-import { signInFlow, type Client } from './lib/flow.ts';
+import type { Client } from './lib/flow.ts';
 import { createPostgresDatabase, postgresReachable } from '../test/helpers/services.ts';
 import { freePort } from '../test/helpers/ferry.ts';
 
@@ -48,7 +48,12 @@ async function main() {
     await seedLegacy(legacy.url);
 
     const ferryPort = await freePort();
-    const ferryClient: Client = { issuer: `http://127.0.0.1:${ferryPort}`, clientId: 'bench', clientSecret: 'bench-secret-bench-secret', redirectUri: `http://127.0.0.1:${ferryPort}/cb` };
+    const ferryClient: Client = {
+      issuer: `http://127.0.0.1:${ferryPort}`,
+      clientId: 'bench',
+      clientSecret: 'bench-secret-bench-secret',
+      redirectUri: `http://127.0.0.1:${ferryPort}/cb`,
+    };
     writeFileSync(
       join(dir, 'ferry.config.json'),
       JSON.stringify({
@@ -71,9 +76,23 @@ async function main() {
     children.push(ferry);
 
     const basePort = await freePort();
-    const baseClient: Client = { issuer: `http://127.0.0.1:${basePort}`, clientId: 'bench', clientSecret: ferryClient.clientSecret, redirectUri: `http://127.0.0.1:${basePort}/cb` };
+    const baseClient: Client = {
+      issuer: `http://127.0.0.1:${basePort}`,
+      clientId: 'bench',
+      clientSecret: ferryClient.clientSecret,
+      redirectUri: `http://127.0.0.1:${basePort}/cb`,
+    };
     const baseline = await startChild(
-      ['--no-node-snapshot', join(ROOT, 'bench', 'baseline-provider.ts'), JSON.stringify({ port: basePort, legacyUrl: legacy.url, storeUrl: baselineStore.url, client: { client_id: 'bench', client_secret: baseClient.clientSecret, redirect_uris: [baseClient.redirectUri] } })],
+      [
+        '--no-node-snapshot',
+        join(ROOT, 'bench', 'baseline-provider.ts'),
+        JSON.stringify({
+          port: basePort,
+          legacyUrl: legacy.url,
+          storeUrl: baselineStore.url,
+          client: { client_id: 'bench', client_secret: baseClient.clientSecret, redirect_uris: [baseClient.redirectUri] },
+        }),
+      ],
       dir,
       `${baseClient.issuer}/.well-known/openid-configuration`,
     );
@@ -87,10 +106,25 @@ async function main() {
 
     log('bench: lazy-migration first logins through Ferry…');
     let nextUser = 0;
-    const first = await runClient({ kind: 'login', client: ferryClient, identifier: 'user{n}@bench.example', password: PASSWORD, firstUser: nextUser, users: USERS, unique: true, concurrency: LOGIN_CONCURRENCY, durationMs, warmupMs });
+    const first = await runClient({
+      kind: 'login',
+      client: ferryClient,
+      identifier: 'user{n}@bench.example',
+      password: PASSWORD,
+      firstUser: nextUser,
+      users: USERS,
+      unique: true,
+      concurrency: LOGIN_CONCURRENCY,
+      durationMs,
+      warmupMs,
+    });
     // Users signed in during the warm-up and the run are migrated; the baseline takes fresh ones.
     nextUser += first.ops + Math.ceil((first.perSecond * warmupMs) / 1000) + LOGIN_CONCURRENCY * 4;
-    rows.push({ name: 'lazy-migration first logins (whole OIDC flow)', result: first, ratio: { of: 'A', value: first.perSecond / ceilingA.perSecond, target: 0.9 } });
+    rows.push({
+      name: 'lazy-migration first logins (whole OIDC flow)',
+      result: first,
+      ratio: { of: 'A', value: first.perSecond / ceilingA.perSecond, target: 0.9 },
+    });
 
     log('bench: ceiling B (argon2id 19 MiB, t=2)…');
     const ferryHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
@@ -102,24 +136,73 @@ async function main() {
     // it): each migrated user's second sign-in is measured on its own, then the steady state.
     log('bench: second sign-ins of migrated users (hash upgrade)…');
     const migratedUsers = Math.max(1, first.ops);
-    const upgrade = await runClient({ kind: 'login', client: ferryClient, identifier: 'user{n}@bench.example', password: PASSWORD, firstUser: 0, users: migratedUsers, unique: true, concurrency: LOGIN_CONCURRENCY, durationMs: durationMs * 10, warmupMs: 0, maxOps: migratedUsers });
+    const upgrade = await runClient({
+      kind: 'login',
+      client: ferryClient,
+      identifier: 'user{n}@bench.example',
+      password: PASSWORD,
+      firstUser: 0,
+      users: migratedUsers,
+      unique: true,
+      concurrency: LOGIN_CONCURRENCY,
+      durationMs: durationMs * 10,
+      warmupMs: 0,
+      maxOps: migratedUsers,
+    });
     rows.push({ name: 'second sign-in of a migrated user (once per user)', result: upgrade });
     log('bench: migrated-user logins through Ferry…');
-    const again = await runClient({ kind: 'login', client: ferryClient, identifier: 'user{n}@bench.example', password: PASSWORD, firstUser: 0, users: Math.min(migratedUsers, upgrade.ops), unique: false, concurrency: LOGIN_CONCURRENCY, durationMs, warmupMs });
+    const again = await runClient({
+      kind: 'login',
+      client: ferryClient,
+      identifier: 'user{n}@bench.example',
+      password: PASSWORD,
+      firstUser: 0,
+      users: Math.min(migratedUsers, upgrade.ops),
+      unique: false,
+      concurrency: LOGIN_CONCURRENCY,
+      durationMs,
+      warmupMs,
+    });
     rows.push({ name: 'migrated-user logins (whole OIDC flow)', result: again, ratio: { of: 'B', value: again.perSecond / ceilingB.perSecond, target: 0.9 } });
 
     log('bench: baseline (plain oidc-provider, login in host code)…');
-    const base = await runClient({ kind: 'login', client: baseClient, identifier: 'user{n}@bench.example', password: PASSWORD, firstUser: nextUser, users: USERS, unique: true, concurrency: LOGIN_CONCURRENCY, durationMs, warmupMs });
+    const base = await runClient({
+      kind: 'login',
+      client: baseClient,
+      identifier: 'user{n}@bench.example',
+      password: PASSWORD,
+      firstUser: nextUser,
+      users: USERS,
+      unique: true,
+      concurrency: LOGIN_CONCURRENCY,
+      durationMs,
+      warmupMs,
+    });
     rows.push({ name: 'baseline: plain oidc-provider, same first login in host code', result: base });
     const baselineRatio = first.perSecond / base.perSecond;
 
     log('bench: refresh-token grants…');
-    const refresh = await runClient({ kind: 'refresh', client: ferryClient, identifier: 'user{n}@bench.example', password: PASSWORD, firstUser: 0, users: Math.max(1, first.ops), unique: false, concurrency: 16, durationMs, warmupMs });
+    const refresh = await runClient({
+      kind: 'refresh',
+      client: ferryClient,
+      identifier: 'user{n}@bench.example',
+      password: PASSWORD,
+      firstUser: 0,
+      users: Math.max(1, first.ops),
+      unique: false,
+      concurrency: 16,
+      durationMs,
+      warmupMs,
+    });
     rows.push({ name: 'refresh-token grants (with rotation)', result: refresh, ratio: { of: '500/s', value: refresh.perSecond / 500, target: 1 } });
 
-    log('bench: getUser written the seeds\' way vs a pooled host query…');
+    log("bench: getUser written the seeds' way vs a pooled host query…");
     const { scripted, direct } = await getUserRows(legacy.url);
-    rows.push({ name: "getUser the seeds' way (new Client, connect, query, end)", result: scripted, ratio: { of: 'pooled', value: scripted.perSecond / direct.perSecond, target: 0.8 } });
+    rows.push({
+      name: "getUser the seeds' way (new Client, connect, query, end)",
+      result: scripted,
+      ratio: { of: 'pooled', value: scripted.perSecond / direct.perSecond, target: 0.8 },
+    });
     rows.push({ name: 'pooled host query (pg.Pool), same query', result: direct });
 
     const peak = peakRss(ferry.pid!);
@@ -159,13 +242,25 @@ function startCommand(): { args: string[]; env: Record<string, string> } {
   return { args: words.map((word) => (word.startsWith('src/') ? join(ROOT, word) : word)), env };
 }
 
-async function startChild(args: string[], cwd: string, readyUrl: string, extraEnv: Record<string, string> = {}, stdout: number | 'ignore' = 'ignore'): Promise<ChildProcess> {
+async function startChild(
+  args: string[],
+  cwd: string,
+  readyUrl: string,
+  extraEnv: Record<string, string> = {},
+  stdout: number | 'ignore' = 'ignore',
+): Promise<ChildProcess> {
   const env = { PATH: process.env.PATH ?? '', ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}), ...extraEnv };
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', stdout, 'inherit'] });
   let exited = false;
   child.once('exit', () => (exited = true));
   for (let i = 0; i < 600 && !exited; i++) {
-    if (await fetch(readyUrl).then((r) => r.ok, () => false)) return child;
+    if (
+      await fetch(readyUrl).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
     await sleep(100);
   }
   child.kill('SIGKILL');
@@ -174,7 +269,9 @@ async function startChild(args: string[], cwd: string, readyUrl: string, extraEn
 
 function runClient(job: Record<string, unknown>): Promise<Measurement> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', join(ROOT, 'bench', 'client.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--no-node-snapshot', join(ROOT, 'bench', 'client.ts'), JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Measurement) : reject(new Error(`load client exited with ${code}`))));
@@ -196,15 +293,26 @@ const GET_USER = `async function getUser(query) {
 async function getUserRows(url: string) {
   const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), poolSize: 16 });
   const concurrency = 8;
-  const scripted = await measure(async (i) => {
-    const outcome = await sandbox.run({ name: 'getUser', source: GET_USER, args: [{ email: `user${i % USERS}@bench.example` }], env: { DB_CONNECTION_URI: url } });
-    if (!outcome.ok) throw new Error(outcome.message);
-  }, { concurrency, durationMs, warmupMs });
+  const scripted = await measure(
+    async (i) => {
+      const outcome = await sandbox.run({
+        name: 'getUser',
+        source: GET_USER,
+        args: [{ email: `user${i % USERS}@bench.example` }],
+        env: { DB_CONNECTION_URI: url },
+      });
+      if (!outcome.ok) throw new Error(outcome.message);
+    },
+    { concurrency, durationMs, warmupMs },
+  );
   await sandbox.close();
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
-  const direct = await measure(async (i) => {
-    await pool.query('SELECT id, email, name FROM users WHERE email = $1', [`user${i % USERS}@bench.example`]);
-  }, { concurrency, durationMs, warmupMs });
+  const direct = await measure(
+    async (i) => {
+      await pool.query('SELECT id, email, name FROM users WHERE email = $1', [`user${i % USERS}@bench.example`]);
+    },
+    { concurrency, durationMs, warmupMs },
+  );
   await pool.end();
   return { scripted, direct };
 }
@@ -228,11 +336,17 @@ function print(extra: { baselineRatio: number; peakMb: number }) {
     const ratio = row.ratio ? `${fmt(row.ratio.value, 2)} × ${row.ratio.of}` : '';
     const target = row.ratio?.target !== undefined ? `≥ ${row.ratio.target}` : '';
     const met = row.ratio?.target !== undefined ? (row.ratio.value >= row.ratio.target ? 'yes' : '**no**') : '';
-    lines.push(`| ${index + 1} | ${row.name} | ${fmt(row.result.perSecond)} | ${fmt(row.result.p50)} | ${fmt(row.result.p99)} | ${row.result.errors} | ${ratio} | ${target} | ${met} |`);
+    lines.push(
+      `| ${index + 1} | ${row.name} | ${fmt(row.result.perSecond)} | ${fmt(row.result.p50)} | ${fmt(row.result.p99)} | ${row.result.errors} | ${ratio} | ${target} | ${met} |`,
+    );
   });
   const baseMet = extra.baselineRatio >= 0.95;
-  lines.push(`| ${rows.length + 1} | first logins through Ferry vs the baseline | | | | | ${fmt(extra.baselineRatio, 2)} × baseline | ≥ 0.95 | ${baseMet ? 'yes' : '**no**'} |`);
-  lines.push(`| ${rows.length + 2} | peak RSS of the Ferry process | ${fmt(extra.peakMb, 0)} MB | | | | | ≤ 300 MB | ${extra.peakMb <= 300 ? 'yes' : '**no**'} |`);
+  lines.push(
+    `| ${rows.length + 1} | first logins through Ferry vs the baseline | | | | | ${fmt(extra.baselineRatio, 2)} × baseline | ≥ 0.95 | ${baseMet ? 'yes' : '**no**'} |`,
+  );
+  lines.push(
+    `| ${rows.length + 2} | peak RSS of the Ferry process | ${fmt(extra.peakMb, 0)} MB | | | | | ≤ 300 MB | ${extra.peakMb <= 300 ? 'yes' : '**no**'} |`,
+  );
   const errors = rows.filter((row) => row.result.errors > 0).map((row) => `- ${row.name}: ${row.result.errors} errors, first: ${row.result.firstError}`);
   if (errors.length) lines.push('', "Errors (Ferry's log of the run is in bench/out/ferry.log):", ...errors);
   const text = `${lines.join('\n')}\n`;

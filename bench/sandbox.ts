@@ -56,11 +56,17 @@ async function pair(name: string, host: (i: number) => Promise<unknown>, script:
   return {
     name,
     host: { latency: await measure(host, { concurrency: 1, durationMs, warmupMs }), throughput: await measure(host, { concurrency: 8, durationMs, warmupMs }) },
-    sandbox: { latency: await measure(script, { concurrency: 1, durationMs, warmupMs }), throughput: await measure(script, { concurrency: 8, durationMs, warmupMs }) },
+    sandbox: {
+      latency: await measure(script, { concurrency: 1, durationMs, warmupMs }),
+      throughput: await measure(script, { concurrency: 8, durationMs, warmupMs }),
+    },
   };
 }
 
-const pairs = [await pair('no-op script', noopInHost, inSandbox(NOOP)), await pair('getUser with one pg query (new Client each time)', queryInHost, inSandbox(QUERY))];
+const pairs = [
+  await pair('no-op script', noopInHost, inSandbox(NOOP)),
+  await pair('getUser with one pg query (new Client each time)', queryInHost, inSandbox(QUERY)),
+];
 await sandbox.close();
 await pool.end();
 
@@ -80,7 +86,12 @@ const lines = [
 const noop = pairs[0]!;
 const addedP50 = noop.sandbox.latency.p50 - noop.host.latency.p50;
 const addedP99 = noop.sandbox.latency.p99 - noop.host.latency.p99;
-lines.push('', `Target for the no-op script: added p50 ≤ 1 ms (${fmt(addedP50, 3)}: ${addedP50 <= 1 ? 'met' : '**not met**'}), added p99 ≤ 5 ms (${fmt(addedP99, 3)}: ${addedP99 <= 5 ? 'met' : '**not met**'}).`);
-const errors = pairs.flatMap((p) => [p.sandbox.latency, p.sandbox.throughput].filter((m) => m.errors > 0).map((m) => `- ${p.name}: ${m.errors} errors, first: ${m.firstError}`));
+lines.push(
+  '',
+  `Target for the no-op script: added p50 ≤ 1 ms (${fmt(addedP50, 3)}: ${addedP50 <= 1 ? 'met' : '**not met**'}), added p99 ≤ 5 ms (${fmt(addedP99, 3)}: ${addedP99 <= 5 ? 'met' : '**not met**'}).`,
+);
+const errors = pairs.flatMap((p) =>
+  [p.sandbox.latency, p.sandbox.throughput].filter((m) => m.errors > 0).map((m) => `- ${p.name}: ${m.errors} errors, first: ${m.firstError}`),
+);
 if (errors.length) lines.push('', 'Errors:', ...errors);
 process.stdout.write(`${lines.join('\n')}\n`);

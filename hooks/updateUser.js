@@ -54,9 +54,21 @@ async function updateUser(id, updates, context) {
 
   // Profile field -> column. Fields not listed here are ignored.
   const FIELDS = {
-    email: 'email', phone: 'phone', username: 'username', name: 'name', nickname: 'nickname', photo: 'photo',
-    token: 'token', emailVerified: 'email_verified', phoneVerified: 'phone_verified', gender: 'gender',
-    address: 'address', company: 'company', birthdate: 'birthdate', website: 'website', password: 'password',
+    email: 'email',
+    phone: 'phone',
+    username: 'username',
+    name: 'name',
+    nickname: 'nickname',
+    photo: 'photo',
+    token: 'token',
+    emailVerified: 'email_verified',
+    phoneVerified: 'phone_verified',
+    gender: 'gender',
+    address: 'address',
+    company: 'company',
+    birthdate: 'birthdate',
+    website: 'website',
+    password: 'password',
   };
   const userId = toId(id);
   if (userId === null) throw new Error('User not exists!');
@@ -79,10 +91,7 @@ async function updateUser(id, updates, context) {
   const client = createClient();
   await client.connect();
   try {
-    const result = await client.query(
-      `UPDATE users SET ${assignments.join(', ')} WHERE id = $${parameters.length} RETURNING ${COLUMNS}`,
-      parameters,
-    );
+    const result = await client.query(`UPDATE users SET ${assignments.join(', ')} WHERE id = $${parameters.length} RETURNING ${COLUMNS}`, parameters);
     if (result.rows.length === 0) throw new Error('User not exists!');
     return toProfile(result.rows[0]);
   } catch (error) {

@@ -11,7 +11,7 @@ import { describeDatabase } from './store/index.ts';
 
 /** `ferry start`: load and check the configuration, open the database, serve, stop on SIGTERM. */
 export async function start(): Promise<void> {
-  let loaded;
+  let loaded: ReturnType<typeof loadConfig>;
   try {
     loaded = loadConfig();
   } catch (error) {
@@ -22,9 +22,13 @@ export async function start(): Promise<void> {
   // The first start of the embedded database runs initdb (and, for the demo, a second one for the
   // sample legacy database): 20–30 s in which nothing else would be printed.
   const firstStart = !config.databaseUrl && !existsSync(config.dataDir);
-  log.info({ database: describeDatabase(config), config: file ?? null, firstStart }, firstStart ? `starting: creating the embedded database in ${config.dataDir} (first start only, about 30 s)` : 'starting');
-  if (config.demo && firstStart) process.stdout.write(`\n  Starting Ferry: creating its embedded databases in ${config.dataDir} (first start only, about 30 s)…\n\n`);
-  let running;
+  log.info(
+    { database: describeDatabase(config), config: file ?? null, firstStart },
+    firstStart ? `starting: creating the embedded database in ${config.dataDir} (first start only, about 30 s)` : 'starting',
+  );
+  if (config.demo && firstStart)
+    process.stdout.write(`\n  Starting Ferry: creating its embedded databases in ${config.dataDir} (first start only, about 30 s)…\n\n`);
+  let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer(config, log);
   } catch (error) {
@@ -32,10 +36,22 @@ export async function start(): Promise<void> {
   }
   const consoleUrl = config.adminToken || config.demo ? `${config.issuer}/console` : null;
   log.info(
-    { issuer: config.issuer, url: running.url, database: running.ferry.db.kind, config: file ?? null, console: consoleUrl ?? 'off: set adminToken to serve the console and the admin API' },
+    {
+      issuer: config.issuer,
+      url: running.url,
+      database: running.ferry.db.kind,
+      config: file ?? null,
+      console: consoleUrl ?? 'off: set adminToken to serve the console and the admin API',
+    },
     'ferry started',
   );
-  if (config.demo) printDemoBanner(config.issuer, !config.connection.enabled, config.adminToken ? 'configured' : await resolveAdminToken(config, running.ferry.db), !running.ferry.mail.enabled);
+  if (config.demo)
+    printDemoBanner(
+      config.issuer,
+      !config.connection.enabled,
+      config.adminToken ? 'configured' : await resolveAdminToken(config, running.ferry.db),
+      !running.ferry.mail.enabled,
+    );
   else if (process.stdout.isTTY) printBanner(config.issuer, consoleUrl);
 
   const shutdown = (signal: string) => {
@@ -59,7 +75,9 @@ function printBanner(issuer: string, consoleUrl: string | null): void {
       '',
       `  Ferry is running at ${issuer}`,
       `  Discovery: ${issuer}/.well-known/openid-configuration`,
-      consoleUrl ? `  Console:   open ${consoleUrl} and sign in with your adminToken` : '  Console:   off (set adminToken to serve the console and the admin API)',
+      consoleUrl
+        ? `  Console:   open ${consoleUrl} and sign in with your adminToken`
+        : '  Console:   off (set adminToken to serve the console and the admin API)',
       '',
     ].join('\n') + '\n',
   );
@@ -83,7 +101,11 @@ function printDemoBanner(issuer: string, legacyDemo: boolean, adminToken: string
       ...(adminToken === 'configured'
         ? [`  Console:   open ${issuer}/console and sign in with your adminToken`]
         : adminToken
-          ? [`  Console:   open ${issuer}/console and sign in with the admin token`, `             ${adminToken}`, `             (also the bearer token of the admin API at ${issuer}/api/v1)`]
+          ? [
+              `  Console:   open ${issuer}/console and sign in with the admin token`,
+              `             ${adminToken}`,
+              `             (also the bearer token of the admin API at ${issuer}/api/v1)`,
+            ]
           : []),
       ...(mailHeld ? [`  Mail:      no SMTP server configured; mails (password reset links) wait in ${issuer}/console/outbox`] : []),
       '',

@@ -21,7 +21,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     // Two processes on one embedded database would corrupt it.
     const other = livePidUsing(config.dataDir);
     if (other !== undefined && other !== process.pid) {
-      throw new Error(`the data directory ${config.dataDir} is in use by another Ferry (pid ${other}); one embedded database serves one process — use PostgreSQL (databaseUrl) for several`);
+      throw new Error(
+        `the data directory ${config.dataDir} is in use by another Ferry (pid ${other}); one embedded database serves one process — use PostgreSQL (databaseUrl) for several`,
+      );
     }
   }
   const ferry = await createFerry(config, log);

@@ -82,9 +82,16 @@ export async function signInFlow(client: Client, identifier: string, password: s
   const state = randomBytes(8).toString('base64url');
   const authorize = new URL(`${client.issuer}/auth`);
   for (const [key, value] of Object.entries({
-    client_id: client.clientId, response_type: 'code', redirect_uri: client.redirectUri, scope: 'openid email profile',
-    code_challenge: challenge, code_challenge_method: 'S256', state, nonce: state,
-  })) authorize.searchParams.set(key, value);
+    client_id: client.clientId,
+    response_type: 'code',
+    redirect_uri: client.redirectUri,
+    scope: 'openid email profile',
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+    nonce: state,
+  }))
+    authorize.searchParams.set(key, value);
   let page = await follow(await get(authorize.href, jar), authorize.href, jar, client.redirectUri);
   const login = formFields(page.html!, '/login');
   page = await follow(await post(new URL(login.action, page.url).href, jar, { ...login.fields, identifier, password }), page.url, jar, client.redirectUri);

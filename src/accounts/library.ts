@@ -13,9 +13,7 @@ export interface Registration {
   password: string;
 }
 
-export type LocalLogin =
-  | { ok: true; account: AccountRow }
-  | { ok: false; reason: 'unknown_user' | 'wrong_password' };
+export type LocalLogin = { ok: true; account: AccountRow } | { ok: false; reason: 'unknown_user' | 'wrong_password' };
 
 /** Normalised identifiers of a registration; throws a BadRequest naming the field that is wrong. */
 export function normaliseIdentifiers(input: { email?: unknown; phone?: unknown; username?: unknown }) {
@@ -49,12 +47,7 @@ export function conflictFor(error: Error & { constraint?: string }): Conflict {
 }
 
 /** Ferry's own accounts: registration, password checks and look-ups, over the accounts table. */
-export function createAccountLibrary(deps: {
-  queries: AccountQueries;
-  hasher: PasswordHasher;
-  policy: PasswordPolicy;
-  subjectPrefix: string;
-}) {
+export function createAccountLibrary(deps: { queries: AccountQueries; hasher: PasswordHasher; policy: PasswordPolicy; subjectPrefix: string }) {
   const { queries, hasher, policy, subjectPrefix } = deps;
 
   return {

@@ -35,13 +35,19 @@ export async function openLocal(config: Config): Promise<Local> {
   const log = createLogger({ level: 'warn', destination: process.stderr });
   // The server's path (a sandbox process when the configuration has them), with one process: a
   // command runs one script at a time.
-  const sandbox = createSandbox({ log, store: storeAddress(config.databaseUrl), ...sandboxProcessOptions({ ...config, sandboxProcesses: Math.min(1, config.sandboxProcesses) }, 2) });
+  const sandbox = createSandbox({
+    log,
+    store: storeAddress(config.databaseUrl),
+    ...sandboxProcessOptions({ ...config, sandboxProcesses: Math.min(1, config.sandboxProcesses) }, 2),
+  });
   // The zero-configuration demo signs in from its sample legacy database; so does its CLI.
   // Without it the CLI still works on Ferry's own accounts, so a failure is a warning, not the end.
   const legacyDemo =
     config.demo && !config.connection.enabled
       ? await startLegacyDemo(config.dataDir).catch((error: unknown) => {
-          process.stderr.write(`\nWarning: the demo's sample legacy database could not start (${redact((error as Error).message)}); its users cannot be reached from this command.\n`);
+          process.stderr.write(
+            `\nWarning: the demo's sample legacy database could not start (${redact((error as Error).message)}); its users cannot be reached from this command.\n`,
+          );
           return undefined;
         })
       : undefined;

@@ -57,7 +57,15 @@ export async function run(argv: readonly string[], out: Output = createOutput(),
       return init({ ...values, cwd }, out);
     }
     case 'test-script': {
-      const options = { ...REMOTE, identifier: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, id: { type: 'string' }, keyword: { type: 'string' }, file: { type: 'string' } } as const;
+      const options = {
+        ...REMOTE,
+        identifier: { type: 'string' },
+        password: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        id: { type: 'string' },
+        keyword: { type: 'string' },
+        file: { type: 'string' },
+      } as const;
       const { values, positionals } = parse(options, 2);
       const [name, json] = positionals;
       const { testScript } = await import('./commands/test-script.ts');

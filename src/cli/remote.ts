@@ -30,7 +30,10 @@ export async function callAdminApi<T>(target: Target, method: string, path: stri
       signal: AbortSignal.timeout(120_000),
     });
   } catch (error) {
-    throw new FerryError(`Could not reach Ferry at ${target.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`, { status: 503, code: 'unreachable', expose: true });
+    throw new FerryError(
+      `Could not reach Ferry at ${target.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+      { status: 503, code: 'unreachable', expose: true },
+    );
   }
   const text = await response.text();
   const answer = (() => {
@@ -42,7 +45,11 @@ export async function callAdminApi<T>(target: Target, method: string, path: stri
   })();
   if (!response.ok) {
     const why = answer?.message ?? `HTTP ${response.status}`;
-    throw new FerryError(`Ferry at ${target.url} answered ${response.status}: ${why}`, { status: response.status, code: answer?.error ?? 'http_error', expose: true });
+    throw new FerryError(`Ferry at ${target.url} answered ${response.status}: ${why}`, {
+      status: response.status,
+      code: answer?.error ?? 'http_error',
+      expose: true,
+    });
   }
   return answer as T;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 
@@ -118,7 +118,10 @@ export function parseConfig(raw: unknown, where: { file?: string | undefined; or
 
 function describeIssues(error: z.ZodError, where: { file?: string | undefined; origin?: Origin }): string {
   const lines = error.issues.flatMap((issue) => {
-    const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').slice(1);
+    const path = issue.path
+      .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+      .join('')
+      .slice(1);
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => `${path ? `${path}.` : ''}${key}: unknown key${fromEnv(where.origin, path, key)}`);
     }

@@ -16,23 +16,24 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
  * A relying party, in oidc-provider's client metadata format. Ferry checks the fields it relies on
  * here; oidc-provider validates the rest when it starts and Ferry reports its complaints by key.
  */
-const client = z.looseObject({
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1).optional(),
-  redirect_uris: z.array(httpUrl).min(1),
-  post_logout_redirect_uris: z.array(httpUrl).optional(),
-  grant_types: z.array(z.string()).optional(),
-  response_types: z.array(z.string()).optional(),
-  token_endpoint_auth_method: z.string().optional(),
-  /** Ferry extension: a first-party client whose users are not asked for consent. */
-  skip_consent: z.boolean().optional(),
-  /**
-   * Ferry extension: PKCE (S256) is required of every client; `true` lets a legacy confidential
-   * client that cannot send a code_challenge leave it out. Its client secret then is all that
-   * protects a stolen code. A public client (token_endpoint_auth_method none) always needs PKCE.
-   */
-  pkce_optional: z.boolean().optional(),
-})
+const client = z
+  .looseObject({
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1).optional(),
+    redirect_uris: z.array(httpUrl).min(1),
+    post_logout_redirect_uris: z.array(httpUrl).optional(),
+    grant_types: z.array(z.string()).optional(),
+    response_types: z.array(z.string()).optional(),
+    token_endpoint_auth_method: z.string().optional(),
+    /** Ferry extension: a first-party client whose users are not asked for consent. */
+    skip_consent: z.boolean().optional(),
+    /**
+     * Ferry extension: PKCE (S256) is required of every client; `true` lets a legacy confidential
+     * client that cannot send a code_challenge leave it out. Its client secret then is all that
+     * protects a stolen code. A public client (token_endpoint_auth_method none) always needs PKCE.
+     */
+    pkce_optional: z.boolean().optional(),
+  })
   .refine((value) => !(value.pkce_optional && value.token_endpoint_auth_method === 'none'), {
     message: 'a public client (token_endpoint_auth_method none) cannot skip PKCE',
     path: ['pkce_optional'],
@@ -58,15 +59,21 @@ const throttlePolicy = (defaults: { freeFailures: number; baseDelayMs: number; m
 /** Lifetimes in seconds of what the provider issues. */
 const ttl = z.strictObject({
   /** The browser session at Ferry (sign-in is remembered this long). */
-  session: integer().positive().default(14 * 24 * 3600),
+  session: integer()
+    .positive()
+    .default(14 * 24 * 3600),
   /** A login or consent page may stay open this long. */
   interaction: integer().positive().default(3600),
   authorizationCode: integer().positive().default(60),
   accessToken: integer().positive().default(3600),
   idToken: integer().positive().default(3600),
-  refreshToken: integer().positive().default(14 * 24 * 3600),
+  refreshToken: integer()
+    .positive()
+    .default(14 * 24 * 3600),
   /** A user's consent to a client is remembered this long. */
-  grant: integer().positive().default(365 * 24 * 3600),
+  grant: integer()
+    .positive()
+    .default(365 * 24 * 3600),
 });
 
 /** The custom-database connection: where unmigrated (or all) users live, and the scripts that reach them. */
@@ -126,7 +133,10 @@ const mail = z
      * readable in the console (for the demo and development), and a production start warns that
      * password reset is off. The password never reaches a log line.
      */
-    smtpUrl: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+    smtpUrl: z
+      .string()
+      .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+      .optional(),
     /** The From header, e.g. `Example <no-reply@example.com>`. Required with `smtpUrl`. */
     from: z.string().min(3).max(320).optional(),
     /** With smtp://, refuse to send unless the server upgrades the connection with STARTTLS. */
@@ -175,7 +185,10 @@ export const configSchema = z.strictObject({
   /** Address to listen on. */
   host: z.string().min(1).default('0.0.0.0'),
   /** PostgreSQL URL for Ferry's own data. Without it, embedded PGlite keeps the data in `dataDir`. */
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
   /** Folder for the embedded database (only used without `databaseUrl`). */
   dataDir: z.string().min(1).default('./data'),
   /** Bearer token for the admin API; at least 32 characters. Without it the admin API is off. */
@@ -215,7 +228,10 @@ export const configSchema = z.strictObject({
       account: throttlePolicy({ freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 }),
       ip: throttlePolicy({ freeFailures: 20, baseDelayMs: 500, maxDelayMs: 30_000, maxFailures: 1_000_000, resetAfterSeconds: 900 }),
     })
-    .refine((value) => value.account.maxFailures <= 100, { message: 'account.maxFailures may be at most 100 (NIST SP 800-63B)', path: ['account', 'maxFailures'] })
+    .refine((value) => value.account.maxFailures <= 100, {
+      message: 'account.maxFailures may be at most 100 (NIST SP 800-63B)',
+      path: ['account', 'maxFailures'],
+    })
     .default({
       account: { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 },
       ip: { freeFailures: 20, baseDelayMs: 500, maxDelayMs: 30_000, maxFailures: 1_000_000, resetAfterSeconds: 900 },

@@ -24,7 +24,10 @@ export interface LegacyDemo {
 /** The configuration with the demo's legacy database as a lazy-migration connection running hooks/. */
 export function withLegacyDemo(config: Config, legacyDemo: LegacyDemo | undefined): Config {
   if (!legacyDemo) return config;
-  return { ...config, connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR } };
+  return {
+    ...config,
+    connection: { ...config.connection, enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacyDemo.url }, scriptsDir: HOOKS_DIR },
+  };
 }
 
 /**

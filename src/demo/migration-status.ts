@@ -11,7 +11,12 @@ export async function demoMigrationStatus(accounts: AccountQueries, sub: string 
   );
   const account = sub ? await accounts.findBy('sub', sub) : undefined;
   const migration = account
-    ? { migrated: account.legacy_id !== null, legacyId: account.legacy_id, migratedAt: readableTime(account.migrated_at), createdAt: readableTime(account.created_at) }
+    ? {
+        migrated: account.legacy_id !== null,
+        legacyId: account.legacy_id,
+        migratedAt: readableTime(account.migrated_at),
+        createdAt: readableTime(account.created_at),
+      }
     : undefined;
   return { legacyUsers, migration };
 }

@@ -157,7 +157,9 @@ export function createDemoRoutes(deps: {
     const current = id ? sessions.get(id) : undefined;
     if (id) sessions.delete(id);
     if (!current?.idToken) return ctx.redirect('/demo');
-    ctx.redirect(oidc.buildEndSessionUrl(await config(), { id_token_hint: current.idToken, post_logout_redirect_uri: deps.client.post_logout_redirect_uris[0]! }).href);
+    ctx.redirect(
+      oidc.buildEndSessionUrl(await config(), { id_token_hint: current.idToken, post_logout_redirect_uri: deps.client.post_logout_redirect_uris[0]! }).href,
+    );
   });
 
   return router;

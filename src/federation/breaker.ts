@@ -78,10 +78,13 @@ export function createLimiter(max: number) {
             clearTimeout(entry.timer);
             resolve(true);
           },
-          timer: setTimeout(() => {
-            queue.splice(queue.indexOf(entry), 1);
-            resolve(false);
-          }, Math.max(1, deadline - Date.now())),
+          timer: setTimeout(
+            () => {
+              queue.splice(queue.indexOf(entry), 1);
+              resolve(false);
+            },
+            Math.max(1, deadline - Date.now()),
+          ),
         };
         queue.push(entry);
       });

@@ -77,7 +77,14 @@ export function createBulkImport(deps: { queries: AccountQueries; subjectPrefix:
       if (!hash.ok) throw new RecordProblem(hash.problem);
       stored = hash.stored;
     }
-    return { id: randomUUID(), sub: subjectOf(deps.subjectPrefix, check.legacyId), ...ids, passwordHash: stored ?? null, profile: check.profile, legacyId: check.legacyId };
+    return {
+      id: randomUUID(),
+      sub: subjectOf(deps.subjectPrefix, check.legacyId),
+      ...ids,
+      passwordHash: stored ?? null,
+      profile: check.profile,
+      legacyId: check.legacyId,
+    };
   };
 
   /** Why an account that is not this legacy id's refused the record. */
@@ -108,7 +115,11 @@ export function createBulkImport(deps: { queries: AccountQueries; subjectPrefix:
   };
 
   return {
-    async run(records: AsyncIterable<unknown> | Iterable<unknown>, options: ImportOptions = {}, onProgress?: (summary: ImportSummary, processed: number) => void): Promise<ImportSummary> {
+    async run(
+      records: AsyncIterable<unknown> | Iterable<unknown>,
+      options: ImportOptions = {},
+      onProgress?: (summary: ImportSummary, processed: number) => void,
+    ): Promise<ImportSummary> {
       const summary: ImportSummary = { created: 0, skipped: 0, updated: 0, failed: [], failedCount: 0 };
       const fail = (index: number, id: string | undefined, error: string) => {
         summary.failedCount += 1;

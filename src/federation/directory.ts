@@ -68,7 +68,8 @@ export function createDirectory(deps: {
   const script = async <T>(connection: Connection, name: ScriptName, args: unknown[], secrets: string[] = []): Promise<T> => {
     const outcome: Outcome<T> = await runner.run<T>(connection, name, [...args, context()], { secrets });
     if (outcome.ok) return outcome.value;
-    if (outcome.kind === 'unavailable' || outcome.kind === 'timeout') throw new ServiceUnavailable(`The ${name} script could not reach the legacy database: ${outcome.message}`);
+    if (outcome.kind === 'unavailable' || outcome.kind === 'timeout')
+      throw new ServiceUnavailable(`The ${name} script could not reach the legacy database: ${outcome.message}`);
     if (outcome.kind === 'script_error' && /not exist|not found/i.test(outcome.message)) throw new NotFound(outcome.message);
     if (outcome.kind === 'script_error' && /exist/i.test(outcome.message)) throw new Conflict(outcome.message, 'user_exists');
     throw new BadRequest(`The ${name} script failed (${outcome.kind}): ${outcome.message}`, 'script_failed');
@@ -78,7 +79,14 @@ export function createDirectory(deps: {
     const check = checkProfile(value);
     if (!check.ok) throw new BadRequest(`A script returned an unusable profile: ${check.problem}`, 'invalid_profile');
     const ids = profileIdentifiers(check.profile);
-    return { sub: subjectOf(deps.subjectPrefix, check.legacyId), ...ids, name: asString(check.profile.name), source: 'legacy', legacyId: check.legacyId, profile: check.profile };
+    return {
+      sub: subjectOf(deps.subjectPrefix, check.legacyId),
+      ...ids,
+      name: asString(check.profile.name),
+      source: 'legacy',
+      legacyId: check.legacyId,
+      profile: check.profile,
+    };
   };
 
   const local = async (sub: string): Promise<AccountRow> => {
@@ -129,7 +137,9 @@ export function createDirectory(deps: {
       checkPasswordPolicy(input.password, deps.policy);
       const connection = await custom();
       if (connection) {
-        return fromLegacy(await script(connection, 'createUser', [{ ...ids, password: input.password, nickname: input.name, photo: undefined }], [input.password]));
+        return fromLegacy(
+          await script(connection, 'createUser', [{ ...ids, password: input.password, nickname: input.name, photo: undefined }], [input.password]),
+        );
       }
       return fromAccount(await deps.accounts.register({ ...ids, name: input.name, password: input.password }));
     },
@@ -142,7 +152,11 @@ export function createDirectory(deps: {
         return fromLegacy(await script(connection, 'updateUser', [legacyId(sub), changes]));
       }
       const account = await local(sub);
-      const ids = normaliseIdentifiers({ email: changes.email ?? account.email, phone: changes.phone ?? account.phone, username: changes.username ?? account.username });
+      const ids = normaliseIdentifiers({
+        email: changes.email ?? account.email,
+        phone: changes.phone ?? account.phone,
+        username: changes.username ?? account.username,
+      });
       const profile: Profile = { ...account.profile, ...changes, updatedAt: new Date().toISOString() };
       try {
         const updated = await queries.update(account.id, { email: ids.email ?? null, phone: ids.phone ?? null, username: ids.username ?? null, profile });

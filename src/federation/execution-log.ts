@@ -90,6 +90,10 @@ function trimLogs(logs: readonly LogLine[]): LogLine[] {
   const left = logs.length - kept.length;
   if (left === 0 && !cutLine) return kept;
   const what = left > 0 ? `${left} more lines` : 'the rest of the last line';
-  kept.push({ level: 'warn', message: `[${what} not kept: the log keeps ${MAX_LOG_LINES} lines and ${MAX_LOG_CHARS} characters per execution]`, at: logs[logs.length - 1]!.at });
+  kept.push({
+    level: 'warn',
+    message: `[${what} not kept: the log keeps ${MAX_LOG_LINES} lines and ${MAX_LOG_CHARS} characters per execution]`,
+    at: logs[logs.length - 1]!.at,
+  });
   return kept;
 }

@@ -44,7 +44,13 @@ export function createFederation(deps: {
   const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions, metrics: deps.metrics });
   const throttle = createThrottle(createThrottleQueries(db), config.bruteForce);
   const claimsCache = createClaimsCache();
-  const migration = createLazyMigration({ queries: deps.accountQueries, executions: executionQueries, hasher: deps.hasher, subjectPrefix: config.subjectPrefix, log });
+  const migration = createLazyMigration({
+    queries: deps.accountQueries,
+    executions: executionQueries,
+    hasher: deps.hasher,
+    subjectPrefix: config.subjectPrefix,
+    log,
+  });
   const floor = createFailureFloor();
   const signIn = createFederatedSignIn({
     issuer: config.issuer,

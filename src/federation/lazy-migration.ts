@@ -18,7 +18,13 @@ export type Migration = { ok: true; account: AccountRow; created: boolean } | { 
  * account that already holds the email, phone or username under another legacy id (someone
  * registered it first) makes the migration fail closed.
  */
-export function createLazyMigration(deps: { queries: AccountQueries; executions: ExecutionQueries; hasher: PasswordHasher; subjectPrefix: string; log: Logger }) {
+export function createLazyMigration(deps: {
+  queries: AccountQueries;
+  executions: ExecutionQueries;
+  hasher: PasswordHasher;
+  subjectPrefix: string;
+  log: Logger;
+}) {
   const { queries } = deps;
 
   const whoHolds = async (ids: Record<string, string | undefined>): Promise<string> => {

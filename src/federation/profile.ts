@@ -4,7 +4,22 @@ import type { Profile } from '../store/queries/accounts.ts';
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Never stored or passed on: the legacy hash, salts and the like. */
 const DROPPED_KEYS = /^(password|passwordHash|password_hash|hashedPassword|salt|passwordSalt)$/i;
-const STRING_FIELDS = ['email', 'phone', 'username', 'name', 'nickname', 'givenName', 'familyName', 'middleName', 'photo', 'gender', 'website', 'locale', 'zoneinfo', 'company'];
+const STRING_FIELDS = [
+  'email',
+  'phone',
+  'username',
+  'name',
+  'nickname',
+  'givenName',
+  'familyName',
+  'middleName',
+  'photo',
+  'gender',
+  'website',
+  'locale',
+  'zoneinfo',
+  'company',
+];
 const BOOLEAN_FIELDS = ['emailVerified', 'phoneVerified'];
 const MAX_BYTES = 64 * 1024;
 const MAX_DEPTH = 8;

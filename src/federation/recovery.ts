@@ -14,7 +14,13 @@ export type LegacyLookup = { found: true; legacyId: string; email: string | unde
  * exactly as a first sign-in would (same subject; an identifier held by another account fails
  * closed). Only with an enabled LAZY_MIGRATION connection; otherwise nobody is found here.
  */
-export function createLegacyRecovery(deps: { issuer: string; settings: ConnectionSettings; runner: ScriptRunner; migration: LazyMigration; metrics?: Metrics | undefined }) {
+export function createLegacyRecovery(deps: {
+  issuer: string;
+  settings: ConnectionSettings;
+  runner: ScriptRunner;
+  migration: LazyMigration;
+  metrics?: Metrics | undefined;
+}) {
   const lazy = async () => {
     const connection = await deps.settings.current();
     return connection.enabled && connection.mode === 'LAZY_MIGRATION' ? connection : undefined;

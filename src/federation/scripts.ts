@@ -41,7 +41,9 @@ export interface RunOptions {
 export function createScriptRunner(deps: { sandbox: Sandbox; settings: ConnectionSettings; executions: ExecutionLog; metrics?: Metrics | undefined }) {
   const guards = new Map<string, { breaker: Breaker; limiter: ReturnType<typeof createLimiter> }>();
   const guardOf = (connection: Connection) => {
-    const key = createHash('sha256').update(JSON.stringify([connection.id, connection.env, connection.breaker, connection.maxConcurrentScripts])).digest('base64url');
+    const key = createHash('sha256')
+      .update(JSON.stringify([connection.id, connection.env, connection.breaker, connection.maxConcurrentScripts]))
+      .digest('base64url');
     let guard = guards.get(key);
     if (!guard) {
       if (guards.size > 16) guards.clear();
@@ -118,7 +120,10 @@ function maskSecrets<T>(outcome: Outcome<T>, secrets: readonly string[]): Outcom
 }
 
 /** The `context` argument for a request (the password is never part of `request.body`). */
-export function scriptContext(issuer: string, request: { ip?: string | undefined; clientId?: string | undefined; clientName?: string | undefined; body?: Record<string, string> | undefined }): ScriptContext {
+export function scriptContext(
+  issuer: string,
+  request: { ip?: string | undefined; clientId?: string | undefined; clientName?: string | undefined; body?: Record<string, string> | undefined },
+): ScriptContext {
   const { password: _password, password_confirm: _confirm, csrf: _csrf, ...body } = request.body ?? {};
   return {
     userPoolId: 'ferry',

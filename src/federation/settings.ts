@@ -45,9 +45,14 @@ export function createConnectionSettings(deps: { config: ConnectionConfig; setti
       // Read once per CACHE_MS like the settings, not on every sign-in; a failed read is not kept.
       let found = stored.get(name);
       if (!found) {
-        found = deps.scripts.current(connection.id, name).then((row): ScriptSourceResult =>
-          row ? { source: row.source, origin: 'store', stored: { version: row.version, createdAt: row.created_at } } : { source: defaultScript(name), origin: 'default' },
-        );
+        found = deps.scripts
+          .current(connection.id, name)
+          .then(
+            (row): ScriptSourceResult =>
+              row
+                ? { source: row.source, origin: 'store', stored: { version: row.version, createdAt: row.created_at } }
+                : { source: defaultScript(name), origin: 'default' },
+          );
         stored.set(name, found);
         found.catch(() => stored.get(name) === found && stored.delete(name));
       }

@@ -91,7 +91,10 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
    * legacy user's identifier was registered by someone else first: fail closed, record the conflict.
    */
   const checkForCapture = async (connection: Connection, identifier: Identifier, password: string, request: RequestContext, refused: SignInResult) => {
-    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, scriptContext(deps.issuer, request)], { validate: validateProfile, secrets: [password] });
+    const outcome = await runner.run<Profile>(connection, 'login', [toScriptQuery(identifier), password, scriptContext(deps.issuer, request)], {
+      validate: validateProfile,
+      secrets: [password],
+    });
     if (!outcome.ok) return refused;
     const check = checkProfile(outcome.value);
     if (check.ok) await deps.migration.refuse(check.legacyId, identifier.kind);
@@ -102,7 +105,13 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
   const localAccountOf = async (connection: Connection, identifier: Identifier) =>
     !connection.enabled || connection.mode === 'LAZY_MIGRATION' ? await accounts.findByIdentifier(identifier) : undefined;
 
-  const route = async (connection: Connection, local: AccountRow | undefined, identifier: Identifier, password: string, request: RequestContext): Promise<SignInResult> => {
+  const route = async (
+    connection: Connection,
+    local: AccountRow | undefined,
+    identifier: Identifier,
+    password: string,
+    request: RequestContext,
+  ): Promise<SignInResult> => {
     if (!connection.enabled) return localSignIn(accounts, identifier, password, log, local);
     if (connection.mode === 'LAZY_MIGRATION') {
       if (local) {
@@ -129,11 +138,18 @@ export function createFederatedSignIn(deps: FederatedSignInDeps): SignInService 
     const ids = normaliseIdentifiers(registration);
     checkPasswordPolicy(registration.password, deps.policy);
     const userInfo = { ...ids, password: registration.password, nickname: registration.name || undefined, photo: undefined };
-    const outcome = await runner.run<Profile>(connection, 'createUser', [userInfo, scriptContext(deps.issuer, request)], { validate: validateProfile, secrets: [registration.password] });
+    const outcome = await runner.run<Profile>(connection, 'createUser', [userInfo, scriptContext(deps.issuer, request)], {
+      validate: validateProfile,
+      secrets: [registration.password],
+    });
     if (!outcome.ok) {
       if (outcome.kind !== 'script_error') throw new ServiceUnavailable(MESSAGES.unavailable);
       if (/exist/i.test(outcome.message)) throw new Conflict('An account with these details already exists.', 'account_exists');
-      throw new FerryError(connection.showScriptErrors ? outcome.message : 'The account could not be created.', { status: 400, code: 'registration_failed', expose: true });
+      throw new FerryError(connection.showScriptErrors ? outcome.message : 'The account could not be created.', {
+        status: 400,
+        code: 'registration_failed',
+        expose: true,
+      });
     }
     const check = checkProfile(outcome.value);
     if (!check.ok) throw new ServiceUnavailable(MESSAGES.unavailable);

@@ -49,7 +49,10 @@ export function createMail(deps: MailDeps) {
       const final = mail.attempts >= config.retry.maxAttempts;
       await queries.markFailed(mail.id, message, final ? undefined : retryDelay(mail.attempts));
       metrics?.mailFailed.inc({ template: mail.template, final: String(final) });
-      log.warn({ mail: mail.id, template: mail.template, attempts: mail.attempts, final, error: message }, final ? 'mail given up' : 'mail not delivered, will retry');
+      log.warn(
+        { mail: mail.id, template: mail.template, attempts: mail.attempts, final, error: message },
+        final ? 'mail given up' : 'mail not delivered, will retry',
+      );
       return;
     }
     await queries.markSent(mail.id);

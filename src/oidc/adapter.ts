@@ -29,7 +29,10 @@ function memoised(key: string, read: () => Promise<AdapterPayload | undefined>):
 function forgetReads(model?: string, id?: string): void {
   const reads = requestReads.getStore();
   if (!reads) return;
-  if (model === undefined) return reads.clear();
+  if (model === undefined) {
+    reads.clear();
+    return;
+  }
   reads.delete(`${model}\0${id}`);
   for (const key of reads.keys()) if (key.startsWith(`${model}\0uid\0`)) reads.delete(key);
 }

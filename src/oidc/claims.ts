@@ -2,7 +2,21 @@ import type { Profile } from '../store/queries/accounts.ts';
 
 /** Claims each scope releases, in oidc-provider's format. */
 export const SCOPE_CLAIMS = {
-  profile: ['name', 'nickname', 'given_name', 'family_name', 'middle_name', 'preferred_username', 'picture', 'gender', 'birthdate', 'website', 'locale', 'zoneinfo', 'updated_at'],
+  profile: [
+    'name',
+    'nickname',
+    'given_name',
+    'family_name',
+    'middle_name',
+    'preferred_username',
+    'picture',
+    'gender',
+    'birthdate',
+    'website',
+    'locale',
+    'zoneinfo',
+    'updated_at',
+  ],
   email: ['email', 'email_verified'],
   phone: ['phone_number', 'phone_number_verified'],
   address: ['address'],
@@ -83,6 +97,13 @@ function toAddress(value: unknown): Record<string, unknown> | undefined {
 }
 
 function toEpochSeconds(value: unknown): number | undefined {
-  const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : typeof value === 'number' ? value * (value < 1e11 ? 1000 : 1) : NaN;
+  const time =
+    value instanceof Date
+      ? value.getTime()
+      : typeof value === 'string'
+        ? Date.parse(value)
+        : typeof value === 'number'
+          ? value * (value < 1e11 ? 1000 : 1)
+          : NaN;
   return Number.isFinite(time) ? Math.floor(time / 1000) : undefined;
 }

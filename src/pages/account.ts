@@ -27,7 +27,14 @@ export function createAccountRoutes(deps: AccountDeps): Router {
     ctx.status = status;
     ctx.type = 'html';
     ctx.set('cache-control', 'no-store');
-    ctx.body = await deps.views.render('account-password', { title: 'Change your password', csrf: deps.csrf.token(ctx), error: undefined, done: false, signedIn: true, ...data });
+    ctx.body = await deps.views.render('account-password', {
+      title: 'Change your password',
+      csrf: deps.csrf.token(ctx),
+      error: undefined,
+      done: false,
+      signedIn: true,
+      ...data,
+    });
   };
 
   const subject = async (ctx: Context): Promise<string | undefined> => (await deps.provider().Session.get(ctx)).accountId;

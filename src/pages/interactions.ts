@@ -40,9 +40,12 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
 
   const details = async (ctx: Context): Promise<Interaction> => {
     // A missing or stale interaction cookie means the page outlived its sign-in attempt.
-    const interaction = await deps.provider().interactionDetails(ctx.req, ctx.res).catch((error: Error) => {
-      throw error.name === 'SessionNotFound' ? expired() : error;
-    });
+    const interaction = await deps
+      .provider()
+      .interactionDetails(ctx.req, ctx.res)
+      .catch((error: Error) => {
+        throw error.name === 'SessionNotFound' ? expired() : error;
+      });
     if (interaction.uid !== ctx.params.uid) throw expired();
     return interaction;
   };

@@ -50,7 +50,8 @@ export function createRecoveryRoutes(deps: RecoveryDeps): Router {
     const form = await readForm(ctx);
     csrf.verify(ctx, form.csrf);
     const identifier = form.identifier ?? '';
-    const retry = (error: string, status: number) => page(ctx, 'forgot-password', { title: 'Reset your password', uid, identifier, sent: false, error }, status);
+    const retry = (error: string, status: number) =>
+      page(ctx, 'forgot-password', { title: 'Reset your password', uid, identifier, sent: false, error }, status);
     if (!deps.available) return retry('Password reset is not available here. Ask the administrator of this site.', 503);
     const result = await deps.recovery.request(identifier, ctx.ip);
     if (!result.ok && result.reason === 'invalid_identifier') return retry('Enter your email address, phone number or username.', 400);
@@ -65,7 +66,14 @@ export function createRecoveryRoutes(deps: RecoveryDeps): Router {
     const fromLink = typeof ctx.query.token === 'string' ? ctx.query.token : undefined;
     if (fromLink !== undefined) {
       if (!(await deps.recovery.check(fromLink))) return page(ctx, 'reset-password', { title: 'Choose a new password', state: 'invalid' }, 400);
-      ctx.cookies.set(RESET_COOKIE, fromLink, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/account/reset', maxAge: deps.linkMinutes * 60_000, overwrite: true });
+      ctx.cookies.set(RESET_COOKIE, fromLink, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: ctx.secure,
+        path: '/account/reset',
+        maxAge: deps.linkMinutes * 60_000,
+        overwrite: true,
+      });
       ctx.status = 303;
       return ctx.redirect('/account/reset');
     }
@@ -81,7 +89,7 @@ export function createRecoveryRoutes(deps: RecoveryDeps): Router {
     const retry = (error: string, status: number) => page(ctx, 'reset-password', { title: 'Choose a new password', state: 'form', error }, status);
     if (!token) return page(ctx, 'reset-password', { title: 'Choose a new password', state: 'invalid' }, 400);
     if ((form.password ?? '') !== (form.password_confirm ?? '')) return retry('The two passwords do not match.', 400);
-    let result;
+    let result: Awaited<ReturnType<typeof deps.recovery.reset>>;
     try {
       result = await deps.recovery.reset(token, form.password ?? '');
     } catch (error) {
@@ -89,7 +97,13 @@ export function createRecoveryRoutes(deps: RecoveryDeps): Router {
       throw error;
     }
     ctx.cookies.set(RESET_COOKIE, '', { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/account/reset', maxAge: 0, overwrite: true });
-    if (!result.ok) return page(ctx, 'reset-password', { title: 'Choose a new password', state: result.reason === 'conflict' ? 'conflict' : 'invalid' }, result.reason === 'conflict' ? 409 : 400);
+    if (!result.ok)
+      return page(
+        ctx,
+        'reset-password',
+        { title: 'Choose a new password', state: result.reason === 'conflict' ? 'conflict' : 'invalid' },
+        result.reason === 'conflict' ? 409 : 400,
+      );
     return page(ctx, 'reset-password', { title: 'Password changed', state: 'done', signedOut: deps.revokeSessions });
   });
 

@@ -97,14 +97,19 @@ export class Execution {
     let open = 0;
     for (const resource of this.resources.values()) if (resource.connection) open += 1;
     if (open >= this.limits.maxConnections) {
-      throw new ScriptFacingError(`Too many open connections (the limit is ${this.limits.maxConnections}); end or release one first.`, 'ERR_FERRY_CONNECTION_LIMIT');
+      throw new ScriptFacingError(
+        `Too many open connections (the limit is ${this.limits.maxConnections}); end or release one first.`,
+        'ERR_FERRY_CONNECTION_LIMIT',
+      );
     }
   }
 
   /** Registers something to close at the end; returns the handle the isolate refers to it by. */
   open(kind: string, value: unknown, close: () => Promise<unknown> | unknown, connection = true): number {
     if (this.ended) {
-      void Promise.resolve().then(close).catch(() => {});
+      void Promise.resolve()
+        .then(close)
+        .catch(() => {});
       throw new ScriptFacingError('The execution has ended.');
     }
     const handle = this.nextHandle++;

@@ -74,13 +74,18 @@ export interface Sandbox {
   /** Set while no script can run: after a catastrophic isolate error in this process, or while sandbox processes fail to start. */
   readonly broken: string | undefined;
   /** Isolates per memory size. */
-  stats(): Record<string, { alive: number; idle: number; waiting: number; size: number; created: number; compiled: number; reused: number; codeCacheHits: number }>;
+  stats(): Record<
+    string,
+    { alive: number; idle: number; waiting: number; size: number; created: number; compiled: number; reused: number; codeCacheHits: number }
+  >;
   /** Pooled connections to legacy databases, per driver. */
   connectionStats(): Record<string, { total: number; idle: number; active: number; waiting: number }>;
   /** Starts the sandbox processes now rather than with the first script (nothing to start in-process). */
   start(): void;
   /** Sandbox processes (undefined when scripts run in this process). */
-  processStats(): { ready: number; starting: number; restarts: Record<string, number>; processes: { pid: number | undefined; ready: boolean; inFlight: number }[] } | undefined;
+  processStats():
+    | { ready: number; starting: number; restarts: Record<string, number>; processes: { pid: number | undefined; ready: boolean; inFlight: number }[] }
+    | undefined;
   close(): Promise<void>;
 }
 
@@ -138,7 +143,12 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const started = performance.now();
     const limits = limitsSchema.parse({ ...DEFAULT_LIMITS, ...request.limits });
     const egress = { allow: egressSchema.parse(request.egress ?? {}).allow, ferryPort: options.ferryPort?.(), store: options.store };
-    const execution = new Execution(limits, { secrets: secretValues(request.env ?? {}), egress, watchedPassword: request.watchPassword, deadline: request.deadline });
+    const execution = new Execution(limits, {
+      secrets: secretValues(request.env ?? {}),
+      egress,
+      watchedPassword: request.watchPassword,
+      deadline: request.deadline,
+    });
     const finish = (result: { ok: true; value: T; verifiedBcryptHash?: string } | { ok: false; kind: FailureKind; message: string }): Outcome<T> => ({
       ...result,
       ...(result.ok ? {} : { message: capMessage(result.message) }),
@@ -338,4 +348,3 @@ function errorMessage(error: unknown): string {
     return String(error);
   }
 }
-

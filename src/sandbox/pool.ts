@@ -63,7 +63,8 @@ export function createIsolatePool(options: PoolOptions) {
   const cachedCompile = async (isolate: ivm.Isolate, source: string, filename: string): Promise<ivm.Script> => {
     const key = createHash('sha256').update(filename).update('\0').update(source).digest('base64url');
     const cachedData = codeCache.get(key);
-    const script = (await isolate.compileScript(source, { filename, ...(cachedData ? { cachedData } : { produceCachedData: true }) })) as ivm.Script & ivm.CachedDataResult;
+    const script = (await isolate.compileScript(source, { filename, ...(cachedData ? { cachedData } : { produceCachedData: true }) })) as ivm.Script &
+      ivm.CachedDataResult;
     if (cachedData && (script as { cachedDataRejected?: boolean }).cachedDataRejected !== true) counts.codeCacheHits += 1;
     if (!cachedData && script.cachedData) {
       if (codeCache.size >= CACHED_DATA_ENTRIES) codeCache.delete(codeCache.keys().next().value!);
@@ -146,10 +147,13 @@ export function createIsolatePool(options: PoolOptions) {
       }
     }
     return new Promise<Slot>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        reject(new Error('No isolate became free before the deadline.'));
-      }, Math.max(1, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error('No isolate became free before the deadline.'));
+        },
+        Math.max(1, deadline - Date.now()),
+      );
       const waiter: Waiter = {
         resolve: (slot) => {
           clearTimeout(timer);
@@ -174,7 +178,11 @@ export function createIsolatePool(options: PoolOptions) {
       for (;;) {
         const slot = await nextSlot(deadline);
         try {
-          const prepared = await withTimeout(slot.next!, Math.min(PREPARE_TIMEOUT_MS, Math.max(1, deadline - Date.now())), 'The isolate did not become ready in time.');
+          const prepared = await withTimeout(
+            slot.next!,
+            Math.min(PREPARE_TIMEOUT_MS, Math.max(1, deadline - Date.now())),
+            'The isolate did not become ready in time.',
+          );
           slot.next = undefined;
           slot.uses += 1;
           return { slot, prepared };

@@ -22,7 +22,8 @@ export function secretValues(env: Readonly<Record<string, string>>): string[] {
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== 'string') continue;
     if (isSecretName(name)) found.add(value);
-    else if (URI_NAME.test(name)) for (const secret of uriSecrets(value)) for (const form of [secret, decodeUriPart(secret), encodeURIComponent(decodeUriPart(secret))]) found.add(form);
+    else if (URI_NAME.test(name))
+      for (const secret of uriSecrets(value)) for (const form of [secret, decodeUriPart(secret), encodeURIComponent(decodeUriPart(secret))]) found.add(form);
   }
   found.delete('');
   return [...found];

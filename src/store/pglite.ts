@@ -12,8 +12,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     query: (sql, params) => run(db, sql, params),
     exec: async (sql) => void (await db.exec(sql)),
-    transaction: (fn) =>
-      db.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params), exec: async (sql) => void (await tx.exec(sql)) })),
+    transaction: (fn) => db.transaction((tx) => fn({ query: (sql, params) => run(tx, sql, params), exec: async (sql) => void (await tx.exec(sql)) })),
     async ping() {
       await db.query('select 1');
     },

@@ -13,7 +13,9 @@ export interface FormShape {
   long?: readonly string[];
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const LINE_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /**
@@ -32,7 +34,9 @@ export function textProblem(value: string, options: { line?: boolean; maxChars?:
 }
 
 const refuse = (field: string, problem: string) =>
-  new BadRequest(`The field "${field.slice(0, 64)}" ${problem}. Check what you entered and try again.`, 'invalid_input', [{ path: field.slice(0, 64), message: problem }]);
+  new BadRequest(`The field "${field.slice(0, 64)}" ${problem}. Check what you entered and try again.`, 'invalid_input', [
+    { path: field.slice(0, 64), message: problem },
+  ]);
 
 /** Checks every field of a form, before any of it reaches a database or a script. */
 export function checkForm(form: Record<string, string>, shape: FormShape = {}): void {
@@ -50,7 +54,9 @@ export function checkJson(value: unknown, path = ''): void {
     const problem = textProblem(value);
     if (problem) throw refuse(path || 'body', problem);
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => checkJson(item, path ? `${path}.${index}` : String(index)));
+    value.forEach((item, index) => {
+      checkJson(item, path ? `${path}.${index}` : String(index));
+    });
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       const problem = textProblem(key);

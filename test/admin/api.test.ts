@@ -88,7 +88,10 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     const missing = await api.post('/users', { name: 'No Password' });
     assert.equal(missing.status, 400);
     assert.equal(missing.body.error, 'invalid_request');
-    assert.deepEqual(missing.body.details.map((detail: { path: string }) => detail.path), ['password']);
+    assert.deepEqual(
+      missing.body.details.map((detail: { path: string }) => detail.path),
+      ['password'],
+    );
     const unknownKey = await api.post('/users', { email: 'x@example.com', password: 'long enough pw', admin: true });
     assert.equal(unknownKey.status, 400);
     assert.match(JSON.stringify(unknownKey.body.details), /admin/);
@@ -117,11 +120,17 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.deepEqual([page.body.total, page.body.page, page.body.limit, page.body.users.length], [2, 1, 1, 1]);
     assert.equal((await api.get('/users?page=2&limit=1')).body.users[0].username, 'eve');
     const found = await api.get('/users?q=explorer');
-    assert.deepEqual(found.body.users.map((user: { username: string }) => user.username), ['dora']);
+    assert.deepEqual(
+      found.body.users.map((user: { username: string }) => user.username),
+      ['dora'],
+    );
     // 'e' matches both (dora@example.com, eve): a page of one, and the count of every match.
     const second = await api.get('/users?q=e&page=2&limit=1');
     assert.deepEqual([second.body.total, second.body.page, second.body.limit], [2, 2, 1]);
-    assert.deepEqual(second.body.users.map((user: { username: string }) => user.username), ['eve']);
+    assert.deepEqual(
+      second.body.users.map((user: { username: string }) => user.username),
+      ['eve'],
+    );
     assert.deepEqual([(await api.get('/users?q=e&page=3&limit=1')).body.users, (await api.get('/users?q=e')).body.total], [[], 2]);
 
     const changed = await api.patch(`/users/${sub}`, { nickname: 'Dee', email: 'dora2@example.com' });
@@ -156,7 +165,13 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.equal(second.body.version, 2);
 
     const versions = await api.get('/scripts/login/versions');
-    assert.deepEqual(versions.body.items.map((item: { version: number; note: string }) => [item.version, item.note]), [[2, 'the PostgreSQL template'], [1, 'placeholder']]);
+    assert.deepEqual(
+      versions.body.items.map((item: { version: number; note: string }) => [item.version, item.note]),
+      [
+        [2, 'the PostgreSQL template'],
+        [1, 'placeholder'],
+      ],
+    );
     const rolled = await api.post('/scripts/login/rollback', { version: 1 });
     assert.equal(rolled.body.version, 3);
     assert.equal(rolled.body.source, draft);
@@ -165,8 +180,14 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     for (const name of ['getUser', 'listUsers']) assert.equal((await api.put(`/scripts/${name}`, { source: template(name) })).status, 200);
     const after = await api.get('/scripts');
     assert.deepEqual(
-      after.body.items.filter((item: { origin: string }) => item.origin === 'store').map((item: { name: string; version: number }) => [item.name, item.version]),
-      [['login', 4], ['getUser', 1], ['listUsers', 1]],
+      after.body.items
+        .filter((item: { origin: string }) => item.origin === 'store')
+        .map((item: { name: string; version: number }) => [item.name, item.version]),
+      [
+        ['login', 4],
+        ['getUser', 1],
+        ['listUsers', 1],
+      ],
     );
   });
 
@@ -185,7 +206,11 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.match(huge.body.message, /the limit \(connection.limits.maxScriptKb\) is 256 KiB/);
     assert.equal((await api.get('/scripts/login')).body.version, before, 'nothing was saved');
 
-    for (const source of ['const updateUser = async (id, updates) => {};', 'var updateUser = function () {};', 'globalThis.updateUser = async function () {};']) {
+    for (const source of [
+      'const updateUser = async (id, updates) => {};',
+      'var updateUser = function () {};',
+      'globalThis.updateUser = async function () {};',
+    ]) {
       assert.equal((await api.put('/scripts/updateUser', { source })).status, 200, source);
     }
     const throws = await api.put('/scripts/updateUser', { source: 'throw new Error("ran at save");\nasync function updateUser() {}' });
@@ -200,7 +225,8 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     const large = `async function updateUser(id, updates, context) {\n  return;\n}\n// ${'x'.repeat(200 * 1024)}\n`;
     // Save is a button of the Test form (formaction).
     const form = findForm(editor, '/test');
-    const save = (values: Record<string, string>) => browser.request(`${ferry.issuer}/console/scripts/updateUser/save`, { form: { ...form.fields, ...values } });
+    const save = (values: Record<string, string>) =>
+      browser.request(`${ferry.issuer}/console/scripts/updateUser/save`, { form: { ...form.fields, ...values } });
     const saved = await browser.follow(await save({ source: large, note: '200 KiB' }));
     assert.equal(saved.status, 200, saved.html.slice(0, 300));
     assert.match(saved.html, /saved as a new version/);
@@ -227,7 +253,8 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     const wrong = await api.post('/scripts/login/test', { identifier: 'bob', password: 'not-bobs-password' });
     assert.deepEqual([wrong.body.ok, wrong.body.kind, wrong.body.message], [false, 'script_error', 'Password is not valid!']);
 
-    const draft = 'async function login(query, password, context) {\n  console.log("draft sees", query.username, password, context.request.body.identifier);\n  return { id: "draft-1", username: query.username };\n}\n';
+    const draft =
+      'async function login(query, password, context) {\n  console.log("draft sees", query.username, password, context.request.body.identifier);\n  return { id: "draft-1", username: query.username };\n}\n';
     const drafted = await api.post('/scripts/login/test', { identifier: 'Carol', password: 'carol-legacy-pw', source: draft });
     assert.equal(drafted.body.ok, true);
     assert.equal(drafted.body.value.id, 'draft-1');
@@ -245,7 +272,8 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.equal(badArgs.status, 400);
     assert.equal(badArgs.body.details[0].path, 'password');
 
-    for (const password of ['alice-legacy-pw', 'not-bobs-password', 'carol-legacy-pw']) assert.ok(!api.seen().includes(password), `${password} is never echoed`);
+    for (const password of ['alice-legacy-pw', 'not-bobs-password', 'carol-legacy-pw'])
+      assert.ok(!api.seen().includes(password), `${password} is never echoed`);
   });
 
   it('lists executions newest first, filtered, a page at a time', async () => {
@@ -320,7 +348,11 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.equal(rotated.body.kids.length, 2);
     assert.equal(rotated.body.retired, 2);
     const jwks = (await (await fetch(`${ferry.issuer}/jwks`)).json()) as { keys: { kid: string }[] };
-    for (const kid of rotated.body.kids) assert.ok(jwks.keys.some((key) => key.kid === kid), `${kid} is published`);
+    for (const kid of rotated.body.kids)
+      assert.ok(
+        jwks.keys.some((key) => key.kid === kid),
+        `${kid} is published`,
+      );
     const tokens = await signIn(ferry, await relyingParty(ferry), new Browser(), 'alice', 'alice-legacy-pw');
     const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString());
     assert.ok(rotated.body.kids.includes(header.kid), 'new ID tokens are signed with a new key');
@@ -335,7 +367,10 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     assert.ok(validation.valid, `the document is valid OpenAPI 3.1: ${JSON.stringify(validation.errors, null, 2)}`);
     const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ method, path, operation })));
     const ids = operations.map(({ operation }) => operation.operationId);
-    assert.ok(ids.every((id) => typeof id === 'string' && id !== ''), 'every operation has an operationId');
+    assert.ok(
+      ids.every((id) => typeof id === 'string' && id !== ''),
+      'every operation has an operationId',
+    );
     assert.equal(new Set(ids).size, ids.length, `operationIds are unique: ${ids.join(', ')}`);
     const refs = refsIn(doc);
     assert.ok(refs.length > 0);
@@ -388,7 +423,11 @@ describe('admin API with a scripts folder, and secrets', () => {
   before(async () => {
     ferry = await startFerry({
       adminToken: ADMIN_TOKEN,
-      connection: { enabled: false, env: { DB_CONNECTION_URI: 'postgres://legacy:uri-secret-1@legacy-db:5432/app', PLAIN: 'visible' }, scriptsDir: join(TEMPLATES, 'postgres') },
+      connection: {
+        enabled: false,
+        env: { DB_CONNECTION_URI: 'postgres://legacy:uri-secret-1@legacy-db:5432/app', PLAIN: 'visible' },
+        scriptsDir: join(TEMPLATES, 'postgres'),
+      },
     });
     api = adminClient(ferry);
   });
@@ -408,7 +447,10 @@ describe('admin API with a scripts folder, and secrets', () => {
     assert.equal(refused.body.error, 'scripts_in_files');
     assert.match(refused.body.message, /source of truth/);
     assert.equal((await api.post('/scripts/login/rollback', { version: 1 })).status, 409);
-    const draft = await api.post('/scripts/searchUser/test', { keyword: 'x', source: 'async function searchUser(keyword) { return [{ id: 1, nickname: keyword }]; }' });
+    const draft = await api.post('/scripts/searchUser/test', {
+      keyword: 'x',
+      source: 'async function searchUser(keyword) { return [{ id: 1, nickname: keyword }]; }',
+    });
     assert.deepEqual(draft.body.value, [{ id: 1, nickname: 'x' }]);
     const connection = await api.get('/connection');
     assert.equal(connection.body.scriptsSource, 'files');
@@ -448,10 +490,16 @@ describe('admin API with a scripts folder, and secrets', () => {
     assert.equal(env.DB_CONNECTION_URI, 'postgres://legacy:uri-secret-1@legacy-db:5432/app', 'the masked URI kept the stored password');
     assert.equal(env.DB_PASSWORD, 'pw-secret-2');
 
-    const renamed = await api.patch('/connection', { env: { DB_CONNECTION_URI: 'postgres://legacy_ro:********@legacy-db:5432/other', DB_PASSWORD: '********' } });
+    const renamed = await api.patch('/connection', {
+      env: { DB_CONNECTION_URI: 'postgres://legacy_ro:********@legacy-db:5432/other', DB_PASSWORD: '********' },
+    });
     assert.equal(renamed.status, 200);
     env = (await ferry.ferry.federation.settings.current()).env;
-    assert.equal(env.DB_CONNECTION_URI, 'postgres://legacy_ro:uri-secret-1@legacy-db:5432/other', 'a changed URI on the same host and port keeps its masked password');
+    assert.equal(
+      env.DB_CONNECTION_URI,
+      'postgres://legacy_ro:uri-secret-1@legacy-db:5432/other',
+      'a changed URI on the same host and port keeps its masked password',
+    );
     for (const elsewhere of ['postgres://legacy_ro:********@attacker.example:5432/other', 'postgres://legacy_ro:********@legacy-db:6543/other']) {
       const moved = await api.patch('/connection', { env: { DB_CONNECTION_URI: elsewhere } });
       assert.equal(moved.status, 400, `${elsewhere} is refused`);
@@ -463,7 +511,10 @@ describe('admin API with a scripts folder, and secrets', () => {
     const programmaticForm = { DB_HOST: 'db.internal', DB_PORT: '5432', DB_USERNAME: 'legacy', DB_DATABASE: 'app' };
     const maskedToNewHost = await api.patch('/connection', { env: { ...programmaticForm, DB_PASSWORD: '********' } });
     assert.equal(maskedToNewHost.status, 400, 'the stored DB_PASSWORD does not follow a new DB_HOST');
-    assert.deepEqual([maskedToNewHost.body.error, maskedToNewHost.body.message], ['masked_value', 'DB_HOST changed, so the stored DB_PASSWORD is not kept for another server: send DB_PASSWORD again.']);
+    assert.deepEqual(
+      [maskedToNewHost.body.error, maskedToNewHost.body.message],
+      ['masked_value', 'DB_HOST changed, so the stored DB_PASSWORD is not kept for another server: send DB_PASSWORD again.'],
+    );
     const programmatic = await api.patch('/connection', { env: { ...programmaticForm, DB_PASSWORD: 'pw-secret-2' } });
     assert.equal(programmatic.body.form, 'programmatic');
     const sameServer = await api.patch('/connection', { env: { ...programmaticForm, DB_DATABASE: 'app2', DB_PASSWORD: '********' } });
@@ -479,7 +530,9 @@ describe('admin API with a scripts folder, and secrets', () => {
     }
     assert.deepEqual((await ferry.ferry.federation.settings.current()).env.DB_HOST, 'db.internal');
 
-    const back = await api.patch('/connection', { env: { DB_CONNECTION_URI: 'mysql://app:uri-secret-5@db.internal:3306/app?password=q-secret-6', PLAIN: null } });
+    const back = await api.patch('/connection', {
+      env: { DB_CONNECTION_URI: 'mysql://app:uri-secret-5@db.internal:3306/app?password=q-secret-6', PLAIN: null },
+    });
     assert.equal(back.body.form, 'uri');
     assert.deepEqual(Object.keys(back.body.env).sort(), ['API_TOKEN', 'DB_CONNECTION_URI', 'SIGNING_KEY']);
     assert.equal(back.body.env.DB_CONNECTION_URI, 'mysql://app:********@db.internal:3306/app?password=********');
@@ -513,12 +566,24 @@ describe('admin API with a scripts folder, and secrets', () => {
     const ran = await api.post('/scripts/searchUser/test', { keyword: 'x', source: draft });
     assert.equal(ran.status, 200);
     assert.equal(ran.body.ok, true, ran.body.message);
-    assert.deepEqual(ran.body.value, [{ id: '********', nickname: '********', '********': 'as a key', pin: '********', uri: 'postgres://legacy:********@legacy-db:5432/app?sslpassword=********' }]);
+    assert.deepEqual(ran.body.value, [
+      {
+        id: '********',
+        nickname: '********',
+        '********': 'as a key',
+        pin: '********',
+        uri: 'postgres://legacy:********@legacy-db:5432/app?sslpassword=********',
+      },
+    ]);
     assert.deepEqual(
       ran.body.logs.map((line: { message: string }) => line.message),
       ['uri postgres://legacy:********@legacy-db:5432/app?sslpassword=********', 'decoded ********', 'password ******** token ********'],
     );
-    const failed = await api.post('/scripts/login/test', { identifier: 'someone', password: 'given-password', source: 'async function login() { throw new Error("cannot connect as legacy/" + env.DB_PASSWORD); }' });
+    const failed = await api.post('/scripts/login/test', {
+      identifier: 'someone',
+      password: 'given-password',
+      source: 'async function login() { throw new Error("cannot connect as legacy/" + env.DB_PASSWORD); }',
+    });
     assert.deepEqual([failed.body.kind, failed.body.message], ['script_error', 'cannot connect as legacy/********']);
 
     const history = await api.get('/executions?limit=10');
@@ -530,7 +595,10 @@ describe('admin API with a scripts folder, and secrets', () => {
         assert.ok(!history.text.includes(form) && rows.every((row) => !row.text.includes(form)), `${form} is not in the execution log`);
       }
     }
-    assert.ok(rows.some((row) => row.text.includes('password ******** token ********')), 'the masked lines were logged');
+    assert.ok(
+      rows.some((row) => row.text.includes('password ******** token ********')),
+      'the masked lines were logged',
+    );
   });
   it("ends a user's browser session, grants and tokens when an administrator sets their password or deletes them", async () => {
     const config = await relyingParty(ferry);
@@ -544,7 +612,11 @@ describe('admin API with a scripts folder, and secrets', () => {
       return { sub: created.body.sub as string, browser, refreshed };
     };
     const locksOut = async ({ browser, refreshed }: Awaited<ReturnType<typeof signedInUser>>, what: string) => {
-      await assert.rejects(oidc.refreshTokenGrant(config, refreshed.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant', `${what}: the refresh token`);
+      await assert.rejects(
+        oidc.refreshTokenGrant(config, refreshed.refresh_token!),
+        (error: { error?: string }) => error.error === 'invalid_grant',
+        `${what}: the refresh token`,
+      );
       assert.equal((await oidc.tokenIntrospection(config, refreshed.access_token)).active, false, `${what}: the access token`);
       const { page } = await beginAuthorization(ferry, config, browser);
       assert.match(page.url, /\/interaction\//, `${what}: the browser session no longer signs in by itself`);

@@ -25,7 +25,17 @@ describe('ferry init', () => {
       const first = await ferry(['init', '--template', 'postgres'], { cwd });
       assert.equal(first.code, 0, first.stderr);
       const files = readdirSync(join(cwd, 'hooks')).sort();
-      assert.deepEqual(files, ['createUser.js', 'deleteUser.js', 'getUser.js', 'listUsers.js', 'login.js', 'schema.sql', 'searchUser.js', 'updateUser.js', 'validatePassword.js']);
+      assert.deepEqual(files, [
+        'createUser.js',
+        'deleteUser.js',
+        'getUser.js',
+        'listUsers.js',
+        'login.js',
+        'schema.sql',
+        'searchUser.js',
+        'updateUser.js',
+        'validatePassword.js',
+      ]);
       for (const file of files) {
         assert.equal(readFileSync(join(cwd, 'hooks', file), 'utf8'), readFileSync(join(TEMPLATES, 'postgres', file), 'utf8'));
         assert.match(first.stdout, new RegExp(`wrote hooks/${file.replace('.', '\\.')}`));
@@ -99,10 +109,13 @@ describe('ferry test-script, migration status and keys rotate', () => {
     assert.equal(json.code, 0, json.stderr);
     assert.match(json.stdout, /"username": "bob"/);
 
-    writeFileSync(join(cwd, 'draft.js'), 'async function listUsers(page, limit) {\n  console.log("page", page, "of", limit);\n  console.warn("careful");\n  return { totalCount: 0, list: [] };\n}\n');
+    writeFileSync(
+      join(cwd, 'draft.js'),
+      'async function listUsers(page, limit) {\n  console.log("page", page, "of", limit);\n  console.warn("careful");\n  return { totalCount: 0, list: [] };\n}\n',
+    );
     const draft = await ferry(['test-script', 'listUsers', '{"page": 2, "limit": 5}', '--file', 'draft.js'], { cwd, env });
     assert.equal(draft.code, 0, draft.stderr);
-    assert.match(draft.stdout, /console:\n  \+\d+ ms log   page 2 of 5\n  \+\d+ ms warn  careful/);
+    assert.match(draft.stdout, /console:\n {2}\+\d+ ms log {3}page 2 of 5\n {2}\+\d+ ms warn {2}careful/);
 
     const bad = await ferry(['test-script', 'login', '--identifier', 'alice'], { cwd, env });
     assert.equal(bad.code, 1);
@@ -153,9 +166,17 @@ describe('ferry test-script, migration status and keys rotate', () => {
       assert.equal(rotated.code, 0, rotated.stderr);
       const kids = /New signing keys: (\S+), (\S+)/.exec(rotated.stdout)!.slice(1);
       const jwks = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] };
-      for (const kid of kids) assert.ok(jwks.keys.some((key) => key.kid === kid), 'the server publishes the new keys at once');
+      for (const kid of kids)
+        assert.ok(
+          jwks.keys.some((key) => key.kid === kid),
+          'the server publishes the new keys at once',
+        );
 
-      const tested = await ferry(['test-script', 'login', '--url', server.url, '--token', ADMIN_TOKEN, '--identifier', 'bob', '--password-stdin'], { cwd, env, input: 'bob-legacy-pw' });
+      const tested = await ferry(['test-script', 'login', '--url', server.url, '--token', ADMIN_TOKEN, '--identifier', 'bob', '--password-stdin'], {
+        cwd,
+        env,
+        input: 'bob-legacy-pw',
+      });
       assert.equal(tested.code, 0, tested.stderr);
       assert.match(tested.stdout, /"name": "Bob Kahn"/);
 
@@ -174,14 +195,21 @@ describe('ferry start', () => {
     const cwd = tempDir('ferry-start-');
     const port = await freePort();
     writeFileSync(join(cwd, 'ferry.config.json'), JSON.stringify({ port, host: '127.0.0.1', dataDir: join(cwd, 'data'), logLevel: 'warn' }));
-    const child = spawn(process.execPath, [BIN, 'start'], { cwd, env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FERRY_'))), stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      cwd,
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('FERRY_'))),
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       let ready = false;
       // A first start creates the data directory and the demo's legacy database: 13 s was seen
       // on a loaded machine, so a minute, unless the server gives up first.
       for (const until = Date.now() + 60_000; !ready && Date.now() < until && child.exitCode === null; ) {
-        ready = await fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
+        ready = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (response) => response.ok,
+          () => false,
+        );
         if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       assert.ok(ready, 'the server answers /healthz');

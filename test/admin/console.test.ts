@@ -67,7 +67,10 @@ describe('the console in a real browser, against a real PostgreSQL legacy databa
     const session = (await context.cookies()).find((cookie) => cookie.name === 'ferry.console');
     assert.ok(session, 'a session cookie');
     assert.deepEqual([session.httpOnly, session.sameSite, session.path], [true, 'Strict', '/console']);
-    assert.ok((await context.cookies()).some((cookie) => cookie.name === 'ferry.console.sig'), 'the session cookie is signed');
+    assert.ok(
+      (await context.cookies()).some((cookie) => cookie.name === 'ferry.console.sig'),
+      'the session cookie is signed',
+    );
 
     // The connection: enable it, lazy migration, the URI form (the programmatic fields hide).
     await page.getByLabel('Enabled').check();
@@ -82,7 +85,10 @@ describe('the console in a real browser, against a real PostgreSQL legacy databa
     await page.getByRole('button', { name: 'Save the connection' }).click();
     assert.match(await page.getByRole('status').innerText(), /connection was saved/);
     const connection = await ferry.ferry.federation.settings.current();
-    assert.deepEqual([connection.enabled, connection.mode, connection.env.DB_CONNECTION_URI, connection.env.GREETING], [true, 'LAZY_MIGRATION', legacy.url, 'hello from env']);
+    assert.deepEqual(
+      [connection.enabled, connection.mode, connection.env.DB_CONNECTION_URI, connection.env.GREETING],
+      [true, 'LAZY_MIGRATION', legacy.url, 'hello from env'],
+    );
 
     // The login script: load the PostgreSQL template, add a console line, save, test.
     await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Scripts' }).click();
@@ -171,7 +177,9 @@ describe('the console in a real browser, against a real PostgreSQL legacy databa
     await page.getByLabel('Nickname', { exact: true }).press('Enter');
     assert.match(await page.getByRole('status').innerText(), /profile was saved/);
     assert.equal(await name.inputValue(), 'Alice Pleasance Liddell');
-    const { rows } = await ferry.ferry.db.query<{ profile: { name: string; nickname: string }; email: string }>("select profile, email from accounts where username = 'alice'");
+    const { rows } = await ferry.ferry.db.query<{ profile: { name: string; nickname: string }; email: string }>(
+      "select profile, email from accounts where username = 'alice'",
+    );
     assert.deepEqual([rows[0]!.profile.name, rows[0]!.profile.nickname, rows[0]!.email], ['Alice Pleasance Liddell', 'Al', 'alice@example.com']);
 
     await page.getByLabel('New password', { exact: true }).fill('looking glass 1871');

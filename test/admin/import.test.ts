@@ -45,7 +45,11 @@ describe('bulk import of users with legacy password hashes (no legacy database a
   const profileOf = async (id: string) =>
     (await ferry.ferry.db.query<{ profile: Record<string, unknown> }>('select profile from accounts where legacy_id = $1', [id])).rows[0]!.profile;
   const postNdjson = async (path: string, text: string) => {
-    const response = await fetch(`${ferry.issuer}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/x-ndjson' }, body: text });
+    const response = await fetch(`${ferry.issuer}/api/v1${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/x-ndjson' },
+      body: text,
+    });
     const body = await response.text();
     return { status: response.status, text: body, body: JSON.parse(body) };
   };
@@ -109,7 +113,10 @@ describe('bulk import of users with legacy password hashes (no legacy database a
     assert.equal(rows[0]?.password_hash, null);
     assert.ok(rows[0]?.imported_at instanceof Date);
     // A username Ferry cannot sign in with stays in the profile, as a lazy migration keeps it.
-    const odd = await ferry.ferry.db.query<{ email: string; username: string | null; profile: Record<string, unknown> }>('select email, username, profile from accounts where legacy_id = $1', ['odd-username']);
+    const odd = await ferry.ferry.db.query<{ email: string; username: string | null; profile: Record<string, unknown> }>(
+      'select email, username, profile from accounts where legacy_id = $1',
+      ['odd-username'],
+    );
     assert.deepEqual([odd.rows[0]?.email, odd.rows[0]?.username, odd.rows[0]?.profile.username], ['odd@legacy.example', null, 'has a space']);
   });
 
@@ -137,7 +144,12 @@ describe('bulk import of users with legacy password hashes (no legacy database a
 
   it('signs in a user of every other imported format once with the right password, refuses a wrong one, and upgrades the hash', async () => {
     let ip = 1;
-    const accounts = createAccountLibrary({ queries: createAccountQueries(ferry.ferry.db), hasher: createPasswordHasher(), policy: ferry.ferry.config.passwordPolicy, subjectPrefix: '' });
+    const accounts = createAccountLibrary({
+      queries: createAccountQueries(ferry.ferry.db),
+      hasher: createPasswordHasher(),
+      policy: ferry.ferry.config.passwordPolicy,
+      subjectPrefix: '',
+    });
     for (const user of users) {
       // Straight to the account library: a failed sign-in is held to the failure floor, which the slow formats raise.
       const wrong = await accounts.verifyLogin({ kind: 'email', value: user.email }, `${user.password}!`);
@@ -153,7 +165,10 @@ describe('bulk import of users with legacy password hashes (no legacy database a
   it('skips what it already has on a rerun, and updates it only when asked', async () => {
     const rerun = await api.post('/users/import', { users: records });
     assert.equal(rerun.status, 200, rerun.text);
-    assert.deepEqual({ created: rerun.body.created, skipped: rerun.body.skipped, failed: rerun.body.failedCount }, { created: 0, skipped: firstAnswer.created, failed: 0 });
+    assert.deepEqual(
+      { created: rerun.body.created, skipped: rerun.body.skipped, failed: rerun.body.failedCount },
+      { created: 0, skipped: firstAnswer.created, failed: 0 },
+    );
     const upgraded = await storedHash(users[0]!.id);
     assert.match(upgraded ?? '', /^\$argon2id\$/, 'a rerun does not put the legacy hash back');
 
@@ -167,7 +182,7 @@ describe('bulk import of users with legacy password hashes (no legacy database a
     assert.match((await storedHash(users[1]!.id)) ?? '', /^\$argon2id\$/, 'a record without a hash keeps the current one');
   });
 
-  it('streams NDJSON: a line that is not JSON is that record\'s failure, the lines after it are imported', async () => {
+  it("streams NDJSON: a line that is not JSON is that record's failure, the lines after it are imported", async () => {
     const lines = [
       JSON.stringify({ id: 'nd-1', email: 'nd1@legacy.example', passwordHash: records[0]!.passwordHash }),
       '{"id": "nd-2", "email": ',
@@ -186,7 +201,15 @@ describe('bulk import of users with legacy password hashes (no legacy database a
   it('imports a file with `ferry users import` through the running server, with a summary and exit code 1 when a record failed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-import-'));
     const file = join(dir, 'users.jsonl');
-    writeFileSync(file, [{ id: 'cli-1', email: 'cli1@legacy.example', passwordHash: records[0]!.passwordHash }, { id: 'cli-2', email: 'cli2@legacy.example', passwordHash: '$9$nope' }].map((line) => JSON.stringify(line)).join('\n'));
+    writeFileSync(
+      file,
+      [
+        { id: 'cli-1', email: 'cli1@legacy.example', passwordHash: records[0]!.passwordHash },
+        { id: 'cli-2', email: 'cli2@legacy.example', passwordHash: '$9$nope' },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
     const run = await runCli(['users', 'import', 'users.jsonl', '--url', ferry.issuer], { cwd: dir, env: { FERRY_ADMIN_TOKEN: ADMIN_TOKEN } });
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stdout, /Created: 1 {2}Skipped \(already in Ferry\): 0 {2}Updated: 0 {2}Failed: 1/);

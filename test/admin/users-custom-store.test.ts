@@ -28,7 +28,13 @@ describe('admin API users in CUSTOM_USER_STORE mode, against a real PostgreSQL l
     legacy = await createLegacyDatabase('postgres', USERS);
     ferry = await startFerry({
       adminToken: ADMIN_TOKEN,
-      connection: { enabled: true, mode: 'CUSTOM_USER_STORE', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres'), claimsCacheSeconds: 0 },
+      connection: {
+        enabled: true,
+        mode: 'CUSTOM_USER_STORE',
+        env: { DB_CONNECTION_URI: legacy.url },
+        scriptsDir: join(TEMPLATES, 'postgres'),
+        claimsCacheSeconds: 0,
+      },
     });
     api = adminClient(ferry);
   });
@@ -44,12 +50,21 @@ describe('admin API users in CUSTOM_USER_STORE mode, against a real PostgreSQL l
     const page = await api.get('/users?page=2&limit=3');
     assert.equal(page.status, 200);
     assert.deepEqual([page.body.total, page.body.page, page.body.limit], [4, 2, 3]);
-    assert.deepEqual(page.body.users.map((user: { sub: string; source: string }) => [user.sub, user.source]), [[ids[3], 'legacy']]);
+    assert.deepEqual(
+      page.body.users.map((user: { sub: string; source: string }) => [user.sub, user.source]),
+      [[ids[3], 'legacy']],
+    );
 
     const found = await api.get('/users?q=example.com&page=2&limit=2');
     assert.deepEqual([found.body.total, found.body.page], [3, 2], 'searchUser found three; the second page holds the last');
-    assert.deepEqual(found.body.users.map((user: { username: string }) => user.username), ['ada']);
-    assert.deepEqual((await api.get('/users?q=TURING')).body.users.map((user: { email: string }) => user.email), ['alan@example.org']);
+    assert.deepEqual(
+      found.body.users.map((user: { username: string }) => user.username),
+      ['ada'],
+    );
+    assert.deepEqual(
+      (await api.get('/users?q=TURING')).body.users.map((user: { email: string }) => user.email),
+      ['alan@example.org'],
+    );
 
     const grace = await api.get(`/users/${ids[0]}`);
     assert.deepEqual([grace.body.email, grace.body.name, grace.body.source], ['grace@example.com', 'Grace Hopper', 'legacy']);
@@ -87,6 +102,7 @@ describe('admin API users in CUSTOM_USER_STORE mode, against a real PostgreSQL l
     assert.equal((await api.delete(`/users/${sub}`)).status, 404);
 
     assert.equal(await ferryAccounts(), 0, "nothing was written to Ferry's accounts");
-    for (const secret of ['frequency hopping 1', 'torpedo guidance 2', before, after]) assert.ok(!api.seen().includes(secret), 'no answer carries a password or its hash');
+    for (const secret of ['frequency hopping 1', 'torpedo guidance 2', before, after])
+      assert.ok(!api.seen().includes(secret), 'no answer carries a password or its hash');
   });
 });

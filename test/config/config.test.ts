@@ -50,7 +50,10 @@ describe('configuration', () => {
 
   it("stops the start on client metadata oidc-provider refuses, naming the client's key", async () => {
     const client = (id: string, extra: object) => ({ client_id: id, client_secret: 'a client secret', redirect_uris: ['https://app.example/cb'], ...extra });
-    const result = await runFerry({}, folderWith({ clients: [client('a', { token_endpoint_auth_method: 'bogus' }), client('b', {}), client('c', { grant_types: ['implicit'] })] }));
+    const result = await runFerry(
+      {},
+      folderWith({ clients: [client('a', { token_endpoint_auth_method: 'bogus' }), client('b', {}), client('c', { grant_types: ['implicit'] })] }),
+    );
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /clients\[0\]\.token_endpoint_auth_method: must be 'client_secret_basic'/);
     assert.match(result.stderr, /clients\[2\]\.grant_types: /);
@@ -85,7 +88,10 @@ describe('configuration', () => {
 
   it('reads FERRY_CONFIG, then lets the environment override nested keys', () => {
     const dir = folderWith({ port: 4000, ttl: { session: 600 } });
-    const { config, file } = loadConfig({ FERRY_CONFIG: 'ferry.config.json', FERRY_TTL__SESSION: '120', FERRY_CLIENTS: '[{"client_id":"a","redirect_uris":["https://a.example/cb"]}]' }, dir);
+    const { config, file } = loadConfig(
+      { FERRY_CONFIG: 'ferry.config.json', FERRY_TTL__SESSION: '120', FERRY_CLIENTS: '[{"client_id":"a","redirect_uris":["https://a.example/cb"]}]' },
+      dir,
+    );
     assert.equal(file, join(dir, 'ferry.config.json'));
     assert.equal(config.port, 4000);
     assert.equal(config.issuer, 'http://localhost:4000');
@@ -95,9 +101,13 @@ describe('configuration', () => {
     assert.equal(config.demo, false, 'the demo is off once a configuration file is used');
   });
 
-  it("leaves alone the FERRY_* variables Ferry reads for other purposes, and refuses other unknown ones", () => {
+  it('leaves alone the FERRY_* variables Ferry reads for other purposes, and refuses other unknown ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ferry-config-'));
-    const others = { FERRY_URL: 'http://127.0.0.1:3000', FERRY_TEST_PG_URL: 'postgres://postgres@127.0.0.1:5432/postgres', FERRY_TEST_CHROMIUM: '/usr/bin/chromium' };
+    const others = {
+      FERRY_URL: 'http://127.0.0.1:3000',
+      FERRY_TEST_PG_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+      FERRY_TEST_CHROMIUM: '/usr/bin/chromium',
+    };
     const { config } = loadConfig({ ...others, FERRY_ADMIN_TOKEN: 'an admin token that is long enough to pass' }, dir);
     assert.equal(config.adminToken, 'an admin token that is long enough to pass', "the CLI's FERRY_ADMIN_TOKEN is the adminToken key");
     assert.throws(() => loadConfig({ ...others, FERRY_COLOUR: 'blue' }, dir), /colour: unknown key \(from FERRY_COLOUR\)/);
@@ -120,7 +130,10 @@ describe('configuration', () => {
 
   it('refuses pkce_optional on a public client, which has no secret to fall back on', () => {
     const client = { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: ['http://localhost/cb'], pkce_optional: true };
-    assert.throws(() => loadConfig({ FERRY_CLIENTS: JSON.stringify([client]) }, mkdtempSync(join(tmpdir(), 'ferry-config-'))), /clients\[0\]\.pkce_optional: a public client/);
+    assert.throws(
+      () => loadConfig({ FERRY_CLIENTS: JSON.stringify([client]) }, mkdtempSync(join(tmpdir(), 'ferry-config-'))),
+      /clients\[0\]\.pkce_optional: a public client/,
+    );
   });
 
   it('starts with no configuration, prints how to try it, and stops cleanly on SIGTERM', async () => {
@@ -135,7 +148,11 @@ describe('configuration', () => {
     try {
       for (let i = 0; i < 600 && !stdout.includes('Try it') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
       assert.match(stdout, new RegExp(`open http://localhost:${port}/demo`), stderr);
-      assert.match(stdout, /Starting Ferry: creating its embedded databases in .*first start only[^]*Ferry is running at/, 'a progress line before the long first start');
+      assert.match(
+        stdout,
+        /Starting Ferry: creating its embedded databases in .*first start only[\s\S]*Ferry is running at/,
+        'a progress line before the long first start',
+      );
       assert.match(stdout, /"msg":"starting: creating the embedded database/);
       assert.match(stdout, new RegExp(`"console":"http://localhost:${port}/console"`));
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);

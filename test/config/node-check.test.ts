@@ -26,7 +26,9 @@ test('an older Node gets a sentence saying which version is needed and how to ge
 });
 
 // The machine's own node (Debian's, 20 here) is the Node a newcomer runs by mistake.
-const OLD_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => existsSync(path) && nodeProblem(execFileSync(path, ['-v'], { encoding: 'utf8' }).trim(), ENGINES));
+const OLD_NODE = ['/usr/bin/node', '/usr/local/bin/node'].find(
+  (path) => existsSync(path) && nodeProblem(execFileSync(path, ['-v'], { encoding: 'utf8' }).trim(), ENGINES),
+);
 
 test('the ferry command and npm start on an older Node exit 1 with that sentence, not ERR_UNKNOWN_FILE_EXTENSION', async (t) => {
   if (!OLD_NODE) {

@@ -26,7 +26,13 @@ describe('concurrent first sign-ins on two instances over one PostgreSQL', () =>
     store = await createPostgresDatabase();
     // 25 sign-ins queue for each instance's few isolates; on a busy machine the last would meet
     // the 10 s default deadline, and what is tested here is the account, not the wait.
-    const connection = { enabled: true, mode: 'LAZY_MIGRATION' as const, env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres'), limits: { timeoutMs: 60_000 } };
+    const connection = {
+      enabled: true,
+      mode: 'LAZY_MIGRATION' as const,
+      env: { DB_CONNECTION_URI: legacy.url },
+      scriptsDir: join(TEMPLATES, 'postgres'),
+      limits: { timeoutMs: 60_000 },
+    };
     instances = [await startFerry({ databaseUrl: store.url, connection }), await startFerry({ databaseUrl: store.url, connection })];
   });
 
@@ -40,7 +46,9 @@ describe('concurrent first sign-ins on two instances over one PostgreSQL', () =>
   it('makes exactly one account when 50 first sign-ins of one user race, half on each instance', async () => {
     const configs = await Promise.all(instances.map((ferry) => relyingParty(ferry)));
     const results = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, i) => signIn(instances[i % 2]!, configs[i % 2]!, new Browser(), i % 3 === 0 ? 'carol' : 'carol@example.com', CAROL.password)),
+      Array.from({ length: 50 }, (_, i) =>
+        signIn(instances[i % 2]!, configs[i % 2]!, new Browser(), i % 3 === 0 ? 'carol' : 'carol@example.com', CAROL.password),
+      ),
     );
     const failures = results.filter((result) => result.status === 'rejected');
     assert.equal(failures.length, 0, `every sign-in succeeded: ${failures.map((f) => String((f as PromiseRejectedResult).reason)).join('\n')}`);
@@ -57,11 +65,14 @@ describe('concurrent first sign-ins on two instances over one PostgreSQL', () =>
 
     // The race was real: several sign-ins on each instance verified carol in legacy and tried to
     // migrate her; the database let one INSERT through and the others found that account.
-    const migrations = await Promise.all(instances.map(async (ferry) => (await (await fetch(`${ferry.issuer}/metrics`)).text())));
+    const migrations = await Promise.all(instances.map(async (ferry) => await (await fetch(`${ferry.issuer}/metrics`)).text()));
     const count = (metrics: string, result: string) => Number(new RegExp(`ferry_migrations_total\\{result="${result}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
     const created = migrations.reduce((sum, metrics) => sum + count(metrics, 'created'), 0);
     const existing = migrations.map((metrics) => count(metrics, 'existing'));
     assert.equal(created, 1);
-    assert.ok(existing.every((n) => n >= 1), `each instance lost a race at least once: ${existing.join(', ')}`);
+    assert.ok(
+      existing.every((n) => n >= 1),
+      `each instance lost a race at least once: ${existing.join(', ')}`,
+    );
   });
 });

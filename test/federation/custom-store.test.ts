@@ -37,7 +37,14 @@ function customStore(kind: 'postgres' | 'mysql') {
         connection: {
           enabled: true,
           mode: 'CUSTOM_USER_STORE',
-          env: { DB_HOST: legacy.host, DB_PORT: String(legacy.port), DB_USERNAME: kind === 'postgres' ? 'postgres' : 'root', DB_PASSWORD: '', DB_DATABASE: legacy.database, DB_CONNECTION_URI: legacy.url },
+          env: {
+            DB_HOST: legacy.host,
+            DB_PORT: String(legacy.port),
+            DB_USERNAME: kind === 'postgres' ? 'postgres' : 'root',
+            DB_PASSWORD: '',
+            DB_DATABASE: legacy.database,
+            DB_CONNECTION_URI: legacy.url,
+          },
           scriptsDir: join(TEMPLATES, kind),
           claimsCacheSeconds: 0,
         },
@@ -76,7 +83,12 @@ function customStore(kind: 'postgres' | 'mysql') {
     });
 
     it('registers through createUser into the legacy database, then signs in', async () => {
-      const { result, checks } = await registerThroughForm(ferry, config, new Browser(), { email: 'new.user@example.com', username: 'newuser', name: 'New User', password: 'a good long password' });
+      const { result, checks } = await registerThroughForm(ferry, config, new Browser(), {
+        email: 'new.user@example.com',
+        username: 'newuser',
+        name: 'New User',
+        password: 'a good long password',
+      });
       assert.ok(result.url.startsWith(ferry.redirectUri), `registered: ${alertText(result) ?? result.url}`);
       const tokens = await oidc.authorizationCodeGrant(config, new URL(result.url), checks);
       const row = await legacyRow('new.user@example.com');
@@ -105,11 +117,19 @@ function customStore(kind: 'postgres' | 'mysql') {
       const browser = new Browser();
       await signIn(ferry, config, browser, 'ada@example.com', 'ada-legacy-pw');
       const form = await browser.get(`${ferry.issuer}/account/password`);
-      const wrong = await browser.submit(form, '/account/password', { current_password: 'not it', password: 'analytical engine 1843', password_confirm: 'analytical engine 1843' });
+      const wrong = await browser.submit(form, '/account/password', {
+        current_password: 'not it',
+        password: 'analytical engine 1843',
+        password_confirm: 'analytical engine 1843',
+      });
       assert.equal(wrong.status, 400);
       assert.match(alertText(wrong) ?? '', /current password is not correct/);
       const [validations, updates] = [await executions('validatePassword'), await executions('updateUser')];
-      const done = await browser.submit(form, '/account/password', { current_password: 'ada-legacy-pw', password: 'analytical engine 1843', password_confirm: 'analytical engine 1843' });
+      const done = await browser.submit(form, '/account/password', {
+        current_password: 'ada-legacy-pw',
+        password: 'analytical engine 1843',
+        password_confirm: 'analytical engine 1843',
+      });
       assert.equal(done.status, 200);
       assert.match(done.html, /Your password was changed/);
       assert.equal(await executions('validatePassword'), validations + 1);
@@ -131,10 +151,16 @@ function customStore(kind: 'postgres' | 'mysql') {
       const page2 = await directory.list(2, 2);
       assert.equal(page1.users.length, 2);
       assert.ok(page1.total >= 5);
-      assert.notDeepEqual(page1.users.map((u) => u.sub), page2.users.map((u) => u.sub));
+      assert.notDeepEqual(
+        page1.users.map((u) => u.sub),
+        page2.users.map((u) => u.sub),
+      );
 
       const found = (await directory.search('OPS@')).users;
-      assert.deepEqual(found.map((u) => u.email), ['ops@example.com']);
+      assert.deepEqual(
+        found.map((u) => u.email),
+        ['ops@example.com'],
+      );
       assert.equal((await directory.get(created.sub)).email, 'ops@example.com');
 
       const updated = await directory.update(created.sub, { name: 'Renamed Person' });

@@ -64,7 +64,9 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
     it('migrates a user on the first sign-in and never asks the legacy database again', async () => {
       const tokens = await signIn(ferry, config, new Browser(), 'Alice@Example.com', 'alice-legacy-pw');
       const claims = tokens.claims()!;
-      const [row] = await legacy.query(kind === 'postgres' ? 'select id from users where email = $1' : 'select id from users where email = ?', ['alice@example.com']);
+      const [row] = await legacy.query(kind === 'postgres' ? 'select id from users where email = $1' : 'select id from users where email = ?', [
+        'alice@example.com',
+      ]);
       assert.equal(claims.sub, String(row!.id), 'sub is the legacy id');
       assert.equal(claims.email, 'alice@example.com');
       assert.equal(claims.name, 'Alice Liddell');
@@ -73,8 +75,15 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
       assert.equal(await executions(ferry, 'login'), 1);
 
       const account = async () =>
-        (await ferry.ferry.db.query<{ legacy_id: string; migrated_at: Date; password_hash: string }>('select legacy_id, migrated_at, password_hash from accounts where sub = $1', [claims.sub])).rows;
-      const [legacyRow] = await legacy.query(kind === 'postgres' ? 'select password from users where id = $1' : 'select password from users where id = ?', [row!.id]);
+        (
+          await ferry.ferry.db.query<{ legacy_id: string; migrated_at: Date; password_hash: string }>(
+            'select legacy_id, migrated_at, password_hash from accounts where sub = $1',
+            [claims.sub],
+          )
+        ).rows;
+      const [legacyRow] = await legacy.query(kind === 'postgres' ? 'select password from users where id = $1' : 'select password from users where id = ?', [
+        row!.id,
+      ]);
       const migrated = await account();
       assert.equal(migrated.length, 1);
       assert.equal(migrated[0]!.legacy_id, String(row!.id));
@@ -151,7 +160,9 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
       const results = await Promise.allSettled(Array.from({ length: 50 }, () => signIn(ferry, config, new Browser(), 'carol@example.com', 'carol-legacy-pw')));
       const failures = results.filter((result) => result.status === 'rejected');
       assert.equal(failures.length, 0, `every sign-in succeeded: ${failures.map((f) => String((f as PromiseRejectedResult).reason)).join('\n')}`);
-      const subs = new Set(results.map((result) => (result as PromiseFulfilledResult<oidc.TokenEndpointResponse & { claims(): oidc.IDToken | undefined }>).value.claims()!.sub));
+      const subs = new Set(
+        results.map((result) => (result as PromiseFulfilledResult<oidc.TokenEndpointResponse & { claims(): oidc.IDToken | undefined }>).value.claims()!.sub),
+      );
       assert.equal(subs.size, 1);
       const { rows } = await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from accounts where email = 'carol@example.com'");
       assert.equal(rows[0]!.n, 1, 'one account, guaranteed by the database');
@@ -164,11 +175,13 @@ function lazyMigration(kind: 'postgres' | 'mysql') {
     });
 
     /** The legacy id of a user, and the conflicts recorded for it. */
-    const legacyIdOf = async (email: string) => String((await legacy.query(kind === 'postgres' ? 'select id from users where email = $1' : 'select id from users where email = ?', [email]))[0]!.id);
+    const legacyIdOf = async (email: string) =>
+      String((await legacy.query(kind === 'postgres' ? 'select id from users where email = $1' : 'select id from users where email = ?', [email]))[0]!.id);
     const conflictsOf = async (legacyId: string) =>
-      (await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from migration_failures where kind = 'conflict' and legacy_id = $1", [legacyId])).rows[0]!.n;
+      (await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from migration_failures where kind = 'conflict' and legacy_id = $1", [legacyId]))
+        .rows[0]!.n;
 
-    it("fails closed when the identifier typed belongs to an account someone registered first (the legacy password is not theirs)", async () => {
+    it('fails closed when the identifier typed belongs to an account someone registered first (the legacy password is not theirs)', async () => {
       // Someone registered gina's email before the connection was enabled, with a password of their own.
       await ferry.ferry.federation.directory.create({ email: 'gina@example.com', password: 'attacker password 1' });
       const browser = new Browser();
@@ -209,12 +222,20 @@ describe('lazy migration adopting legacy hashes (connection.adoptLegacyHashes: t
     await reachable('postgres');
     const legacy = await createLegacyDatabase('postgres', USERS.slice(0, 1));
     const ferry = await startFerry({
-      connection: { enabled: true, mode: 'LAZY_MIGRATION', adoptLegacyHashes: true, env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
+      connection: {
+        enabled: true,
+        mode: 'LAZY_MIGRATION',
+        adoptLegacyHashes: true,
+        env: { DB_CONNECTION_URI: legacy.url },
+        scriptsDir: join(TEMPLATES, 'postgres'),
+      },
     });
     try {
       const config = await relyingParty(ferry);
       const tokens = await signIn(ferry, config, new Browser(), 'alice@example.com', 'alice-legacy-pw');
-      const hash = async () => (await ferry.ferry.db.query<{ password_hash: string }>('select password_hash from accounts where sub = $1', [tokens.claims()!.sub])).rows[0]!.password_hash;
+      const hash = async () =>
+        (await ferry.ferry.db.query<{ password_hash: string }>('select password_hash from accounts where sub = $1', [tokens.claims()!.sub])).rows[0]!
+          .password_hash;
       const [legacyRow] = await legacy.query('select password from users where email = $1', ['alice@example.com']);
       assert.equal(await hash(), legacyRow!.password, 'the bcrypt hash the script verified is adopted for now');
       await signIn(ferry, config, new Browser(), 'alice', 'alice-legacy-pw');

@@ -43,7 +43,9 @@ describe("the login script's own error messages", () => {
       throw new Error(`PostgreSQL is required for this suite: ${error.message}`);
     });
     legacy = await createLegacyDatabase('postgres', [{ email: 'hana@example.com', username: 'hana', name: 'Hana', password: 'hana-legacy-pw' }]);
-    ferry = await startFerry({ connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') } });
+    ferry = await startFerry({
+      connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
+    });
     config = await relyingParty(ferry);
   });
   after(async () => {
@@ -54,7 +56,9 @@ describe("the login script's own error messages", () => {
 
   const loginMessages = async () => {
     await ferry.ferry.federation.executions.flush();
-    const { rows } = await ferry.ferry.db.query<{ outcome: string; message: string | null }>("select outcome, message from script_executions where script = 'login' order by id");
+    const { rows } = await ferry.ferry.db.query<{ outcome: string; message: string | null }>(
+      "select outcome, message from script_executions where script = 'login' order by id",
+    );
     return rows;
   };
 

@@ -7,6 +7,7 @@ export interface ApiAnswer {
   headers: Headers;
   text: string;
   // The tests read answers loosely; their shapes are checked by assertions.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   body: any;
 }
 

@@ -141,7 +141,10 @@ async function listening(port: number, child: ChildProcess, log: () => string): 
     }
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.end(), resolve(true)));
+      socket.once('connect', () => {
+        socket.end();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;

@@ -3,7 +3,15 @@ import type { TestContext } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 
 const EXECUTABLE = process.env.FERRY_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Debian's Chromium driven by playwright-core; skips locally when it is missing, fails under CI. */
 export async function launchChromium(t: TestContext): Promise<Browser | undefined> {

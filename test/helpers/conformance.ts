@@ -58,8 +58,21 @@ export async function startWithPublicClient(overrides: Parameters<typeof startFe
     {
       clients: [
         { ...TEST_CLIENT, redirect_uris: [redirectUri] },
-        { client_id: PUBLIC_CLIENT_ID, token_endpoint_auth_method: 'none', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] },
-        { ...POST_CLIENT, token_endpoint_auth_method: 'client_secret_post', redirect_uris: [redirectUri], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], pkce_optional: true },
+        {
+          client_id: PUBLIC_CLIENT_ID,
+          token_endpoint_auth_method: 'none',
+          redirect_uris: [redirectUri],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        },
+        {
+          ...POST_CLIENT,
+          token_endpoint_auth_method: 'client_secret_post',
+          redirect_uris: [redirectUri],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          pkce_optional: true,
+        },
       ],
       ...overrides,
     },

@@ -48,7 +48,11 @@ export function logCollector(lines: string[]): Writable {
   });
 }
 
-export async function startFerry(overrides: Partial<ConfigInput> = {}, reuse?: { port: number; dataDir: string }, log?: { lines: string[] }): Promise<TestFerry> {
+export async function startFerry(
+  overrides: Partial<ConfigInput> = {},
+  reuse?: { port: number; dataDir: string },
+  log?: { lines: string[] },
+): Promise<TestFerry> {
   const port = reuse?.port ?? (await freePort());
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), 'ferry-test-'));
   // Several instances of one provider share an issuer: `overrides.issuer` names it.

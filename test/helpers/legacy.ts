@@ -41,7 +41,13 @@ async function postgresLegacy(schema: string, users: (LegacyUser & { hash: strin
   await client.connect();
   await client.query(schema);
   for (const user of users) {
-    await client.query('insert into users (email, username, phone, name, password, email_verified) values ($1, $2, $3, $4, $5, true)', [user.email, user.username, user.phone ?? null, user.name, user.hash]);
+    await client.query('insert into users (email, username, phone, name, password, email_verified) values ($1, $2, $3, $4, $5, true)', [
+      user.email,
+      user.username,
+      user.phone ?? null,
+      user.name,
+      user.hash,
+    ]);
   }
   await client.end();
   const url = new URL(database.url);
@@ -72,7 +78,13 @@ async function mysqlLegacy(schema: string, users: (LegacyUser & { hash: string }
   const admin = await mysql.createConnection({ ...MYSQL_ADMIN, database: name, multipleStatements: true });
   await admin.query(schema);
   for (const user of users) {
-    await admin.query('insert into users (email, username, phone, name, password, email_verified) values (?, ?, ?, ?, ?, 1)', [user.email, user.username, user.phone ?? null, user.name, user.hash]);
+    await admin.query('insert into users (email, username, phone, name, password, email_verified) values (?, ?, ?, ?, ?, 1)', [
+      user.email,
+      user.username,
+      user.phone ?? null,
+      user.name,
+      user.hash,
+    ]);
   }
   await admin.end();
   const run = async (sql: string, params: unknown[] = []) => {

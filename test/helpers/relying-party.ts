@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { Browser, type Page } from './browser.ts';
+import type { Browser, Page } from './browser.ts';
 import { TEST_CLIENT, type TestFerry } from './ferry.ts';
 
 /** An openid-client relying party for the test client, discovered from the running server. */
 export async function relyingParty(ferry: TestFerry, client: { client_id: string; client_secret?: string } = TEST_CLIENT) {
-  const config = await oidc.discovery(new URL(ferry.issuer), client.client_id, client.client_secret ? { client_secret: client.client_secret } : {}, client.client_secret ? oidc.ClientSecretBasic(client.client_secret) : oidc.None(), {
-    execute: [oidc.allowInsecureRequests],
-  });
+  const config = await oidc.discovery(
+    new URL(ferry.issuer),
+    client.client_id,
+    client.client_secret ? { client_secret: client.client_secret } : {},
+    client.client_secret ? oidc.ClientSecretBasic(client.client_secret) : oidc.None(),
+    {
+      execute: [oidc.allowInsecureRequests],
+    },
+  );
   return config;
 }
 
@@ -40,7 +46,14 @@ export async function beginAuthorization(ferry: TestFerry, config: oidc.Configur
  * Signs in through the hosted login form (and consent page, if shown) and exchanges the code:
  * the whole authorization code + PKCE flow, as a relying party and a browser would run it.
  */
-export async function signIn(ferry: TestFerry, config: oidc.Configuration, browser: Browser, identifier: string, password: string, options: AuthorizeOptions = {}) {
+export async function signIn(
+  ferry: TestFerry,
+  config: oidc.Configuration,
+  browser: Browser,
+  identifier: string,
+  password: string,
+  options: AuthorizeOptions = {},
+) {
   const { page, checks } = await beginAuthorization(ferry, config, browser, options);
   const callback = await completeLogin(ferry, browser, page, identifier, password);
   return oidc.authorizationCodeGrant(config, new URL(callback.url), checks);
@@ -58,7 +71,11 @@ export async function completeLogin(ferry: TestFerry, browser: Browser, page: Pa
 export async function registerThroughForm(ferry: TestFerry, config: oidc.Configuration, browser: Browser, values: Record<string, string>) {
   const { page, checks } = await beginAuthorization(ferry, config, browser);
   const form = await browser.get(new URL(`${new URL(page.url).pathname}/register`, page.url).href);
-  const result = await consentIfAsked(ferry, browser, await browser.submit(form, '/register', { password_confirm: values.password ?? '', ...values }, ferry.redirectUri));
+  const result = await consentIfAsked(
+    ferry,
+    browser,
+    await browser.submit(form, '/register', { password_confirm: values.password ?? '', ...values }, ferry.redirectUri),
+  );
   return { result, checks };
 }
 

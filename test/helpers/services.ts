@@ -4,7 +4,12 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 export const PG_ADMIN_URL = process.env.FERRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const MYSQL_ADMIN = { host: process.env.FERRY_TEST_MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.FERRY_TEST_MYSQL_PORT ?? 3306), user: 'root', password: '' };
+export const MYSQL_ADMIN = {
+  host: process.env.FERRY_TEST_MYSQL_HOST ?? '127.0.0.1',
+  port: Number(process.env.FERRY_TEST_MYSQL_PORT ?? 3306),
+  user: 'root',
+  password: '',
+};
 
 /**
  * A test that needs a service skips when it is missing on a developer's machine, and fails under

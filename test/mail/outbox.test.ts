@@ -44,7 +44,10 @@ describe('mail through the outbox to a real SMTP server', () => {
     const id = await ferry.ferry.mail.send('password-changed', 'ada@example.com', { signedOut: true });
     const mail = await smtp.waitFor((received) => received.to.includes('ada@example.com'));
     assert.equal(mail.subject, 'Your password was changed');
-    assert.deepEqual(mail.parsed.from?.value.map(({ name, address }) => ({ name, address })), [{ name: 'Ferry', address: 'no-reply@ferry.test' }]);
+    assert.deepEqual(
+      mail.parsed.from?.value.map(({ name, address }) => ({ name, address })),
+      [{ name: 'Ferry', address: 'no-reply@ferry.test' }],
+    );
     assert.match(mail.text, new RegExp(`account at ${ferry.issuer.replace(/[.]/g, '\\.')} was changed`));
     assert.match(mail.text, /signed out everywhere/);
     assert.match(mail.html, /<p>You were signed out everywhere/);
@@ -80,7 +83,10 @@ describe('mail through the outbox to a real SMTP server', () => {
     await smtp.start();
     const mail = await smtp.waitFor((received) => received.to.includes('outage@example.com'));
     assert.equal(mail.subject, 'Your password was changed');
-    await eventually(async () => (await api.get('/mail/outbox')).body.items.find((item: { id: number; status: string }) => item.id === id && item.status === 'sent'), 'sent');
+    await eventually(
+      async () => (await api.get('/mail/outbox')).body.items.find((item: { id: number; status: string }) => item.id === id && item.status === 'sent'),
+      'sent',
+    );
     assert.equal(smtp.received.length, before + 1, 'delivered once, nothing else sent');
 
     const metrics = await (await fetch(`${ferry.issuer}/metrics`)).text();

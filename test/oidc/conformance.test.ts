@@ -60,7 +60,9 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
     });
     config = await relyingParty(ferry);
     publicConfig = await relyingParty(ferry, { client_id: PUBLIC_CLIENT_ID });
-    postConfig = await oidc.discovery(new URL(ferry.issuer), POST_CLIENT.client_id, {}, oidc.ClientSecretPost(POST_CLIENT.client_secret), { execute: [oidc.allowInsecureRequests] });
+    postConfig = await oidc.discovery(new URL(ferry.issuer), POST_CLIENT.client_id, {}, oidc.ClientSecretPost(POST_CLIENT.client_secret), {
+      execute: [oidc.allowInsecureRequests],
+    });
     const { result } = await registerThroughForm(ferry, config, new Browser(), { email, name: 'Grace Hopper', username: 'grace', password: PASSWORD });
     assert.ok(result.url.startsWith(ferry.redirectUri), `registered: ${result.url}`);
     metadata = (await (await fetch(`${ferry.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
@@ -107,12 +109,16 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
     it('publishes only public signing keys, each with kid, alg and use', () => {
       assert.ok(jwks.length > 0);
       for (const key of jwks) {
-        for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal((key as Record<string, unknown>)[secret], undefined, `no private member ${secret} in ${key.kid}`);
+        for (const secret of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'])
+          assert.equal((key as Record<string, unknown>)[secret], undefined, `no private member ${secret} in ${key.kid}`);
         assert.ok(key.kid, 'kid');
         assert.ok(key.alg, `alg of ${key.kid}`);
         assert.equal(key.use, 'sig', `use of ${key.kid}`);
       }
-      assert.ok(jwks.some((key) => key.alg === 'RS256'), 'an RS256 key');
+      assert.ok(
+        jwks.some((key) => key.alg === 'RS256'),
+        'an RS256 key',
+      );
     });
   });
 
@@ -238,7 +244,11 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
       const tokens = await oidc.authorizationCodeGrant(postConfig, new URL(callback.url), checks);
       const original = tokens.claims()!;
 
-      await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token!), oauthError('invalid_grant'), "another client cannot use this client's refresh token");
+      await assert.rejects(
+        oidc.refreshTokenGrant(config, tokens.refresh_token!),
+        oauthError('invalid_grant'),
+        "another client cannot use this client's refresh token",
+      );
 
       const refreshed = await oidc.refreshTokenGrant(postConfig, tokens.refresh_token!);
       const claims = refreshed.claims()!;
@@ -282,7 +292,14 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
         ['request', `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{}').toString('base64url')}.`, 'request_not_supported'],
         ['request_uri', 'https://attacker.example/request.jwt', 'request_uri_not_supported'],
       ] as const) {
-        const page = await rawAuthorize(config, new Browser(), { client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: param, [param]: value });
+        const page = await rawAuthorize(config, new Browser(), {
+          client_id: TEST_CLIENT.client_id,
+          response_type: 'code',
+          scope: 'openid',
+          redirect_uri: ferry.redirectUri,
+          state: param,
+          [param]: value,
+        });
         const params = redirectedError(ferry, page);
         assert.equal(params.get('error'), error);
         assert.equal(params.get('state'), param);
@@ -293,7 +310,13 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
 
     it('refuses an unknown client_id without redirecting and without reflecting the input', async () => {
       const attack = '<script>alert(1)</script>';
-      const page = await rawAuthorize(config, new Browser(), { client_id: attack, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: attack });
+      const page = await rawAuthorize(config, new Browser(), {
+        client_id: attack,
+        response_type: 'code',
+        scope: 'openid',
+        redirect_uri: ferry.redirectUri,
+        state: attack,
+      });
       assertErrorPageWithoutRedirect(page, 'unknown client');
       assert.match(page.html, /<code>invalid_client<\/code>/);
       assert.ok(!page.html.includes(attack), 'the raw client_id is not in the page');
@@ -320,13 +343,25 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
     });
 
     it('refuses a public client that sends no code_challenge', async () => {
-      const params = redirectedError(ferry, await rawAuthorize(publicConfig, new Browser(), { client_id: PUBLIC_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 'no-pkce' }));
+      const params = redirectedError(
+        ferry,
+        await rawAuthorize(publicConfig, new Browser(), {
+          client_id: PUBLIC_CLIENT_ID,
+          response_type: 'code',
+          scope: 'openid',
+          redirect_uri: ferry.redirectUri,
+          state: 'no-pkce',
+        }),
+      );
       assert.equal(params.get('error'), 'invalid_request');
       assert.equal(params.get('state'), 'no-pkce');
     });
 
     it('refuses code_challenge_method=plain', async () => {
-      for (const [client, configuration] of [[PUBLIC_CLIENT_ID, publicConfig], [TEST_CLIENT.client_id, config]] as const) {
+      for (const [client, configuration] of [
+        [PUBLIC_CLIENT_ID, publicConfig],
+        [TEST_CLIENT.client_id, config],
+      ] as const) {
         const verifier = oidc.randomPKCECodeVerifier();
         const page = await rawAuthorize(configuration, new Browser(), {
           client_id: client,
@@ -350,7 +385,10 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
       return { callback: new URL(callback.url), checks };
     };
 
-    for (const [label, configuration] of [['confidential', () => config], ['public', () => publicConfig]] as const) {
+    for (const [label, configuration] of [
+      ['confidential', () => config],
+      ['public', () => publicConfig],
+    ] as const) {
       it(`refuses a missing code_verifier at the token endpoint (${label} client)`, async () => {
         const { callback, checks } = await codeWithChallenge(configuration());
         await assert.rejects(oidc.authorizationCodeGrant(configuration(), callback, { ...checks, pkceCodeVerifier: undefined }), oauthError('invalid_grant'));
@@ -358,12 +396,24 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
 
       it(`refuses a wrong code_verifier (${label} client)`, async () => {
         const { callback, checks } = await codeWithChallenge(configuration());
-        await assert.rejects(oidc.authorizationCodeGrant(configuration(), callback, { ...checks, pkceCodeVerifier: oidc.randomPKCECodeVerifier() }), oauthError('invalid_grant'));
+        await assert.rejects(
+          oidc.authorizationCodeGrant(configuration(), callback, { ...checks, pkceCodeVerifier: oidc.randomPKCECodeVerifier() }),
+          oauthError('invalid_grant'),
+        );
       });
     }
 
     it('refuses a confidential client that sends no code_challenge', async () => {
-      const params = redirectedError(ferry, await rawAuthorize(config, new Browser(), { client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 'no-pkce' }));
+      const params = redirectedError(
+        ferry,
+        await rawAuthorize(config, new Browser(), {
+          client_id: TEST_CLIENT.client_id,
+          response_type: 'code',
+          scope: 'openid',
+          redirect_uri: ferry.redirectUri,
+          state: 'no-pkce',
+        }),
+      );
       assert.equal(params.get('error'), 'invalid_request');
       assert.match(params.get('error_description') ?? '', /requires PKCE/);
       assert.equal(params.get('state'), 'no-pkce');
@@ -381,7 +431,10 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
       const tokens = await oidc.authorizationCodeGrant(postConfig, first.callback, { expectedState: first.state });
       assert.equal(tokens.claims()!.aud, POST_CLIENT.client_id);
       const second = await withoutChallenge();
-      await assert.rejects(oidc.authorizationCodeGrant(postConfig, second.callback, { expectedState: second.state, pkceCodeVerifier: oidc.randomPKCECodeVerifier() }), oauthError('invalid_grant'));
+      await assert.rejects(
+        oidc.authorizationCodeGrant(postConfig, second.callback, { expectedState: second.state, pkceCodeVerifier: oidc.randomPKCECodeVerifier() }),
+        oauthError('invalid_grant'),
+      );
     });
   });
 
@@ -450,7 +503,11 @@ describe('OIDC conformance (Basic OP): Ferry on PostgreSQL, lazy migration from 
     it('returns the same claims by GET, by POST with the token in the body, and by POST with the header', async () => {
       const byClient = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
       const byGet = await userinfo({ headers: { authorization: `Bearer ${tokens.access_token}` } });
-      const byPostBody = await userinfo({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ access_token: tokens.access_token }).toString() });
+      const byPostBody = await userinfo({
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ access_token: tokens.access_token }).toString(),
+      });
       const byPostHeader = await userinfo({ method: 'POST', headers: { authorization: `Bearer ${tokens.access_token}` } });
       assert.equal(byGet.sub, tokens.claims()!.sub);
       assert.equal(byGet.email, email);

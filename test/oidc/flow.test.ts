@@ -27,7 +27,12 @@ function journey(backend: 'pglite' | 'postgres') {
       }
       ferry = await startFerry(databaseUrl ? { databaseUrl } : {});
       config = await relyingParty(ferry);
-      const { result } = await registerThroughForm(ferry, config, new Browser(), { email: 'Ada@Example.com', name: 'Ada Lovelace', username: 'ada', password: PASSWORD });
+      const { result } = await registerThroughForm(ferry, config, new Browser(), {
+        email: 'Ada@Example.com',
+        name: 'Ada Lovelace',
+        username: 'ada',
+        password: PASSWORD,
+      });
       assert.ok(result.url.startsWith(ferry.redirectUri), `registration should end at the client: ${result.url} ${alertText(result) ?? ''}`);
     });
 
@@ -113,7 +118,11 @@ function journey(backend: 'pglite' | 'postgres') {
     });
 
     it('refuses a second registration with the same username or phone number, however they are written', async () => {
-      const byUsername = await registerThroughForm(ferry, config, new Browser(), { email: 'someone-else@example.com', username: ' ADA ', password: 'another password 123' });
+      const byUsername = await registerThroughForm(ferry, config, new Browser(), {
+        email: 'someone-else@example.com',
+        username: ' ADA ',
+        password: 'another password 123',
+      });
       assert.equal(byUsername.result.status, 409);
       assert.equal(alertText(byUsername.result), 'An account with this username already exists.');
 
@@ -122,7 +131,9 @@ function journey(backend: 'pglite' | 'postgres') {
       const byPhone = await registerThroughForm(ferry, config, new Browser(), { phone: '+1 (555) 010-0042', password: 'another password 123' });
       assert.equal(byPhone.result.status, 409);
       assert.equal(alertText(byPhone.result), 'An account with this phone number already exists.');
-      const { rows } = await ferry.ferry.db.query<{ n: number }>("select count(*)::int as n from accounts where phone = '+15550100042' or email = 'someone-else@example.com'");
+      const { rows } = await ferry.ferry.db.query<{ n: number }>(
+        "select count(*)::int as n from accounts where phone = '+15550100042' or email = 'someone-else@example.com'",
+      );
       assert.equal(rows[0]!.n, 1, 'only the first phone registration made an account');
     });
 

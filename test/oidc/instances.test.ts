@@ -79,8 +79,14 @@ describe('two instances on one PostgreSQL', () => {
       await sleep(100);
       after = (await (await fetch(`${b.url}/jwks`)).json()) as { keys: { kid: string }[] };
     }
-    assert.ok(after.keys.some((key) => key.kid === created[0]), 'B publishes the new key');
-    assert.ok(before.keys.every((key) => after.keys.some((k) => k.kid === key.kid)), 'the retired keys stay published');
+    assert.ok(
+      after.keys.some((key) => key.kid === created[0]),
+      'B publishes the new key',
+    );
+    assert.ok(
+      before.keys.every((key) => after.keys.some((k) => k.kid === key.kid)),
+      'the retired keys stay published',
+    );
     assert.deepEqual(after, await (await fetch(`${a.url}/jwks`)).json());
 
     const tokens = await signIn(b, await relyingPartyVia(a, b), new Browser(), 'roaming@example.com', PASSWORD);
@@ -92,11 +98,17 @@ describe('two instances on one PostgreSQL', () => {
     // 20 requests a second with a burst of 60 (src/admin/index.ts). Kept per instance, 100 calls
     // at each would let 60 through on each at least; shared, 60 plus what refills meanwhile.
     const started = performance.now();
-    const statuses = await Promise.all(Array.from({ length: 200 }, (_, i) => fetch(`${(i % 2 ? b : a).url}/api/v1/openapi.json`).then((answer) => [i % 2, answer.status] as const)));
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => fetch(`${(i % 2 ? b : a).url}/api/v1/openapi.json`).then((answer) => [i % 2, answer.status] as const)),
+    );
     const seconds = (performance.now() - started) / 1000;
     const passed = statuses.filter(([, status]) => status !== 429).length;
     assert.ok(passed <= 60 + Math.ceil(20 * seconds) + 1, `${passed} of 200 went through in ${seconds.toFixed(2)} s`);
     assert.ok(passed >= 60, `the burst goes through: ${passed}`);
-    for (const instance of [0, 1]) assert.ok(statuses.some(([at, status]) => at === instance && status === 429), `instance ${instance ? 'B' : 'A'} refuses too`);
+    for (const instance of [0, 1])
+      assert.ok(
+        statuses.some(([at, status]) => at === instance && status === 429),
+        `instance ${instance ? 'B' : 'A'} refuses too`,
+      );
   });
 });

@@ -35,7 +35,12 @@ RewriteRule ^/protected/redirect_uri$ /protected/redirect_uri?%1%2 [PT,L]`;
 
 /** The OIDC_* lines the protected CGI script printed, as a map. */
 function variables(page: Page): Map<string, string> {
-  return new Map(page.html.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return new Map(
+    page.html
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 describe('Apache with mod_auth_openidc as the relying party', () => {
@@ -101,7 +106,8 @@ describe('Apache with mod_auth_openidc as the relying party', () => {
 
   it('refreshes the access token through mod_auth_openidc, with a rotated refresh token', async (t) => {
     if (!(await needApache(t))) return;
-    const session = async () => JSON.parse((await browser.get(`${app}/protected/redirect_uri?info=json`)).html) as { access_token: string; refresh_token: string };
+    const session = async () =>
+      JSON.parse((await browser.get(`${app}/protected/redirect_uri?info=json`)).html) as { access_token: string; refresh_token: string };
     const before = await session();
     const back = `${app}/protected/claims`;
     const page = await browser.get(`${app}/protected/redirect_uri?refresh=${encodeURIComponent(back)}&access_token=${encodeURIComponent(before.access_token)}`);

@@ -103,13 +103,20 @@ describe('hosted pages in a real browser', () => {
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(`${ferry.issuer}/demo`);
 
-    const { rows } = await ferry.ferry.db.query<{ sub: string; legacy_id: string | null; migrated_at: Date | null }>('select sub, legacy_id, migrated_at from accounts where email = $1', [bob.email]);
+    const { rows } = await ferry.ferry.db.query<{ sub: string; legacy_id: string | null; migrated_at: Date | null }>(
+      'select sub, legacy_id, migrated_at from accounts where email = $1',
+      [bob.email],
+    );
     assert.equal(rows.length, 1, 'bob has an account in Ferry now');
     const account = rows[0]!;
     assert.ok(account.legacy_id, 'the account holds its legacy id');
     assert.ok(account.migrated_at instanceof Date);
     const notice = await page.locator('#migration').innerText();
-    assert.match(notice, /^Migrated from the legacy database: this account was copied into Ferry on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC /, 'a readable time, not an ISO timestamp');
+    assert.match(
+      notice,
+      /^Migrated from the legacy database: this account was copied into Ferry on \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC /,
+      'a readable time, not an ISO timestamp',
+    );
     assert.ok(notice.includes(`legacy id ${account.legacy_id}`), notice);
     assert.equal(JSON.parse(await page.locator('#id-token-claims').innerText()).sub, account.sub);
     await context.close();

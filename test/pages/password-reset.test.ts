@@ -37,7 +37,9 @@ function resetPages(setup: () => Setup) {
   const mailsTo = (address: string) => setup().smtp.received.filter((mail) => mail.to.includes(address));
   const nextMail = async (address: string, subject: string, after: number) => {
     await setup().smtp.waitFor((mail) => mail.to.includes(address) && mail.subject === subject && mailsTo(address).indexOf(mail) >= after);
-    return mailsTo(address).filter((mail) => mail.subject === subject).at(-1)!;
+    return mailsTo(address)
+      .filter((mail) => mail.subject === subject)
+      .at(-1)!;
   };
   const linkIn = (text: string) => {
     const link = /(http\S+\/account\/reset\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
@@ -45,7 +47,8 @@ function resetPages(setup: () => Setup) {
     return link;
   };
   const openLink = async (browser: Browser, link: string) => browser.get(link);
-  const setPassword = (browser: Browser, page: Page, password: string, confirm = password) => browser.submit(page, '/account/reset', { password, password_confirm: confirm });
+  const setPassword = (browser: Browser, page: Page, password: string, confirm = password) =>
+    browser.submit(page, '/account/reset', { password, password_confirm: confirm });
 
   return { requestReset, mailsTo, nextMail, linkIn, openLink, setPassword };
 }
@@ -55,7 +58,8 @@ async function resetsUnmigrated(pages: ReturnType<typeof resetPages>, setup: Set
   const { ferry, rp } = setup;
   const param = legacy.kind === 'postgres' ? '$1' : '?';
   const [row] = await legacy.query(`select id from users where email = ${param}`, [user.email]);
-  const migrated = async () => (await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts where legacy_id = $1', [String(row!.id)])).rows[0]!.n;
+  const migrated = async () =>
+    (await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts where legacy_id = $1', [String(row!.id)])).rows[0]!.n;
   assert.equal(await migrated(), 0);
 
   const sent = pages.mailsTo(user.email).length;
@@ -105,7 +109,7 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
   });
 
   const { requestReset, mailsTo, nextMail, linkIn, openLink, setPassword } = resetPages(() => ({ ferry, rp, smtp }));
-  it('resets a local user\'s password once, signs them out everywhere and tells them by mail', async () => {
+  it("resets a local user's password once, signs them out everywhere and tells them by mail", async () => {
     const registered = await registerThroughForm(ferry, rp, new Browser(), { email: LOCAL.email, password: LOCAL.password });
     const before = await oidc.authorizationCodeGrant(rp, new URL(registered.result.url), registered.checks);
     assert.ok(before.refresh_token);
@@ -151,7 +155,7 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
     assert.match(reused.html, /id="reset-invalid"/);
   });
 
-  it('resets a migrated user\'s password in Ferry', async () => {
+  it("resets a migrated user's password in Ferry", async () => {
     await signIn(ferry, rp, new Browser(), 'alice', 'alice-legacy-pw');
     const sent = mailsTo('alice@example.com').length;
     await requestReset(new Browser(), 'alice');
@@ -165,10 +169,15 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
   });
 
   it('migrates a PostgreSQL lazy-migration user who never signed in, with the new password', async () => {
-    await resetsUnmigrated(resetPages(() => ({ ferry, rp, smtp })), { ferry, rp, smtp }, legacy, LEGACY_USERS[1]!);
+    await resetsUnmigrated(
+      resetPages(() => ({ ferry, rp, smtp })),
+      { ferry, rp, smtp },
+      legacy,
+      LEGACY_USERS[1]!,
+    );
   });
 
-  it('fails closed when another account took the unmigrated user\'s email address before the reset', async () => {
+  it("fails closed when another account took the unmigrated user's email address before the reset", async () => {
     const sent = mailsTo('carol@example.com').length;
     await requestReset(new Browser(), 'carol');
     const link = linkIn((await nextMail('carol@example.com', 'Reset your password', sent)).text);
@@ -292,6 +301,11 @@ describe('forgot password for a MariaDB lazy-migration user who never signed in'
   });
 
   it('migrates them with the new password', async () => {
-    await resetsUnmigrated(resetPages(() => ({ ferry, rp, smtp })), { ferry, rp, smtp }, legacy, LEGACY_USERS[1]!);
+    await resetsUnmigrated(
+      resetPages(() => ({ ferry, rp, smtp })),
+      { ferry, rp, smtp },
+      legacy,
+      LEGACY_USERS[1]!,
+    );
   });
 });

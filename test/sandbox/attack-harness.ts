@@ -69,7 +69,11 @@ export async function createHarness(options: Partial<SandboxOptions> = {}) {
       }`,
       { args: [[1, 2, 3]] },
     );
-    assert.deepEqual(outcome.ok ? outcome.value : outcome, { sum: 6, hex: '6869', url: 'http://h/x?a=1', salt: '$2b$04$', polluted: 'undefined' }, 'a normal script still runs');
+    assert.deepEqual(
+      outcome.ok ? outcome.value : outcome,
+      { sum: 6, hex: '6869', url: 'http://h/x?a=1', salt: '$2b$04$', polluted: 'undefined' },
+      'a normal script still runs',
+    );
     const started = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(performance.now() - started < 200, `the event loop is responsive (a 10 ms timer took ${Math.round(performance.now() - started)} ms)`);
@@ -90,7 +94,10 @@ export async function createHarness(options: Partial<SandboxOptions> = {}) {
     assert.ok(outcome.durationMs < bound, `durationMs ${outcome.durationMs} is over ${bound} ms`);
     const allowed: readonly Expected[] = options.expect === true ? ['ok'] : typeof options.expect === 'string' ? [options.expect] : options.expect;
     const got = outcome.ok ? 'ok' : outcome.kind;
-    assert.ok(allowed.includes(got), `expected ${allowed.join(' or ')}, got ${outcome.ok ? `ok: ${JSON.stringify(outcome.value)?.slice(0, 300)}` : `${outcome.kind}: ${outcome.message}`}`);
+    assert.ok(
+      allowed.includes(got),
+      `expected ${allowed.join(' or ')}, got ${outcome.ok ? `ok: ${JSON.stringify(outcome.value)?.slice(0, 300)}` : `${outcome.kind}: ${outcome.message}`}`,
+    );
     assertRevealsNothing(outcome);
     await healthy();
     return outcome;

@@ -30,7 +30,10 @@ function runChild(expression: string, mode: 'processes' | 'in-process', limitMs 
     });
     child.on('exit', (code, signal) => {
       clearTimeout(killer);
-      const records = output.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const records = output
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       resolve({ records, code, signal, exitMs: doneAt === undefined ? Number.NaN : performance.now() - doneAt });
     });
   });

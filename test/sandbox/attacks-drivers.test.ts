@@ -58,12 +58,18 @@ describe('attacks through the database drivers', () => {
     }
   });
 
-  const needPostgres = (t: TestContext) => needService(t, 'PostgreSQL', async () => { if (postgresProblem || !postgres) throw postgresProblem ?? new Error('no database'); });
-  const needMysql = (t: TestContext) => needService(t, 'MariaDB', async () => { if (mysqlProblem || !mysqlDatabase) throw mysqlProblem ?? new Error('no database'); });
+  const needPostgres = (t: TestContext) =>
+    needService(t, 'PostgreSQL', async () => {
+      if (postgresProblem || !postgres) throw postgresProblem ?? new Error('no database');
+    });
+  const needMysql = (t: TestContext) =>
+    needService(t, 'MariaDB', async () => {
+      if (mysqlProblem || !mysqlDatabase) throw mysqlProblem ?? new Error('no database');
+    });
   const mysqlUrl = () => `mysql://${MYSQL_ADMIN.user}:${MYSQL_ADMIN.password}@${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}/${mysqlDatabase}`;
 
   /** Roots a script can reach through both drivers: clients, results, rows, fields, errors, callbacks. */
-  const COLLECT_DRIVER_ROOTS = String.raw`
+  const COLLECT_DRIVER_ROOTS = `
     const pg = require('pg'), mysql = require('mysql2'), mysqlPromise = require('mysql2/promise');
     const roots = [];
     const client = new pg.Client({ connectionString: pgUrl, application_name: 'ferry-attack' });
@@ -134,11 +140,16 @@ describe('attacks through the database drivers', () => {
       }`,
       { expect: true, args: [postgres!.url, mysqlUrl()], limits: { timeoutMs: 5000 } },
     );
-    const { stacks, recorded, frames } = valueOf<{ stacks: number; recorded: boolean; frames: { file: string; hasThis: boolean; hasFunction: boolean }[] }>(outcome);
+    const { stacks, recorded, frames } = valueOf<{ stacks: number; recorded: boolean; frames: { file: string; hasThis: boolean; hasFunction: boolean }[] }>(
+      outcome,
+    );
     assert.equal(stacks, 8);
     assert.ok(recorded);
     assert.ok(frames.some((frame) => frame.file === 'ferry:runtime.js'));
-    assert.deepEqual(frames.filter((frame) => frame.file !== 'file:///scripts/main.js' && (frame.hasThis || frame.hasFunction)), []);
+    assert.deepEqual(
+      frames.filter((frame) => frame.file !== 'file:///scripts/main.js' && (frame.hasThis || frame.hasFunction)),
+      [],
+    );
   });
 
   test("driver callbacks run once each, and calling pool.connect's done twice is the script's own error", async (t) => {
@@ -209,14 +220,20 @@ describe('attacks through the database drivers', () => {
       assert.doesNotMatch(error.stack, /node_modules|\/work\/|node:internal|\.ts:/, `${error.label}: ${error.stack}`);
       for (const line of error.stack.split('\n').slice(1)) assert.match(line, /ferry:runtime\.js|file:\/\/\/scripts\/main\.js/, `${error.label}: ${line}`);
     }
-    assert.deepEqual(seen.map((error) => error.code), ['42P01', '23505', '22012', 'ECONNREFUSED', 'ER_PARSE_ERROR', 'ER_DUP_ENTRY', 'ECONNREFUSED']);
+    assert.deepEqual(
+      seen.map((error) => error.code),
+      ['42P01', '23505', '22012', 'ECONNREFUSED', 'ER_PARSE_ERROR', 'ER_DUP_ENTRY', 'ECONNREFUSED'],
+    );
   });
 
   test('credentials never show in driver errors, console lines or the outcome', async (t) => {
     if (!(await needPostgres(t)) || !(await needMysql(t))) return;
     const env = {
       DB_CONNECTION_URI: `postgres://postgres:${SECRET}@127.0.0.1:1/nowhere`,
-      DB_HOST: MYSQL_ADMIN.host, DB_PORT: String(MYSQL_ADMIN.port), DB_USERNAME: mysqlUser!, DB_PASSWORD: `${SECRET}-wrong`,
+      DB_HOST: MYSQL_ADMIN.host,
+      DB_PORT: String(MYSQL_ADMIN.port),
+      DB_USERNAME: mysqlUser!,
+      DB_PASSWORD: `${SECRET}-wrong`,
       OTHER_URL: `postgres://postgres:${SECRET}@127.0.0.1:5432/no_such_database_${Date.now()}`,
     };
     const outcome = await harness.attack(
@@ -240,9 +257,11 @@ describe('attacks through the database drivers', () => {
 
   describe('connections a script leaves open', () => {
     /** Sockets this process still has open to PostgreSQL or MariaDB (the test's own admin connections are closed by then). */
-    function hostSockets(): number {
+    function _hostSockets(): number {
       const ports = new Set([5432, MYSQL_ADMIN.port]);
-      return (process as unknown as { _getActiveHandles(): { remotePort?: number; destroyed?: boolean }[] })._getActiveHandles().filter((handle) => handle.remotePort !== undefined && ports.has(handle.remotePort) && !handle.destroyed).length;
+      return (process as unknown as { _getActiveHandles(): { remotePort?: number; destroyed?: boolean }[] })
+        ._getActiveHandles()
+        .filter((handle) => handle.remotePort !== undefined && ports.has(handle.remotePort) && !handle.destroyed).length;
     }
 
     /**
@@ -256,7 +275,9 @@ describe('attacks through the database drivers', () => {
       try {
         const deadline = Date.now() + waitMs;
         for (;;) {
-          const postgresCount = Number((await admin.query(`select count(*) as n from pg_stat_activity where datname = $1${where.postgres} and pid <> pg_backend_pid()`, [name])).rows[0].n);
+          const postgresCount = Number(
+            (await admin.query(`select count(*) as n from pg_stat_activity where datname = $1${where.postgres} and pid <> pg_backend_pid()`, [name])).rows[0].n,
+          );
           const [rows] = await my.query(`select count(*) as n from information_schema.processlist where db = ?${where.mysql}`, [mysqlDatabase]);
           const mysqlCount = Number((rows as { n: number }[])[0]!.n);
           if ((postgresCount === 0 && mysqlCount === 0) || Date.now() > deadline) return { postgres: postgresCount, mysql: mysqlCount };
@@ -271,7 +292,7 @@ describe('attacks through the database drivers', () => {
     /** Connections to PostgreSQL database `name` and to MariaDB database `mysqlDatabase`, counted until both reach 0 or `waitMs` pass. */
     const connectionsLeft = (name: string, waitMs = 2000) => pollSessions(name, waitMs, { postgres: '', mysql: '' });
 
-    const OPEN_EVERYTHING = String.raw`
+    const OPEN_EVERYTHING = `
       const pg = require('pg'), mysql = require('mysql2'), mysqlPromise = require('mysql2/promise');
       const client = new pg.Client(pgUrl); await client.connect(); await client.query('select 1');
       const pool = new pg.Pool({ connectionString: pgUrl }); await pool.query('select 1');
@@ -286,16 +307,24 @@ describe('attacks through the database drivers', () => {
     }
 
     /** Statements still running for database `name` (PostgreSQL) and `mysqlDatabase` (MariaDB), polled until none or `waitMs` pass. */
-    const statementsRunning = (name: string, waitMs: number) => pollSessions(name, waitMs, { postgres: " and state = 'active'", mysql: " and command <> 'Sleep'" });
+    const statementsRunning = (name: string, waitMs: number) =>
+      pollSessions(name, waitMs, { postgres: " and state = 'active'", mysql: " and command <> 'Sleep'" });
 
     test('connections, pools and pool clients never closed by a finished script go back to the pools, and closing the sandbox closes them', async (t) => {
       if (!(await needPostgres(t)) || !(await needMysql(t))) return;
-      await harness.attack(`async function main(pgUrl, mysqlUrl) { ${OPEN_EVERYTHING} return 'left everything open'; }`, { expect: true, args: [postgres!.url, mysqlUrl()], limits: { timeoutMs: 5000, maxConnections: 8 } });
+      await harness.attack(`async function main(pgUrl, mysqlUrl) { ${OPEN_EVERYTHING} return 'left everything open'; }`, {
+        expect: true,
+        args: [postgres!.url, mysqlUrl()],
+        limits: { timeoutMs: 5000, maxConnections: 8 },
+      });
       assert.equal(checkedOut(), 0, 'nothing stays checked out for a finished script');
       const left = await connectionsLeft(postgres!.name, 0);
       assert.ok(left.postgres <= 10 && left.mysql <= 10, `the pools keep at most poolSize connections per database: ${JSON.stringify(left)}`);
       const own = await createHarness();
-      await own.run(`async function main(pgUrl, mysqlUrl) { ${OPEN_EVERYTHING} return 'left everything open'; }`, { args: [postgres!.url, mysqlUrl()], limits: { timeoutMs: 5000, maxConnections: 8 } });
+      await own.run(`async function main(pgUrl, mysqlUrl) { ${OPEN_EVERYTHING} return 'left everything open'; }`, {
+        args: [postgres!.url, mysqlUrl()],
+        limits: { timeoutMs: 5000, maxConnections: 8 },
+      });
       await own.close();
       await harness.close();
       harness = await createHarness();
@@ -304,7 +333,11 @@ describe('attacks through the database drivers', () => {
 
     test('connections of a script stopped by the CPU limit, or by the deadline in the middle of a query, are cut and their statements stop', async (t) => {
       if (!(await needPostgres(t)) || !(await needMysql(t))) return;
-      await harness.attack(`async function main(pgUrl, mysqlUrl) { ${OPEN_EVERYTHING} for (;;) {} }`, { expect: 'timeout', args: [postgres!.url, mysqlUrl()], limits: { timeoutMs: 3000, maxConnections: 8 } });
+      await harness.attack(`async function main(pgUrl, mysqlUrl) { ${OPEN_EVERYTHING} for (;;) {} }`, {
+        expect: 'timeout',
+        args: [postgres!.url, mysqlUrl()],
+        limits: { timeoutMs: 3000, maxConnections: 8 },
+      });
       assert.equal(checkedOut(), 0);
       await harness.attack(
         `async function main(pgUrl, mysqlUrl) { ${OPEN_EVERYTHING} await Promise.all([client.query('select pg_sleep(30)'), kept.query('select pg_sleep(30)'), connection.query('select sleep(30)'), pooled.query('select sleep(30)')]); }`,
@@ -320,8 +353,14 @@ describe('attacks through the database drivers', () => {
 
   test('loops over cheap queries stop at the deadline, and a busy loop after a query stops at the CPU limit', async (t) => {
     if (!(await needPostgres(t))) return;
-    await harness.attack(`async function main(pgUrl) { const client = new (require('pg').Client)(pgUrl); await client.connect(); while (true) await client.query('select 1'); }`, { expect: 'timeout', args: [postgres!.url] });
-    await harness.attack(`async function main(pgUrl) { const client = new (require('pg').Client)(pgUrl); await client.connect(); await client.query('select 1'); while (true) {} }`, { expect: 'timeout', args: [postgres!.url] });
+    await harness.attack(
+      `async function main(pgUrl) { const client = new (require('pg').Client)(pgUrl); await client.connect(); while (true) await client.query('select 1'); }`,
+      { expect: 'timeout', args: [postgres!.url] },
+    );
+    await harness.attack(
+      `async function main(pgUrl) { const client = new (require('pg').Client)(pgUrl); await client.connect(); await client.query('select 1'); while (true) {} }`,
+      { expect: 'timeout', args: [postgres!.url] },
+    );
   });
 
   test('a Proxy, accessors or a deep structure as query values are contained', async (t) => {
@@ -435,8 +474,18 @@ describe('attacks through the database drivers', () => {
     );
     const refused = 'ERR_FERRY_TOO_MANY_ROWS';
     assert.deepEqual(valueOf(outcome), {
-      'pg client 5': 5, 'pg config object 5': 5, 'pg pool 5': 5, 'pg client 6': refused, 'pg config object 6': refused, 'pg pool 6': refused,
-      'mysql query 5': 5, 'mysql execute 5': 5, 'mysql pool 5': 5, 'mysql query 6': refused, 'mysql execute 6': refused, 'mysql pool 6': refused,
+      'pg client 5': 5,
+      'pg config object 5': 5,
+      'pg pool 5': 5,
+      'pg client 6': refused,
+      'pg config object 6': refused,
+      'pg pool 6': refused,
+      'mysql query 5': 5,
+      'mysql execute 5': 5,
+      'mysql pool 5': 5,
+      'mysql query 6': refused,
+      'mysql execute 6': refused,
+      'mysql pool 6': refused,
       message: 'The query returned 6 rows; the limit is 5. Add a LIMIT.',
     });
   });

@@ -32,7 +32,7 @@ describe('sandbox escape attempts', () => {
    * A script body (inside `async function main(port)`) that collects `roots`: every kind of
    * value a script can get its hands on without a database.
    */
-  const COLLECT_ROOTS = String.raw`
+  const COLLECT_ROOTS = `
     const roots = [[globalThis, 'globalThis'], [topLevelThis, 'top-level this'], [arguments, 'arguments'], [main, 'main'], [env, 'env'],
       [console, 'console'], [console.log, 'console.log'], [require, 'require'], [Buffer, 'Buffer'], [Buffer.from('x'), 'a Buffer'],
       [new URL('http://a/b?c=d'), 'a URL'], [new URL('http://a/b?c=d').searchParams, 'searchParams'], [new TextEncoder(), 'TextEncoder'],
@@ -62,7 +62,9 @@ describe('sandbox escape attempts', () => {
   const withRoots = (body: string) => `${SCAN}${CHAINS}const topLevelThis = this;\nasync function main(port) {${COLLECT_ROOTS}\n${body}\n}`;
 
   test('the leak scan itself finds a planted native function and an isolated-vm-like property', async () => {
-    const findings = valueOf<string[]>(await harness.run(`${SCAN}async function main() { return __scan([[{ bound: (() => 1).bind(null), ref: { applySync() {} } }, 'planted']]); }`));
+    const findings = valueOf<string[]>(
+      await harness.run(`${SCAN}async function main() { return __scan([[{ bound: (() => 1).bind(null), ref: { applySync() {} } }, 'planted']]); }`),
+    );
     assert.deepEqual(findings, ['planted.bound: native function outside the built-ins', 'planted.ref.applySync: isolated-vm-like property']);
   });
 
@@ -84,8 +86,18 @@ describe('sandbox escape attempts', () => {
       { expect: true },
     );
     assert.deepEqual(valueOf(outcome), {
-      process: 'undefined', module: 'undefined', exports: 'undefined', globalRequire: 'undefined', gc: 'undefined', fs: 'threw Error', host: 'undefined',
-      setup: 'undefined', ownNames: ['__ferry_invoke'], fromFunction: 'undefined', fromThis: 'undefined', fromEval: 'undefined',
+      process: 'undefined',
+      module: 'undefined',
+      exports: 'undefined',
+      globalRequire: 'undefined',
+      gc: 'undefined',
+      fs: 'threw Error',
+      host: 'undefined',
+      setup: 'undefined',
+      ownNames: ['__ferry_invoke'],
+      fromFunction: 'undefined',
+      fromThis: 'undefined',
+      fromEval: 'undefined',
     });
   });
 
@@ -147,12 +159,29 @@ describe('sandbox escape attempts', () => {
   test('replacing __ferry_invoke only changes what the script returns, and a Proxy or an accessor there is refused', async () => {
     await harness.attack(`function __ferry_invoke() { return new Proxy({}, { get: () => 'x' }); }\nasync function main() {}`, { expect: 'invalid_result' });
     // isolated-vm refuses to copy accessors rather than run them: no script code runs during the copy.
-    const getter = await harness.attack(`function __ferry_invoke() { return { get id() { return 7; } }; }\nasync function main() {}`, { expect: ['invalid_result', 'script_error'] });
+    const getter = await harness.attack(`function __ferry_invoke() { return { get id() { return 7; } }; }\nasync function main() {}`, {
+      expect: ['invalid_result', 'script_error'],
+    });
     assert.ok(!getter.ok && /illegal access|could not be cloned/.test(getter.message), getter.ok ? '' : getter.message);
   });
 
   test('require of anything but the allowed modules fails with the list of allowed modules', async () => {
-    const names = ['fs', 'child_process', 'net', 'node:fs', '../../src/log.ts', '/etc/passwd', './pg', 'pg/lib/client', 'PG', 'lodash/template', '', 'constructor', '__proto__', 'hasOwnProperty'];
+    const names = [
+      'fs',
+      'child_process',
+      'net',
+      'node:fs',
+      '../../src/log.ts',
+      '/etc/passwd',
+      './pg',
+      'pg/lib/client',
+      'PG',
+      'lodash/template',
+      '',
+      'constructor',
+      '__proto__',
+      'hasOwnProperty',
+    ];
     const outcome = await harness.attack(
       `async function main(names) {
         const out = [];
@@ -209,16 +238,24 @@ describe('sandbox escape attempts', () => {
       `async function main(bytes) { const wasm = Function('return this')()['Web' + 'Assembly']; (await wasm.instantiate(Buffer.from(bytes))).instance.exports.loop(); }`,
     ]) {
       const outcome = await harness.attack(source, { expect: 'script_error', args: [LOOP] });
-      assert.ok(!outcome.ok && /^(WebAssembly is not defined|Cannot read properties of undefined \(reading 'instantiate'\))$/.test(outcome.message), outcome.ok ? '' : outcome.message);
+      assert.ok(
+        !outcome.ok && /^(WebAssembly is not defined|Cannot read properties of undefined \(reading 'instantiate'\))$/.test(outcome.message),
+        outcome.ok ? '' : outcome.message,
+      );
     }
   });
 
   test('Atomics.wait cannot block the isolate: there is no shared memory to wait on, and no wait', async () => {
-    const shared = await harness.attack(`async function main() { const cell = new Int32Array(new SharedArrayBuffer(4)); Atomics.wait(cell, 0, 0); return 'woke'; }`, { expect: 'script_error' });
+    const shared = await harness.attack(
+      `async function main() { const cell = new Int32Array(new SharedArrayBuffer(4)); Atomics.wait(cell, 0, 0); return 'woke'; }`,
+      { expect: 'script_error' },
+    );
     assert.ok(!shared.ok && shared.message === 'SharedArrayBuffer is not defined', shared.ok ? '' : shared.message);
     const plain = await harness.attack(`async function main() { Atomics.wait(new Int32Array(4), 0, 0, 60000); return 'woke'; }`, { expect: 'script_error' });
     assert.ok(!plain.ok && plain.message === 'Atomics.wait is not a function', plain.ok ? '' : plain.message);
-    const waitAsync = await harness.attack(`async function main() { await Atomics.waitAsync(new Int32Array(4), 0, 0).value; return 'woke'; }`, { expect: 'script_error' });
+    const waitAsync = await harness.attack(`async function main() { await Atomics.waitAsync(new Int32Array(4), 0, 0).value; return 'woke'; }`, {
+      expect: 'script_error',
+    });
     assert.ok(!waitAsync.ok && waitAsync.message === 'Atomics.waitAsync is not a function', waitAsync.ok ? '' : waitAsync.message);
   });
 
@@ -259,10 +296,17 @@ describe('sandbox escape attempts', () => {
         }`,
         { expect: true, args: [apiPort], limits: { timeoutMs: 3000, cpuTimeMs: 1000 } },
       );
-      const { stacks, recorded, frames } = valueOf<{ stacks: number; recorded: boolean; frames: { file: string; hasThis: boolean; hasFunction: boolean; fn: string }[] }>(outcome);
+      const { stacks, recorded, frames } = valueOf<{
+        stacks: number;
+        recorded: boolean;
+        frames: { file: string; hasThis: boolean; hasFunction: boolean; fn: string }[];
+      }>(outcome);
       assert.equal(stacks, 17);
       assert.ok(recorded, 'every stack went through the recording prepareStackTrace');
-      assert.ok(frames.some((frame) => frame.file === 'ferry:runtime.js'), 'runtime frames were seen');
+      assert.ok(
+        frames.some((frame) => frame.file === 'ferry:runtime.js'),
+        'runtime frames were seen',
+      );
       assert.deepEqual(RUNTIME_FRAMES(frames), []);
     });
   });

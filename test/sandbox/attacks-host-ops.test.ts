@@ -79,7 +79,10 @@ describe('misbehaving host operations', () => {
   test('an operation that rejects after the execution ended, or never settles, leaves no unhandled rejection', async () => {
     await harness.attack(`async function main() { require('mysql2/promise').createConnection({}).catch(() => {}); return 'left it'; }`, { expect: true });
     await harness.attack(`async function main() { await require('mysql2/promise').createConnection({}); }`, { expect: 'timeout', limits: { timeoutMs: 150 } });
-    await harness.attack(`async function main() { await require('mysql2/promise').createPool({}).query('select 1'); }`, { expect: 'timeout', limits: { timeoutMs: 200 } });
+    await harness.attack(`async function main() { await require('mysql2/promise').createPool({}).query('select 1'); }`, {
+      expect: 'timeout',
+      limits: { timeoutMs: 200 },
+    });
     await sleep(400);
     assert.ok(late.length >= 1, 'the late operations did settle');
     await harness.healthy();

@@ -63,34 +63,77 @@ describe('outbound HTTP attacks', () => {
 
   test('cloud metadata and link-local addresses are refused in every spelling', async () => {
     const urls = [
-      'http://169.254.169.254/latest/meta-data/', 'http://[::ffff:169.254.169.254]/', 'http://[::ffff:a9fe:a9fe]/', 'http://[0:0:0:0:0:ffff:169.254.169.254]/',
-      'http://2852039166/', 'http://0xa9.0xfe.0xa9.0xfe/', 'http://0251.0376.0251.0376/', 'http://169.254.169.254./', 'http://169.254.1.1:8080/',
-      'http://[::169.254.169.254]/', 'http://[64:ff9b::a9fe:a9fe]/', 'http://[fd00:ec2::254]/', 'http://[fe80::1]/', 'http://100.100.100.200/',
-      'http://168.63.129.16/', 'http://0.0.0.0/', 'http://[::]/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://[::ffff:a9fe:a9fe]/',
+      'http://[0:0:0:0:0:ffff:169.254.169.254]/',
+      'http://2852039166/',
+      'http://0xa9.0xfe.0xa9.0xfe/',
+      'http://0251.0376.0251.0376/',
+      'http://169.254.169.254./',
+      'http://169.254.1.1:8080/',
+      'http://[::169.254.169.254]/',
+      'http://[64:ff9b::a9fe:a9fe]/',
+      'http://[fd00:ec2::254]/',
+      'http://[fe80::1]/',
+      'http://100.100.100.200/',
+      'http://168.63.129.16/',
+      'http://0.0.0.0/',
+      'http://[::]/',
     ];
     const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [urls] });
     for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.equal(result, 'ERR_FERRY_EGRESS_DENIED', url);
   });
 
   test("Ferry's own port is refused on every local address, and nothing reaches it", async () => {
-    const own = Object.values(networkInterfaces()).flat().filter((item) => item && !item.address.startsWith('fe80')).map((item) => (item!.family === 'IPv6' ? `[${item!.address}]` : item!.address));
-    const hosts = ['127.0.0.1', '127.0.0.2', '127.255.255.254', 'localhost', '[::1]', '[0:0:0:0:0:0:0:1]', '[::ffff:127.0.0.1]', '[::ffff:7f00:2]', '[::127.0.0.1]', '[64:ff9b::7f00:1]', '2130706433', '0x7f000001', '127.1', ...own];
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .filter((item) => item && !item.address.startsWith('fe80'))
+      .map((item) => (item!.family === 'IPv6' ? `[${item!.address}]` : item!.address));
+    const hosts = [
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.255.255.254',
+      'localhost',
+      '[::1]',
+      '[0:0:0:0:0:0:0:1]',
+      '[::ffff:127.0.0.1]',
+      '[::ffff:7f00:2]',
+      '[::127.0.0.1]',
+      '[64:ff9b::7f00:1]',
+      '2130706433',
+      '0x7f000001',
+      '127.1',
+      ...own,
+    ];
     const before = ferryHits;
     const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [hosts.map((host) => `http://${host}:${ferryPort}/admin`)] });
     for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.equal(result, 'ERR_FERRY_EGRESS_DENIED', url);
     assert.equal(ferryHits, before, 'no request reached the Ferry stand-in');
     const other = await harness.attack(REQUEST_EACH, { expect: true, args: [[`http://127.0.0.1:${apiPort}/ok`, `http://localhost:${apiPort}/ok`]] });
-    assert.deepEqual(valueOf<[string, string][]>(other).map(([, result]) => result), ['status 200', 'status 200'], 'other local ports stay reachable');
+    assert.deepEqual(
+      valueOf<[string, string][]>(other).map(([, result]) => result),
+      ['status 200', 'status 200'],
+      'other local ports stay reachable',
+    );
   });
 
   test('redirects towards metadata addresses, Ferry, or other protocols are refused, and a redirect loop ends', async () => {
     const before = ferryHits;
     const base = `http://127.0.0.1:${apiPort}`;
-    const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [['/to-metadata', '/to-metadata-v6', '/to-ferry', '/to-ferry-v6', '/to-ferry-twice', '/to-file', '/loop'].map((path) => base + path)] });
+    const outcome = await harness.attack(REQUEST_EACH, {
+      expect: true,
+      args: [['/to-metadata', '/to-metadata-v6', '/to-ferry', '/to-ferry-v6', '/to-ferry-twice', '/to-file', '/loop'].map((path) => base + path)],
+    });
     const results = Object.fromEntries(valueOf<[string, string][]>(outcome).map(([url, result]) => [url.slice(base.length), result]));
     assert.deepEqual(results, {
-      '/to-metadata': 'ERR_FERRY_EGRESS_DENIED', '/to-metadata-v6': 'ERR_FERRY_EGRESS_DENIED', '/to-ferry': 'ERR_FERRY_EGRESS_DENIED',
-      '/to-ferry-v6': 'ERR_FERRY_EGRESS_DENIED', '/to-ferry-twice': 'ERR_FERRY_EGRESS_DENIED', '/to-file': 'ERR_BAD_REQUEST', '/loop': 'ERR_BAD_REQUEST',
+      '/to-metadata': 'ERR_FERRY_EGRESS_DENIED',
+      '/to-metadata-v6': 'ERR_FERRY_EGRESS_DENIED',
+      '/to-ferry': 'ERR_FERRY_EGRESS_DENIED',
+      '/to-ferry-v6': 'ERR_FERRY_EGRESS_DENIED',
+      '/to-ferry-twice': 'ERR_FERRY_EGRESS_DENIED',
+      '/to-file': 'ERR_BAD_REQUEST',
+      '/loop': 'ERR_BAD_REQUEST',
     });
     assert.equal(ferryHits, before, 'no redirect reached the Ferry stand-in');
   });
@@ -111,10 +154,18 @@ describe('outbound HTTP attacks', () => {
     };
     const denied = 'ERR_FERRY_EGRESS_DENIED';
     try {
-      assert.deepEqual(await requestEach([], ['127.0.0.1', '127.0.0.2', 'localhost']), { '127.0.0.1': 'status 200', '127.0.0.2': 'status 200', localhost: 'status 200' }, 'without an allowlist every loopback address answers');
+      assert.deepEqual(
+        await requestEach([], ['127.0.0.1', '127.0.0.2', 'localhost']),
+        { '127.0.0.1': 'status 200', '127.0.0.2': 'status 200', localhost: 'status 200' },
+        'without an allowlist every loopback address answers',
+      );
       const before = hits;
       assert.deepEqual(await requestEach(['127.0.0.1'], ['127.0.0.1', '127.0.0.2']), { '127.0.0.1': 'status 200', '127.0.0.2': denied }, 'a listed address');
-      assert.deepEqual(await requestEach(['LocalHost'], ['localhost', '127.0.0.1']), { localhost: 'status 200', '127.0.0.1': denied }, 'a listed host name, in any case, and not its address');
+      assert.deepEqual(
+        await requestEach(['LocalHost'], ['localhost', '127.0.0.1']),
+        { localhost: 'status 200', '127.0.0.1': denied },
+        'a listed host name, in any case, and not its address',
+      );
       assert.deepEqual(await requestEach(['127.0.0.0/31'], ['127.0.0.1', '127.0.0.2']), { '127.0.0.1': 'status 200', '127.0.0.2': denied }, 'a listed range');
       assert.deepEqual(await requestEach(['*.localhost', 'api.example.com'], ['localhost']), { localhost: denied }, 'a suffix does not match the bare name');
       assert.equal(hits - before, 3, 'only the allowed requests reached the server');
@@ -125,14 +176,20 @@ describe('outbound HTTP attacks', () => {
   });
 
   test('other protocols and malformed URLs are refused', async () => {
-    const outcome = await harness.attack(REQUEST_EACH, { expect: true, args: [['file:///etc/passwd', 'ftp://127.0.0.1/', 'data:text/plain,x', 'gopher://127.0.0.1:6379/_INFO', 'http://', 'not a url']] });
+    const outcome = await harness.attack(REQUEST_EACH, {
+      expect: true,
+      args: [['file:///etc/passwd', 'ftp://127.0.0.1/', 'data:text/plain,x', 'gopher://127.0.0.1:6379/_INFO', 'http://', 'not a url']],
+    });
     for (const [url, result] of valueOf<[string, string][]>(outcome)) assert.match(result, /^(ERR_BAD_REQUEST|ERR_INVALID_URL)$/, url);
   });
 
   test('a response over maxHttpResponseKb ends the execution as limit, and a server that never answers is bounded by the deadline', async () => {
     const big = await harness.attack(REQUEST_EACH, { expect: 'limit', args: [[`http://127.0.0.1:${apiPort}/big`]], limits: { maxHttpResponseKb: 512 } });
     assert.match(big.ok ? '' : big.message, /connection\.limits\.maxHttpResponseKb/, 'the script caught the error, and the execution still ends as limit');
-    const slow = await harness.attack(`async function main(url) { return require('axios').get(url); }`, { expect: ['timeout', 'script_error', 'unavailable'], args: [`http://127.0.0.1:${apiPort}/slow`] });
+    const slow = await harness.attack(`async function main(url) { return require('axios').get(url); }`, {
+      expect: ['timeout', 'script_error', 'unavailable'],
+      args: [`http://127.0.0.1:${apiPort}/slow`],
+    });
     assert.ok(slow.durationMs < 1500, `${slow.durationMs} ms`);
   });
 

@@ -9,7 +9,7 @@ import { SCAN } from './isolate-probes.ts';
  * values, then drives every shim. Whatever the hooks saw is scanned: none of it may be an
  * isolated-vm object or a host function.
  */
-const RECORDER = String.raw`
+const RECORDER = `
 const captured = [];
 const $apply = Reflect.apply, $construct = Reflect.construct, $push = Array.prototype.push, $define = Object.defineProperty;
 let recording = false;
@@ -53,7 +53,7 @@ const trap = (proto, name, where) => {
 `;
 
 /** Drives every shim, including their failures; returns how many steps succeeded. */
-const EXERCISE = String.raw`
+const EXERCISE = `
 async function exercise(port) {
   const results = [];
   const step = async (name, run) => { try { await run(); results.push(name); } catch (error) { keep(error, name + ' error'); results.push(name + ' failed: ' + (error && error.message)); } };
@@ -118,8 +118,35 @@ describe('built-ins patched to intercept the runtime', () => {
   }
 
   test('accessors on Object.prototype named like isolated-vm options and bridge fields capture nothing of the host', async () => {
-    const names = ['result', 'arguments', 'copy', 'reference', 'promise', 'externalCopy', 'timeout', 'filename', 'release', 'ok', 'value',
-      'error', 'handle', 'state', '_state', 'host', 'hex', '__ferryType', 'args', 'name', 'env', 'limits', 'op', 'mode', 'data', 'code', 'stack'];
+    const names = [
+      'result',
+      'arguments',
+      'copy',
+      'reference',
+      'promise',
+      'externalCopy',
+      'timeout',
+      'filename',
+      'release',
+      'ok',
+      'value',
+      'error',
+      'handle',
+      'state',
+      '_state',
+      'host',
+      'hex',
+      '__ferryType',
+      'args',
+      'name',
+      'env',
+      'limits',
+      'op',
+      'mode',
+      'data',
+      'code',
+      'stack',
+    ];
     const { steps } = await patchAndExercise(`for (const name of ${JSON.stringify(names)}) trap(Object.prototype, name, 'Object.prototype.' + name);`);
     assert.ok(steps.includes('bcrypt') && steps.includes('axios'), steps.join('; '));
   });

@@ -48,7 +48,9 @@ describe('resource exhaustion', () => {
     });
 
     test('awaiting bridged calls forever stops at the wall-clock deadline', async () => {
-      const outcome = await harness.attack(`async function main() { const bcrypt = require('bcrypt'); while (true) await bcrypt.genSalt(4); }`, { expect: 'timeout' });
+      const outcome = await harness.attack(`async function main() { const bcrypt = require('bcrypt'); while (true) await bcrypt.genSalt(4); }`, {
+        expect: 'timeout',
+      });
       assert.ok(outcome.durationMs >= 900, 'ran until the deadline');
     });
 
@@ -65,7 +67,10 @@ describe('resource exhaustion', () => {
   describe('floods of host calls', () => {
     test('a million console lines are cut at maxConsoleKb, in a bounded number of entries, without stalling the host', async () => {
       const { result: outcome, lagMs } = await worstLagDuring(() =>
-        harness.attack(`async function main() { for (let i = 0; i < 1e6; i += 1) console.log('line ' + i); return 'done'; }`, { expect: true, limits: { maxConsoleKb: 16 } }),
+        harness.attack(`async function main() { for (let i = 0; i < 1e6; i += 1) console.log('line ' + i); return 'done'; }`, {
+          expect: true,
+          limits: { maxConsoleKb: 16 },
+        }),
       );
       const bytes = outcome.logs.reduce((sum, line) => sum + line.message.length + 1, 0);
       assert.ok(bytes <= 16 * 1024 + 256, `${bytes} bytes kept`);
@@ -75,7 +80,9 @@ describe('resource exhaustion', () => {
 
     test('a flood of empty lines runs out too, and a loop printing forever stops at the CPU limit', async () => {
       const before = process.memoryUsage().rss;
-      const { result: empty, lagMs } = await worstLagDuring(() => harness.attack(`async function main() { for (;;) console.log(''); }`, { expect: 'timeout', limits: { maxConsoleKb: 16 } }));
+      const { result: empty, lagMs } = await worstLagDuring(() =>
+        harness.attack(`async function main() { for (;;) console.log(''); }`, { expect: 'timeout', limits: { maxConsoleKb: 16 } }),
+      );
       assert.ok(empty.logs.length <= 16 * 1024 + 1, `${empty.logs.length} lines kept`);
       assert.ok(lagMs < 200, `the host's event loop lagged ${Math.round(lagMs)} ms`);
       assert.ok(process.memoryUsage().rss - before < 100 * 1024 * 1024, 'host memory stayed bounded');
@@ -90,7 +97,10 @@ describe('resource exhaustion', () => {
       const refused = await harness.attack(`async function main() { for (;;) clearTimeout(setTimeout(() => {}, 1e6)); }`, { expect: 'script_error' });
       assert.ok(!refused.ok && /Too many timers/.test(refused.message));
       await harness.attack(`async function main() { for (;;) setInterval(() => {}, 0); }`, { expect: 'script_error' });
-      const patched = await harness.attack(`async function main() { Object.defineProperty(Map.prototype, 'size', { get: () => 0 }); for (;;) clearTimeout(setTimeout(() => {}, 1e6)); }`, { expect: 'script_error' });
+      const patched = await harness.attack(
+        `async function main() { Object.defineProperty(Map.prototype, 'size', { get: () => 0 }); for (;;) clearTimeout(setTimeout(() => {}, 1e6)); }`,
+        { expect: 'script_error' },
+      );
       assert.ok(!patched.ok && /Too many timers/.test(patched.message), 'a patched Map size does not lift the limit');
     });
 
@@ -110,7 +120,9 @@ describe('resource exhaustion', () => {
 
     test('intervals firing as fast as they can until the deadline leave the host responsive', async () => {
       const { lagMs } = await worstLagDuring(() =>
-        harness.attack(`async function main() { for (let i = 0; i < 63; i += 1) setInterval(() => {}, 0); await new Promise(() => {}); }`, { expect: 'timeout' }),
+        harness.attack(`async function main() { for (let i = 0; i < 63; i += 1) setInterval(() => {}, 0); await new Promise(() => {}); }`, {
+          expect: 'timeout',
+        }),
       );
       assert.ok(lagMs < 200, `the host's event loop lagged ${Math.round(lagMs)} ms`);
     });
@@ -155,8 +167,15 @@ describe('resource exhaustion', () => {
       const refused = await harness.attack(BCRYPT_AT, { expect: true, args: [15, hash] });
       const code = 'ERR_FERRY_BCRYPT_COST';
       assert.deepEqual(valueOf(refused), {
-        hash: code, 'hash with salt': code, genSalt: code, 'hash callback': code, hashSync: code,
-        'compare $2b$': code, 'compare $2a$': code, 'compare $2y$': code, compareSync: code,
+        hash: code,
+        'hash with salt': code,
+        genSalt: code,
+        'hash callback': code,
+        hashSync: code,
+        'compare $2b$': code,
+        'compare $2a$': code,
+        'compare $2y$': code,
+        compareSync: code,
         message: 'bcrypt cost must be between 4 and 14.',
       });
       const low = await harness.attack(BCRYPT_AT, { expect: true, args: [3, hash] });
@@ -168,11 +187,25 @@ describe('resource exhaustion', () => {
       const limits = { maxBcryptCost: 5 };
       const atCap = await harness.attack(BCRYPT_AT, { expect: true, args: [5, hash], limits });
       assert.deepEqual(valueOf(atCap), {
-        hash: 'string', 'hash with salt': 'string', genSalt: 'string', 'hash callback': 'string', hashSync: 'string',
-        'compare $2b$': 'boolean', 'compare $2a$': 'boolean', 'compare $2y$': 'boolean', compareSync: 'boolean',
+        hash: 'string',
+        'hash with salt': 'string',
+        genSalt: 'string',
+        'hash callback': 'string',
+        hashSync: 'string',
+        'compare $2b$': 'boolean',
+        'compare $2a$': 'boolean',
+        'compare $2y$': 'boolean',
+        compareSync: 'boolean',
       });
       const over = await harness.attack(BCRYPT_AT, { expect: true, args: [6, hash], limits });
-      assert.deepEqual(new Set(Object.entries(valueOf<Record<string, string>>(over)).filter(([key]) => key !== 'message').map(([, result]) => result)), new Set(['ERR_FERRY_BCRYPT_COST']));
+      assert.deepEqual(
+        new Set(
+          Object.entries(valueOf<Record<string, string>>(over))
+            .filter(([key]) => key !== 'message')
+            .map(([, result]) => result),
+        ),
+        new Set(['ERR_FERRY_BCRYPT_COST']),
+      );
       assert.equal(valueOf<Record<string, string>>(over).message, 'bcrypt cost must be between 4 and 5.');
     });
   });
@@ -191,7 +224,8 @@ describe('resource exhaustion', () => {
     for (const [name, expression] of bombs) {
       test(`${name} ends as memory or a script error, and the next script runs`, async () => {
         const outcome = await harness.attack(`async function main() { return ${expression}; }`, { expect: ['memory', 'timeout', 'script_error'] });
-        if (!outcome.ok && outcome.kind === 'script_error') assert.match(outcome.message, /Invalid (string|array|typed array) length|Array buffer allocation failed/i);
+        if (!outcome.ok && outcome.kind === 'script_error')
+          assert.match(outcome.message, /Invalid (string|array|typed array) length|Array buffer allocation failed/i);
       });
     }
 
@@ -201,13 +235,19 @@ describe('resource exhaustion', () => {
       const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss - base)), 5);
       try {
         // Checking the depth of forty million characters takes a few hundred ms of the script's CPU time.
-        const outcome = await harness.attack(`async function main() { const n = 2e7; return JSON.parse('['.repeat(n) + ']'.repeat(n)); }`, { expect: 'script_error', limits: { cpuTimeMs: 3000, timeoutMs: 3000 } });
+        const outcome = await harness.attack(`async function main() { const n = 2e7; return JSON.parse('['.repeat(n) + ']'.repeat(n)); }`, {
+          expect: 'script_error',
+          limits: { cpuTimeMs: 3000, timeoutMs: 3000 },
+        });
         assert.ok(!outcome.ok && /JSON nesting deeper than 5000 levels/.test(outcome.message), outcome.ok ? '' : outcome.message);
       } finally {
         clearInterval(sampler);
       }
       assert.ok(peak < 200 * 1024 * 1024, `the host's memory grew by ${Math.round(peak / 1024 / 1024)} MiB`);
-      const normal = await harness.attack(`async function main() { return JSON.parse(JSON.stringify({ a: [1, { b: '[[[{"' }], deep: JSON.parse('['.repeat(100) + ']'.repeat(100)) })).a; }`, { expect: true });
+      const normal = await harness.attack(
+        `async function main() { return JSON.parse(JSON.stringify({ a: [1, { b: '[[[{"' }], deep: JSON.parse('['.repeat(100) + ']'.repeat(100)) })).a; }`,
+        { expect: true },
+      );
       assert.deepEqual(valueOf(normal), [1, { b: '[[[{"' }]);
     });
 
@@ -218,10 +258,19 @@ describe('resource exhaustion', () => {
 
   describe('sources', () => {
     test('deeply nested brackets in the source are a syntax error, not a crash', async () => {
-      const outcome = await harness.attack(`async function main() { return ${'['.repeat(1e5)}${']'.repeat(1e5)}; }`, { expect: 'syntax', limits: { maxScriptKb: 512 } });
+      const outcome = await harness.attack(`async function main() { return ${'['.repeat(1e5)}${']'.repeat(1e5)}; }`, {
+        expect: 'syntax',
+        limits: { maxScriptKb: 512 },
+      });
       assert.ok(!outcome.ok && outcome.message.length < 2000);
-      await harness.attack(`async function main() { return ${'('.repeat(1e5)}1${')'.repeat(1e5)}; }`, { expect: ['syntax', 'script_error'], limits: { maxScriptKb: 512 } });
-      await harness.attack(`async function main() { return ${'{a:'.repeat(3e4)}1${'}'.repeat(3e4)}; }`, { expect: ['syntax', 'script_error', 'ok'], limits: { maxScriptKb: 512 } });
+      await harness.attack(`async function main() { return ${'('.repeat(1e5)}1${')'.repeat(1e5)}; }`, {
+        expect: ['syntax', 'script_error'],
+        limits: { maxScriptKb: 512 },
+      });
+      await harness.attack(`async function main() { return ${'{a:'.repeat(3e4)}1${'}'.repeat(3e4)}; }`, {
+        expect: ['syntax', 'script_error', 'ok'],
+        limits: { maxScriptKb: 512 },
+      });
     });
 
     test('a source over maxScriptKb is refused as syntax before it is compiled', async () => {
@@ -233,7 +282,9 @@ describe('resource exhaustion', () => {
     test('deep recursion is a script error (RangeError), and the isolate stays usable', async () => {
       const outcome = await harness.attack(`async function main() { const f = (n) => f(n + 1) + 1; return f(0); }`, { expect: 'script_error' });
       assert.ok(!outcome.ok && /Maximum call stack size exceeded/.test(outcome.message));
-      const caught = await harness.attack(`async function main() { const f = (n) => f(n + 1) + 1; try { f(0); } catch (error) { return error.name; } }`, { expect: true });
+      const caught = await harness.attack(`async function main() { const f = (n) => f(n + 1) + 1; try { f(0); } catch (error) { return error.name; } }`, {
+        expect: true,
+      });
       assert.equal(valueOf(caught), 'RangeError');
     });
 

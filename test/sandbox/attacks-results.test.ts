@@ -37,17 +37,27 @@ describe('hostile results, arguments and callbacks', () => {
     });
 
     test('a Proxy that pretends to be a Date, a revoked Proxy and a trap that never returns are refused or stopped', async () => {
-      await harness.attack(`async function main() { return new Proxy({}, { getPrototypeOf: () => Date.prototype }); }`, { expect: ['invalid_result', 'script_error'] });
-      await harness.attack(`async function main() { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return { proxy }; }`, { expect: 'script_error' });
+      await harness.attack(`async function main() { return new Proxy({}, { getPrototypeOf: () => Date.prototype }); }`, {
+        expect: ['invalid_result', 'script_error'],
+      });
+      await harness.attack(`async function main() { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return { proxy }; }`, {
+        expect: 'script_error',
+      });
       await harness.attack(`async function main() { return new Proxy({}, { ownKeys() { for (;;) {} } }); }`, { expect: 'timeout' });
     });
 
     test('getters in a result run inside the isolate; one that throws or loops ends the execution', async () => {
-      const outcome = await harness.attack(`async function main() { let n = 0; return { get id() { n += 1; return 'u' + n; }, list: [{ get x() { return 2; } }] }; }`, { expect: true });
+      const outcome = await harness.attack(
+        `async function main() { let n = 0; return { get id() { n += 1; return 'u' + n; }, list: [{ get x() { return 2; } }] }; }`,
+        { expect: true },
+      );
       assert.deepEqual(valueOf(outcome), { id: 'u1', list: [{ x: 2 }] });
       await harness.attack(`async function main() { return { get id() { throw new Error('boom'); } }; }`, { expect: 'script_error' });
       await harness.attack(`async function main() { return { get id() { for (;;) {} } }; }`, { expect: 'timeout' });
-      await harness.attack(`async function main() { const huge = []; return { get id() { for (;;) huge.push('x'.repeat(1000)); } }; }`, { expect: ['memory', 'timeout'], limits: { cpuTimeMs: 1000 } });
+      await harness.attack(`async function main() { const huge = []; return { get id() { for (;;) huge.push('x'.repeat(1000)); } }; }`, {
+        expect: ['memory', 'timeout'],
+        limits: { cpuTimeMs: 1000 },
+      });
     });
 
     test('__proto__ and constructor keys in a returned profile arrive as own data and pollute nothing', async () => {
@@ -61,7 +71,11 @@ describe('hostile results, arguments and callbacks', () => {
       assert.ok(plainAllTheWay(profile), 'only plain objects and arrays, no injected prototype');
       assert.equal(profile.isAdmin, undefined);
       assert.equal(profile.polluted, undefined);
-      assert.deepEqual(Object.getOwnPropertyDescriptor(profile, '__proto__')?.value, { polluted: 'yes', isAdmin: true }, 'kept as data, for the profile checks to refuse');
+      assert.deepEqual(
+        Object.getOwnPropertyDescriptor(profile, '__proto__')?.value,
+        { polluted: 'yes', isAdmin: true },
+        'kept as data, for the profile checks to refuse',
+      );
       assert.deepEqual(profile.constructor, { prototype: { polluted: 'yes' } });
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
     });
@@ -88,18 +102,32 @@ describe('hostile results, arguments and callbacks', () => {
 
     test('thenables: one that never calls back times out, one that calls back twice settles once, one that throws fails', async () => {
       await harness.attack(`async function main() { return { then() {} }; }`, { expect: 'timeout' });
-      const twice = await harness.attack(`async function main() { return { then(resolve) { resolve({ id: 'first' }); resolve({ id: 'second' }); } }; }`, { expect: true });
+      const twice = await harness.attack(`async function main() { return { then(resolve) { resolve({ id: 'first' }); resolve({ id: 'second' }); } }; }`, {
+        expect: true,
+      });
       assert.deepEqual(valueOf(twice), { id: 'first' });
       await harness.attack(`async function main() { return { then() { throw new Error('then threw'); } }; }`, { expect: 'script_error' });
-      const nested = await harness.attack(`async function main() { const next = (n) => ({ then(resolve) { resolve(n ? next(n - 1) : { id: 'deep' }); } }); return next(1000); }`, { expect: true });
+      const nested = await harness.attack(
+        `async function main() { const next = (n) => ({ then(resolve) { resolve(n ? next(n - 1) : { id: 'deep' }); } }); return next(1000); }`,
+        { expect: true },
+      );
       assert.deepEqual(valueOf(nested), { id: 'deep' });
       await harness.attack(`async function main() { const loop = { then(resolve) { resolve(loop); } }; return loop; }`, { expect: 'timeout' });
-      const resolvedTwice = await harness.attack(`async function main() { return new Promise((resolve, reject) => { resolve(1); resolve(2); reject(new Error('late')); }); }`, { expect: true });
+      const resolvedTwice = await harness.attack(
+        `async function main() { return new Promise((resolve, reject) => { resolve(1); resolve(2); reject(new Error('late')); }); }`,
+        { expect: true },
+      );
       assert.equal(valueOf(resolvedTwice), 1);
     });
 
     test('strange things thrown end as script errors: a Proxy, null, a Symbol, a getter message that throws', async () => {
-      for (const thrown of ['new Proxy({}, { get() { throw new Error("trap"); } })', 'null', 'Symbol("s")', '{ get message() { throw new Error("nested"); } }', 'Object.create(null)']) {
+      for (const thrown of [
+        'new Proxy({}, { get() { throw new Error("trap"); } })',
+        'null',
+        'Symbol("s")',
+        '{ get message() { throw new Error("nested"); } }',
+        'Object.create(null)',
+      ]) {
         await harness.attack(`async function main() { throw ${thrown}; }`, { expect: 'script_error' });
       }
       await harness.attack(`async function main() { throw { get message() { for (;;) {} } }; }`, { expect: ['script_error', 'timeout'] });
@@ -113,7 +141,10 @@ describe('hostile results, arguments and callbacks', () => {
       ]) {
         // Building such a string, an error and (for the uncaught one) its stack takes a few hundred ms of CPU time.
         const outcome = await harness.attack(source, { expect: 'script_error', limits: { cpuTimeMs: 3000, timeoutMs: 3000 } });
-        assert.ok(!outcome.ok && outcome.message.length === 2001 && outcome.message.endsWith('x…'), outcome.ok ? '' : `${outcome.message.length} characters: ${outcome.message.slice(0, 100)}`);
+        assert.ok(
+          !outcome.ok && outcome.message.length === 2001 && outcome.message.endsWith('x…'),
+          outcome.ok ? '' : `${outcome.message.length} characters: ${outcome.message.slice(0, 100)}`,
+        );
       }
     });
   });
@@ -185,9 +216,16 @@ describe('hostile results, arguments and callbacks', () => {
     });
 
     test('exceptions thrown in timers and microtasks end the execution as script errors', async () => {
-      await harness.attack(`async function main() { setTimeout(() => { throw new Error('timer'); }, 1); await new Promise((r) => setTimeout(r, 200)); }`, { expect: 'script_error' });
-      await harness.attack(`async function main() { queueMicrotask(() => { throw new Error('microtask'); }); await new Promise((r) => setTimeout(r, 200)); }`, { expect: 'script_error' });
-      await harness.attack(`async function main() { for (let i = 0; i < 100000; i += 1) queueMicrotask(() => { throw new Error('many'); }); await new Promise((r) => setTimeout(r, 200)); }`, { expect: 'script_error' });
+      await harness.attack(`async function main() { setTimeout(() => { throw new Error('timer'); }, 1); await new Promise((r) => setTimeout(r, 200)); }`, {
+        expect: 'script_error',
+      });
+      await harness.attack(`async function main() { queueMicrotask(() => { throw new Error('microtask'); }); await new Promise((r) => setTimeout(r, 200)); }`, {
+        expect: 'script_error',
+      });
+      await harness.attack(
+        `async function main() { for (let i = 0; i < 100000; i += 1) queueMicrotask(() => { throw new Error('many'); }); await new Promise((r) => setTimeout(r, 200)); }`,
+        { expect: 'script_error' },
+      );
     });
   });
 });

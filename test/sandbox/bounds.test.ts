@@ -41,7 +41,10 @@ describe('values leaving the isolate are bounded in bytes before they are copied
   const failed = (outcome: Outcome) => (outcome.ok ? '' : outcome.message);
 
   test('a 512 MiB two-byte string in four profile fields ends as limit, naming maxResultKb', async () => {
-    const outcome = await measured(`async function main() { const s = '\\u0100'.repeat(2 ** 28); return { id: '1', name: s, nickname: s, given_name: s, family_name: s }; }`, 'limit');
+    const outcome = await measured(
+      `async function main() { const s = '\\u0100'.repeat(2 ** 28); return { id: '1', name: s, nickname: s, given_name: s, family_name: s }; }`,
+      'limit',
+    );
     assert.match(failed(outcome), /result is larger than the limit of 1024 KiB \(connection\.limits\.maxResultKb\)/);
   });
 
@@ -56,22 +59,27 @@ describe('values leaving the isolate are bounded in bytes before they are copied
     assert.equal((under.ok ? (under.value as { blob: string }).blob : '').length, 500 * 1024);
   });
 
-  test('a script cannot catch its way past the limit on a call\'s arguments', async () => {
-    await harness.attack(
-      `async function main() { try { await require('bcrypt').hash('a'.repeat(2 ** 29 - 24), 4); } catch {} return { id: '1' }; }`,
-      { expect: 'limit' },
-    );
+  test("a script cannot catch its way past the limit on a call's arguments", async () => {
+    await harness.attack(`async function main() { try { await require('bcrypt').hash('a'.repeat(2 ** 29 - 24), 4); } catch {} return { id: '1' }; }`, {
+      expect: 'limit',
+    });
   });
 
   test('an error thrown with a 512 MiB message, in the script or in a timer, or a thrown object holding one, stays small on the host', async () => {
     await measured(`async function main() { throw new Error('a'.repeat(2 ** 29 - 24)); }`, 'script_error');
     await measured(`async function main() { throw 'a'.repeat(2 ** 29 - 24); }`, 'script_error');
     await measured(`async function main() { throw { message: 'a'.repeat(2 ** 29 - 24), detail: '\\u0100'.repeat(2 ** 28) }; }`, 'script_error');
-    await measured(`async function main() { setTimeout(() => { throw new Error('\\u0100'.repeat(2 ** 28)); }, 1); await new Promise((resolve) => setTimeout(resolve, 60000)); }`, 'script_error');
+    await measured(
+      `async function main() { setTimeout(() => { throw new Error('\\u0100'.repeat(2 ** 28)); }, 1); await new Promise((resolve) => setTimeout(resolve, 60000)); }`,
+      'script_error',
+    );
   });
 
   test('console output of a 512 MiB string, alone, in an object or in an error, is cut in the isolate', async () => {
-    const outcome = await measured(`async function main() { const s = '\\u0100'.repeat(2 ** 28); console.log(s); console.log({ a: s, b: [s] }, s, new Error(s)); return { id: '1' }; }`, true);
+    const outcome = await measured(
+      `async function main() { const s = '\\u0100'.repeat(2 ** 28); console.log(s); console.log({ a: s, b: [s] }, s, new Error(s)); return { id: '1' }; }`,
+      true,
+    );
     assert.ok(outcome.logs.every((line) => line.message.length < 64 * 1024 + 100));
   });
 

@@ -55,7 +55,9 @@ describe('egress: where scripts may connect', () => {
   });
   const needPostgres = (t: TestContext) => needService(t, 'PostgreSQL', postgresReachable);
   const connectEach = async (targets: [string, unknown][], allow?: string[]) =>
-    valueOf<string[]>(await harness.attack(CONNECT_EACH, { expect: true, args: [targets], ...(allow ? { egress: { allow } } : {}), limits: { timeoutMs: 5000 } }));
+    valueOf<string[]>(
+      await harness.attack(CONNECT_EACH, { expect: true, args: [targets], ...(allow ? { egress: { allow } } : {}), limits: { timeoutMs: 5000 } }),
+    );
 
   test("a script cannot open Ferry's own database, however it spells it, while a legacy database on the same server works", async (t) => {
     if (!(await needPostgres(t))) return;
@@ -79,14 +81,23 @@ describe('egress: where scripts may connect', () => {
     const mysqlAt = (port: number) => ['mysql2', { host: MYSQL_ADMIN.host, port, user: MYSQL_ADMIN.user, password: MYSQL_ADMIN.password }] as [string, unknown];
     const pgAt = (port: number) => ['pg', { host: '127.0.0.1', port, user: 'postgres', database: legacy!.name }] as [string, unknown];
     // Only the legacy PostgreSQL server is allowed: MariaDB (open) and a closed port answer alike.
-    const refused = await connectEach([mysqlAt(MYSQL_ADMIN.port), mysqlAt(closed), pgAt(closed), pgAt(5432), ['pg', { host: '169.254.169.254', port: 5432 }]], ['127.0.0.1:5432']);
+    const refused = await connectEach(
+      [mysqlAt(MYSQL_ADMIN.port), mysqlAt(closed), pgAt(closed), pgAt(5432), ['pg', { host: '169.254.169.254', port: 5432 }]],
+      ['127.0.0.1:5432'],
+    );
     assert.deepEqual(refused, [DENIED, DENIED, DENIED, 'connected', DENIED]);
     const listed = await connectEach([mysqlAt(MYSQL_ADMIN.port)], [`${MYSQL_ADMIN.host}:${MYSQL_ADMIN.port}`]);
     assert.deepEqual(listed, ['connected'], 'a listed MariaDB answers');
   });
 
   test('metadata addresses stay refused even when egress.allow lists them', async () => {
-    const results = await connectEach([['pg', { host: '169.254.169.254', port: 80 }], ['mysql2', { host: '169.254.169.254', port: 3306 }]], ['169.254.0.0/16']);
+    const results = await connectEach(
+      [
+        ['pg', { host: '169.254.169.254', port: 80 }],
+        ['mysql2', { host: '169.254.169.254', port: 3306 }],
+      ],
+      ['169.254.0.0/16'],
+    );
     assert.deepEqual(results, [DENIED, DENIED]);
   });
 

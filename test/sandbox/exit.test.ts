@@ -13,7 +13,9 @@ const CHILD = join(import.meta.dirname, 'exit-child.ts');
  */
 test('a process that used the sandbox exits with 0 while V8 is always collecting incrementally, with or without --expose-gc', async () => {
   for (const flags of [[], ['--expose-gc']]) {
-    const { code, signal, stdout, stderr, killed } = await runNode(['--no-node-snapshot', '--stress-incremental-marking', ...flags, CHILD], { killAfterMs: 60_000 });
+    const { code, signal, stdout, stderr, killed } = await runNode(['--no-node-snapshot', '--stress-incremental-marking', ...flags, CHILD], {
+      killAfterMs: 60_000,
+    });
     assert.ok(!killed, `the child did not end within 60 s: ${stdout}${stderr}`);
     assert.deepEqual(JSON.parse(stdout), { answered: 20, scriptGc: 'undefined' }, 'every execution answered, and no script had gc()');
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, `the run with [${flags.join(' ')}] ended badly: ${stderr.slice(-500)}`);

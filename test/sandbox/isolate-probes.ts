@@ -11,7 +11,7 @@
  *   isolated-vm method shows as native code; the runtime's own shims do not), and
  * - properties named like isolated-vm's API (`applySync`, `derefInto`, `copyInto`, …).
  */
-export const SCAN = String.raw`
+export const SCAN = `
 const __scan = (() => {
   const { ownKeys, getOwnPropertyDescriptor, getPrototypeOf, apply } = Reflect;
   const fnToString = Function.prototype.toString;
@@ -79,7 +79,7 @@ const __scan = (() => {
  * constructors they reach, and reports whether each is this context's own (`Function`, or the
  * async/generator variants) and what code built by it can see.
  */
-export const CHAINS = String.raw`
+export const CHAINS = `
 const __chains = (() => {
   const realmConstructors = [Function, (async function () {}).constructor, (function* () {}).constructor, (async function* () {}).constructor];
   const sameRealm = (fn) => realmConstructors.includes(fn);
@@ -117,7 +117,7 @@ const __chains = (() => {
  * call site of every stack captured meanwhile, its file and whether getThis/getFunction gave
  * anything.
  */
-export const FRAMES = String.raw`
+export const FRAMES = `
 const __frames = [];
 Error.prepareStackTrace = (error, sites) => {
   for (const site of sites) {

@@ -59,7 +59,9 @@ describe('pooled legacy connections behind connect() and end()', () => {
 
   it('gives the next script the same PostgreSQL connection with its session reset', async (t) => {
     if (!(await needPostgres(t))) return;
-    const dirty = await run(sandbox, `async function main(url) {
+    const dirty = await run(
+      sandbox,
+      `async function main(url) {
       const client = new (require('pg').Client)(url);
       await client.connect();
       await client.query("SET application_name = 'dirty'");
@@ -69,8 +71,12 @@ describe('pooled legacy connections behind connect() and end()', () => {
       const { rows } = await client.query('SELECT pg_backend_pid() AS pid');
       client.end();
       return rows[0].pid;
-    }`, [postgres!.url]);
-    const clean = await run(sandbox, `async function main(url) {
+    }`,
+      [postgres!.url],
+    );
+    const clean = await run(
+      sandbox,
+      `async function main(url) {
       const client = new (require('pg').Client)(url);
       await client.connect();
       try {
@@ -79,13 +85,17 @@ describe('pooled legacy connections behind connect() and end()', () => {
       } finally {
         await client.end();
       }
-    }`, [postgres!.url]);
+    }`,
+      [postgres!.url],
+    );
     assert.deepEqual(valueOf(clean), { pid: valueOf(dirty), app: '', temp: null, fresh_transaction: true });
   });
 
   it('gives the next script the same MariaDB connection with its session reset', async (t) => {
     if (!(await needMysql(t))) return;
-    const dirty = await run(sandbox, `async function main(url) {
+    const dirty = await run(
+      sandbox,
+      `async function main(url) {
       const connection = await require('mysql2/promise').createConnection(url);
       await connection.query('SET @left = 42');
       await connection.query('CREATE TEMPORARY TABLE leftover (a int)');
@@ -93,8 +103,12 @@ describe('pooled legacy connections behind connect() and end()', () => {
       const [rows] = await connection.query('SELECT CONNECTION_ID() AS id');
       await connection.end();
       return rows[0].id;
-    }`, [mysqlUrl()]);
-    const clean = await run(sandbox, `async function main(url) {
+    }`,
+      [mysqlUrl()],
+    );
+    const clean = await run(
+      sandbox,
+      `async function main(url) {
       const connection = await require('mysql2/promise').createConnection(url);
       try {
         const [rows] = await connection.query('SELECT CONNECTION_ID() AS id, @left AS leftover, @@in_transaction AS in_transaction');
@@ -104,7 +118,9 @@ describe('pooled legacy connections behind connect() and end()', () => {
       } finally {
         await connection.end();
       }
-    }`, [mysqlUrl()]);
+    }`,
+      [mysqlUrl()],
+    );
     assert.deepEqual(valueOf(clean), { id: valueOf(dirty), leftover: null, in_transaction: 0, temp: 'gone' });
   });
 
@@ -135,7 +151,9 @@ describe('pooled legacy connections behind connect() and end()', () => {
     const outcomes = await Promise.all(Array.from({ length: 40 }, (_, n) => run(sandbox, script, [postgres!.url, mysqlUrl(), n], { poolSize: 3 })));
     sampling = false;
     await sampler;
-    outcomes.forEach((outcome, n) => assert.deepEqual(valueOf(outcome), [n * 2, n * 3]));
+    outcomes.forEach((outcome, n) => {
+      assert.deepEqual(valueOf(outcome), [n * 2, n * 3]);
+    });
     assert.ok(peak.postgres <= 4 && peak.mysql <= 4, `at most 3 pooled connections per database (+ the one of the earlier test): ${JSON.stringify(peak)}`);
     assert.equal(sandbox.connectionStats().pg?.active, 0, 'every connection went back');
   });
@@ -150,7 +168,13 @@ describe('pooled legacy connections behind connect() and end()', () => {
     }`;
     const pids = new Set<number>();
     for (let wait = 0; wait < 12; wait += 1) {
-      const outcome = await sandbox.run({ name: 'main', source: script, args: [postgres!.url], limits: { poolSize: 1, timeoutMs: 4000 }, deadline: Date.now() + 4000 - wait * 37 });
+      const outcome = await sandbox.run({
+        name: 'main',
+        source: script,
+        args: [postgres!.url],
+        limits: { poolSize: 1, timeoutMs: 4000 },
+        deadline: Date.now() + 4000 - wait * 37,
+      });
       pids.add(valueOf<number>(outcome));
     }
     assert.equal(pids.size, 1, 'every execution had the same pooled connection');
@@ -206,11 +230,16 @@ describe('pooled legacy connections behind connect() and end()', () => {
       assert.notEqual(second.mysql, first.mysql, 'a new MariaDB connection replaced the killed one');
 
       // Killed while a script is waiting on its query: that script fails, the next one is served.
-      const busy = run(sandbox, `async function main(url) {
+      const busy = run(
+        sandbox,
+        `async function main(url) {
         const client = new (require('pg').Client)(url);
         await client.connect();
         try { await client.query('SELECT pg_sleep(5)'); } finally { client.end(); }
-      }`, [postgres!.url], { timeoutMs: 4000 });
+      }`,
+        [postgres!.url],
+        { timeoutMs: 4000 },
+      );
       let killed: number | undefined;
       for (let i = 0; i < 100 && killed === undefined; i++) {
         const { rows } = await admin.query("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'SELECT pg_sleep(5)%'", [postgres!.name]);
@@ -285,7 +314,12 @@ describe('pooled isolates', () => {
       );
 
       // A script stopped at its deadline costs its isolate; the replacement compiles from V8's code cache.
-      const stopped = await sandbox.run({ name: 'main', source: 'async function main() { await new Promise((resolve) => setTimeout(resolve, 60000)); }', args: [], limits: { timeoutMs: 300 } });
+      const stopped = await sandbox.run({
+        name: 'main',
+        source: 'async function main() { await new Promise((resolve) => setTimeout(resolve, 60000)); }',
+        args: [],
+        limits: { timeoutMs: 300 },
+      });
       assert.equal(stopped.ok ? 'ok' : stopped.kind, 'timeout');
       assert.deepEqual(valueOf(await sandbox.run({ name: 'main', source, args: [3] })), fresh);
       const after = sandbox.stats()['64MiB'];

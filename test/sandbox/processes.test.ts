@@ -44,7 +44,13 @@ describe('sandbox processes', () => {
   });
 
   const run = (source: string, options: { args?: unknown[]; limits?: object; validate?: (value: unknown) => string | undefined } = {}) =>
-    sandbox.run({ name: 'main', source, args: options.args ?? [], limits: { ...LIMITS, ...options.limits }, ...(options.validate ? { validate: options.validate } : {}) });
+    sandbox.run({
+      name: 'main',
+      source,
+      args: options.args ?? [],
+      limits: { ...LIMITS, ...options.limits },
+      ...(options.validate ? { validate: options.validate } : {}),
+    });
 
   /** Starts WAITS, waits until a process runs it, then does `what` to that process. */
   async function interrupt(what: (pid: number) => void): Promise<{ outcome: Outcome; elapsed: number; pid: number }> {
@@ -78,7 +84,11 @@ describe('sandbox processes', () => {
     assert.ok(elapsed < LIMITS.timeoutMs, `the outcome came before the script's deadline (${Math.round(elapsed)} ms)`);
     const next = await run(NORMAL, { args: [1, 1] });
     assert.ok(next.ok, JSON.stringify(next));
-    await until(() => sandbox.processStats()!.ready === 2 && !sandbox.processStats()!.processes.some((item) => item.pid === pid), 30_000, 'a replacement process is ready');
+    await until(
+      () => sandbox.processStats()!.ready === 2 && !sandbox.processStats()!.processes.some((item) => item.pid === pid),
+      30_000,
+      'a replacement process is ready',
+    );
     assert.ok(sandbox.processStats()!.restarts.exit! >= 1);
   });
 
@@ -94,10 +104,16 @@ describe('sandbox processes', () => {
   });
 
   it('replaces a process that lost control of an isolate (catastrophic out-of-memory), and the next script runs', async () => {
-    const bomb = await run(`async function main() { const o = {}; for (let i = 0; i < 1.5e6; i++) o['k' + i] = i; return 1; }`, { limits: { memoryMb: 16, timeoutMs: 8000, cpuTimeMs: 6000 } });
+    const bomb = await run(`async function main() { const o = {}; for (let i = 0; i < 1.5e6; i++) o['k' + i] = i; return 1; }`, {
+      limits: { memoryMb: 16, timeoutMs: 8000, cpuTimeMs: 6000 },
+    });
     // V8 may give up on the isolate after the outcome came back (memory), or while the script ran (unavailable).
     assert.ok(!bomb.ok && ['memory', 'unavailable'].includes(bomb.kind), JSON.stringify(bomb));
-    await until(() => sandbox.processStats()!.restarts.fatal! >= 1 && sandbox.processStats()!.ready === 2, 30_000, 'the process that lost its isolate was replaced');
+    await until(
+      () => sandbox.processStats()!.restarts.fatal! >= 1 && sandbox.processStats()!.ready === 2,
+      30_000,
+      'the process that lost its isolate was replaced',
+    );
     const next = await run(NORMAL, { args: [20, 22] });
     assert.ok(next.ok, JSON.stringify(next));
     assert.equal(sandbox.broken, undefined, 'the sandbox is not broken');
@@ -107,9 +123,12 @@ describe('sandbox processes', () => {
     await until(() => sandbox.processStats()!.ready === 2, 30_000, 'both processes are ready');
     const rssBefore = process.memoryUsage.rss();
     // 300 MiB of byte arrays (within the script's own 512 MiB) takes its process past its 400 MiB bound.
-    const outcome = await run(`async function main() { const keep = []; for (let i = 0; i < 300; i++) { const bytes = new Uint8Array(1 << 20); bytes.fill(i % 250 + 1); keep.push(bytes); await new Promise((r) => setTimeout(r, 1)); } await new Promise((r) => setTimeout(r, 3000)); return keep.length; }`, {
-      limits: { memoryMb: 512, timeoutMs: 15_000 },
-    });
+    const outcome = await run(
+      `async function main() { const keep = []; for (let i = 0; i < 300; i++) { const bytes = new Uint8Array(1 << 20); bytes.fill(i % 250 + 1); keep.push(bytes); await new Promise((r) => setTimeout(r, 1)); } await new Promise((r) => setTimeout(r, 3000)); return keep.length; }`,
+      {
+        limits: { memoryMb: 512, timeoutMs: 15_000 },
+      },
+    );
     assert.equal(outcome.ok ? 'ok' : outcome.kind, 'unavailable', JSON.stringify(outcome).slice(0, 300));
     assert.match(outcome.ok ? '' : outcome.message, /over its bound of 400 MiB/, JSON.stringify(outcome).slice(0, 300));
     assert.ok(sandbox.processStats()!.restarts.rss! >= 1);

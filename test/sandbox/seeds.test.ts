@@ -39,7 +39,7 @@ function assertFailedWith(outcome: Outcome, message: string) {
   assert.equal(outcome.message, message);
 }
 
-test('the seeds\' PostgreSQL login example runs unchanged against a real users table', async (t) => {
+test("the seeds' PostgreSQL login example runs unchanged against a real users table", async (t) => {
   if (!(await needService(t, 'PostgreSQL', postgresReachable))) return;
   const db = await createPostgresDatabase('ferry_seed_login');
   const sandbox = createSandbox({ log: createLogger({ level: 'silent' }) });
@@ -85,7 +85,12 @@ test('the seeds\' PostgreSQL login example runs unchanged against a real users t
     const run = (query: Record<string, string>, password: string) => sandbox.run({ name: 'login', source, args: [query, password, CONTEXT], env });
 
     await t.test(`${file} is the seed's text, byte for byte`, () => {
-      assert.equal(createHash('sha256').update(readFileSync(join(FIXTURES, file))).digest('hex'), sha256);
+      assert.equal(
+        createHash('sha256')
+          .update(readFileSync(join(FIXTURES, file)))
+          .digest('hex'),
+        sha256,
+      );
     });
 
     await t.test(`${file} signs in by email, username and phone and returns the seed's profile`, async () => {

@@ -14,7 +14,17 @@ describe('the axios shim behaves as axios does', () => {
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString() || undefined;
       response.setHeader('content-type', 'application/json');
-      response.end(JSON.stringify({ method: request.method, path: request.url, authorization: request.headers.authorization, app: request.headers['x-app'], post: request.headers['x-post'], type: body && request.headers['content-type'], body }));
+      response.end(
+        JSON.stringify({
+          method: request.method,
+          path: request.url,
+          authorization: request.headers.authorization,
+          app: request.headers['x-app'],
+          post: request.headers['x-post'],
+          type: body && request.headers['content-type'],
+          body,
+        }),
+      );
     });
   });
   let base = '';
@@ -150,7 +160,14 @@ describe('the pg and mysql2 shims against real PostgreSQL and MariaDB', () => {
     const urls = await databases(t);
     if (!urls) return;
     const at = new Date('2024-02-29T12:34:56.789Z');
-    const values = { at, bytes: Buffer.from([0, 1, 254, 255]), view: new Uint8Array([7, 8, 9]), big: 9007199254740993n, nothing: null, nested: { list: [1, 'two', { deep: [at, null, [true]] }], empty: {} } };
+    const values = {
+      at,
+      bytes: Buffer.from([0, 1, 254, 255]),
+      view: new Uint8Array([7, 8, 9]),
+      big: 9007199254740993n,
+      nothing: null,
+      nested: { list: [1, 'two', { deep: [at, null, [true]] }], empty: {} },
+    };
     const outcome = await sandbox.run({
       name: 'main',
       args: [urls.pgUrl, urls.mysqlUrl, values],
@@ -185,20 +202,49 @@ describe('the pg and mysql2 shims against real PostgreSQL and MariaDB', () => {
 
     // Inside the script: the arguments arrive with their types (a Uint8Array as a Buffer, as every byte array does).
     assert.deepEqual(result.received, {
-      at: 'Date', bytes: 'Buffer', view: 'Buffer', big: 'bigint', nothing: 'null', nested: 'object', deepDate: 'Date', deepArray: 'Array',
+      at: 'Date',
+      bytes: 'Buffer',
+      view: 'Buffer',
+      big: 'bigint',
+      nothing: 'null',
+      nested: 'object',
+      deepDate: 'Date',
+      deepArray: 'Array',
       same: `${at.getTime()} 0001feff 070809 9007199254740994`,
     });
     // Through node-postgres: timestamptz a Date, bytea a Buffer, bigint its decimal string, jsonb parsed (a Date in it as ISO text).
     const pgSide = result.pg as { kinds: unknown; row: Record<string, unknown> };
     assert.deepEqual(pgSide.kinds, { at: 'Date', bytes: 'Buffer', view: 'Buffer', big: 'string', nothing: 'null', nested: 'object', list: 'Array' });
-    assert.deepEqual(pgSide.row, { at, bytes: Buffer.from([0, 1, 254, 255]), view: Buffer.from([7, 8, 9]), big: '9007199254740993', nothing: null, nested: { list: [1, 'two', { deep: [at.toISOString(), null, [true]] }], empty: {} }, list: [1, 2] });
+    assert.deepEqual(pgSide.row, {
+      at,
+      bytes: Buffer.from([0, 1, 254, 255]),
+      view: Buffer.from([7, 8, 9]),
+      big: '9007199254740993',
+      nothing: null,
+      nested: { list: [1, 'two', { deep: [at.toISOString(), null, [true]] }], empty: {} },
+      list: [1, 2],
+    });
     // Through mysql2: datetime a Date, BLOB and VARBINARY Buffers, BIGINT a string (bigNumberStrings), JSON parsed.
     const mysqlSide = result.mysql as { kinds: unknown; row: Record<string, unknown>; listed: unknown };
     assert.deepEqual(mysqlSide.kinds, { at: 'Date', bytes: 'Buffer', view: 'Buffer', big: 'string', nothing: 'null', nested: 'object' });
-    assert.deepEqual(mysqlSide.row, { at, bytes: Buffer.from([0, 1, 254, 255]), view: Buffer.from([7, 8, 9]), big: '9007199254740993', nothing: null, nested: { list: [1, 'two', { deep: [at.toISOString(), null, [true]] }], empty: {} } });
+    assert.deepEqual(mysqlSide.row, {
+      at,
+      bytes: Buffer.from([0, 1, 254, 255]),
+      view: Buffer.from([7, 8, 9]),
+      big: '9007199254740993',
+      nothing: null,
+      nested: { list: [1, 'two', { deep: [at.toISOString(), null, [true]] }], empty: {} },
+    });
     assert.equal(Number(mysqlSide.listed), 1, 'an array parameter expands to a list');
     // Out of the script: Date, Buffer (from any byte array), BigInt, null and nesting survive.
-    assert.deepEqual(result.made, { date: new Date(0), buffer: Buffer.from('hi'), view: Buffer.from([1, 2]), big: 2n ** 70n, nothing: null, nested: { list: [{ deep: [new Date(1), Buffer.from([3])] }] } });
+    assert.deepEqual(result.made, {
+      date: new Date(0),
+      buffer: Buffer.from('hi'),
+      view: Buffer.from([1, 2]),
+      big: 2n ** 70n,
+      nothing: null,
+      nested: { list: [{ deep: [new Date(1), Buffer.from([3])] }] },
+    });
     const made = result.made as { date: unknown; buffer: unknown; view: unknown; big: unknown; nested: { list: { deep: unknown[] }[] } };
     assert.ok(made.date instanceof Date && Buffer.isBuffer(made.buffer) && Buffer.isBuffer(made.view) && typeof made.big === 'bigint');
     assert.ok(made.nested.list[0]!.deep[0] instanceof Date && Buffer.isBuffer(made.nested.list[0]!.deep[1]));

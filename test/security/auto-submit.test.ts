@@ -77,7 +77,17 @@ describe('oidc-provider auto-submit pages under Ferry CSP, in a real browser', (
   const authorizeUrl = (state: string, extra: Record<string, string> = {}) => {
     const url = new URL(`${ferry.issuer}/auth`);
     // The code is never redeemed here: any S256 challenge will do (PKCE is required of every client).
-    const params = { client_id: CLIENT_ID, response_type: 'code', scope: 'openid email', redirect_uri: `${rp.origin}/cb`, response_mode: 'form_post', state, code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', ...extra };
+    const params = {
+      client_id: CLIENT_ID,
+      response_type: 'code',
+      scope: 'openid email',
+      redirect_uri: `${rp.origin}/cb`,
+      response_mode: 'form_post',
+      state,
+      code_challenge: 'c'.repeat(43),
+      code_challenge_method: 'S256',
+      ...extra,
+    };
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     return url.href;
   };

@@ -120,13 +120,20 @@ describe('concurrent script cap per connection (per instance)', () => {
       return runner.run(connection, 'login', [i]);
     });
     await settle();
-    assert.deepEqual(calls.map((call) => call.request.args[0]), [0, 1]);
+    assert.deepEqual(
+      calls.map((call) => call.request.args[0]),
+      [0, 1],
+    );
     assert.deepEqual(runner.status(connection), { breaker: 'closed', running: 2, waiting: 2 });
 
     await sleep(100);
     calls[0]!.finish(OK);
     await settle();
-    assert.deepEqual(calls.map((call) => call.request.args[0]), [0, 1, 2], 'a freed place goes to the first in line');
+    assert.deepEqual(
+      calls.map((call) => call.request.args[0]),
+      [0, 1, 2],
+      'a freed place goes to the first in line',
+    );
     assert.ok(calls[2]!.request.deadline! <= submitted[2]! + 10_000 + 5, 'its deadline runs from when it asked, not from when it got its turn');
     assert.deepEqual(runner.status(connection), { breaker: 'closed', running: 2, waiting: 1 });
 

@@ -72,13 +72,16 @@ describe('brute-force throttling', () => {
 
   it('throttles a client address on its own: another address is not affected', async () => {
     await ferry.stop();
-    ferry = await startFerry({
-      trustProxy: true,
-      bruteForce: {
-        account: { freeFailures: 100, baseDelayMs: 0, maxDelayMs: 0, maxFailures: 100, resetAfterSeconds: 3600 },
-        ip: { freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 60_000, maxFailures: 1_000_000, resetAfterSeconds: 900 },
+    ferry = await startFerry(
+      {
+        trustProxy: true,
+        bruteForce: {
+          account: { freeFailures: 100, baseDelayMs: 0, maxDelayMs: 0, maxFailures: 100, resetAfterSeconds: 3600 },
+          ip: { freeFailures: 3, baseDelayMs: 60_000, maxDelayMs: 60_000, maxFailures: 1_000_000, resetAfterSeconds: 900 },
+        },
       },
-    }, { port: new URL(ferry.issuer).port ? Number(new URL(ferry.issuer).port) : 0, dataDir: ferry.dataDir });
+      { port: new URL(ferry.issuer).port ? Number(new URL(ferry.issuer).port) : 0, dataDir: ferry.dataDir },
+    );
     config = await relyingParty(ferry);
     const attacker = await loginPage('198.51.100.66');
     for (let i = 0; i < 4; i++) {
@@ -160,7 +163,9 @@ describe('one failure count per account, taken before the password is checked', 
     const pages = await openLoginPages(110);
     const checkedBefore = await loginCount(ferry, 'invalid_credentials', 'local');
 
-    const answers = await Promise.all(pages.map(({ browser, page }, i) => browser.submit(page, '/login', { identifier: 'parallel@example.com', password: `guess ${i}` })));
+    const answers = await Promise.all(
+      pages.map(({ browser, page }, i) => browser.submit(page, '/login', { identifier: 'parallel@example.com', password: `guess ${i}` })),
+    );
 
     const statuses = answers.map((answer) => answer.status);
     assert.equal(statuses.filter((status) => status === 401).length, 100, 'exactly 100 passwords were checked and refused');
@@ -175,7 +180,9 @@ describe('one failure count per account, taken before the password is checked', 
     const sub = await register({ email: 'three@example.com', phone: '+44 20 7946 0999', username: 'three-ids' });
     const identifiers = ['three@example.com', '+442079460999', 'three-ids'];
     const pages = await openLoginPages(100);
-    const answers = await Promise.all(pages.map(({ browser, page }, i) => browser.submit(page, '/login', { identifier: identifiers[i % 3]!, password: `guess ${i}` })));
+    const answers = await Promise.all(
+      pages.map(({ browser, page }, i) => browser.submit(page, '/login', { identifier: identifiers[i % 3]!, password: `guess ${i}` })),
+    );
     assert.deepEqual([...new Set(answers.map((answer) => answer.status))], [401]);
     assert.equal((await throttleRow(ferry, `account:sub:${sub}`))?.failures, 100);
 
@@ -194,7 +201,11 @@ describe('one failure count per account, taken before the password is checked', 
     await signIn(ferry, config, browser, 'changer@example.com', PASSWORD);
     const form = await browser.get(`${ferry.issuer}/account/password`);
     for (let i = 0; i < 3; i++) {
-      const wrong = await browser.submit(form, '/account/password', { current_password: `not it ${i}`, password: 'a new passphrase 1', password_confirm: 'a new passphrase 1' });
+      const wrong = await browser.submit(form, '/account/password', {
+        current_password: `not it ${i}`,
+        password: 'a new passphrase 1',
+        password_confirm: 'a new passphrase 1',
+      });
       assert.equal(wrong.status, 400);
       assert.match(alertText(wrong) ?? '', /current password is not correct/);
     }
@@ -280,7 +291,10 @@ describe('failures on the legacy login script path', () => {
 
   const scriptRuns = async (script: string) => {
     const text = await (await fetch(`${ferry.issuer}/metrics`)).text();
-    return [...text.matchAll(new RegExp(`ferry_script_executions_total\\{script="${script}",outcome="[^"]+"\\} (\\d+)`, 'g'))].reduce((sum, match) => sum + Number(match[1]), 0);
+    return [...text.matchAll(new RegExp(`ferry_script_executions_total\\{script="${script}",outcome="[^"]+"\\} (\\d+)`, 'g'))].reduce(
+      (sum, match) => sum + Number(match[1]),
+      0,
+    );
   };
   const loginRuns = () => scriptRuns('login');
 
@@ -363,7 +377,9 @@ describe('a burst right after a block ends', () => {
       const throttle = createThrottle(createThrottleQueries(db), { account: policy, ip: { ...policy, maxFailures: 1_000_000 } });
       const keys = throttle.keys({ sub: 'burst' }, undefined);
       // Five failures, the last block just over: the state the issue's burst arrived in.
-      await db.query("insert into login_throttle (key, failures, last_failure_at, blocked_until) values ('account:sub:burst', 5, now(), now() - interval '1 second')");
+      await db.query(
+        "insert into login_throttle (key, failures, last_failure_at, blocked_until) values ('account:sub:burst', 5, now(), now() - interval '1 second')",
+      );
       const reservations = await Promise.all(Array.from({ length: 30 }, () => throttle.reserve(keys)));
       assert.equal(reservations.filter((reservation) => reservation.allowed).length, 1, 'one attempt is checked');
       const refused = reservations.find((reservation) => !reservation.allowed);
@@ -411,15 +427,23 @@ describe('the client address behind a trusted proxy', () => {
     }
     const browser = new Browser(forwarded('203.0.113.99', '198.51.100.77'));
     const { page } = await beginAuthorization(ferry, config, browser);
-    assert.equal((await browser.submit(page, '/login', { identifier: 'nobody9@example.com', password: 'guess' })).status, 429, 'a new forged address does not help');
+    assert.equal(
+      (await browser.submit(page, '/login', { identifier: 'nobody9@example.com', password: 'guess' })).status,
+      429,
+      'a new forged address does not help',
+    );
     const { rows } = await ferry.ferry.db.query<{ key: string; failures: number }>("select key, failures from login_throttle where key like 'ip:%'");
     assert.deepEqual(rows, [{ key: 'ip:198.51.100.77', failures: 4 }]);
   });
 
   it('rate-limits the admin API by the address the proxy saw', async () => {
-    const call = (headers: Record<string, string>) => fetch(`${ferry.issuer}/api/v1/connection`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers } });
+    const call = (headers: Record<string, string>) =>
+      fetch(`${ferry.issuer}/api/v1/connection`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers } });
     const answers = await Promise.all(Array.from({ length: 90 }, (_, i) => call(forwarded(`203.0.${Math.floor(i / 250)}.${(i % 250) + 1}`, '198.51.100.88'))));
-    assert.ok(answers.some((answer) => answer.status === 429), 'forged addresses share the bucket of the address the proxy saw');
+    assert.ok(
+      answers.some((answer) => answer.status === 429),
+      'forged addresses share the bucket of the address the proxy saw',
+    );
     assert.equal((await call(forwarded('203.0.113.1', '198.51.100.89'))).status, 200, 'another client is not affected');
   });
 });

@@ -35,7 +35,9 @@ describe('crash safety of first logins', () => {
 
   before(async () => {
     await postgresReachable();
-    const users = VARIANTS.flatMap((_, v) => Array.from({ length: RUNS + 1 }, (_, run) => Array.from({ length: PER_RUN }, (_, slot) => userOf(v, run, slot))).flat());
+    const users = VARIANTS.flatMap((_, v) =>
+      Array.from({ length: RUNS + 1 }, (_, run) => Array.from({ length: PER_RUN }, (_, slot) => userOf(v, run, slot))).flat(),
+    );
     legacy = await createLegacyDatabase('postgres', users);
   });
   after(async () => {
@@ -83,11 +85,23 @@ describe('crash safety of first logins', () => {
         child = spawn(process.execPath, ['--no-node-snapshot', MAIN, 'start'], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, stdio: 'ignore' });
         const issuer = `http://127.0.0.1:${port}`;
         for (let i = 0; i < 300; i++) {
-          if (await fetch(`${issuer}/readyz`).then((r) => r.ok, () => false)) break;
+          if (
+            await fetch(`${issuer}/readyz`).then(
+              (r) => r.ok,
+              () => false,
+            )
+          )
+            break;
           await sleep(100);
         }
         const ferry = { issuer, url: issuer, redirectUri: `${issuer}/test-callback` } as TestFerry;
-        const config = await oidc.discovery(new URL(issuer), TEST_CLIENT.client_id, TEST_CLIENT.client_secret, oidc.ClientSecretBasic(TEST_CLIENT.client_secret), { execute: [oidc.allowInsecureRequests] });
+        const config = await oidc.discovery(
+          new URL(issuer),
+          TEST_CLIENT.client_id,
+          TEST_CLIENT.client_secret,
+          oidc.ClientSecretBasic(TEST_CLIENT.client_secret),
+          { execute: [oidc.allowInsecureRequests] },
+        );
         return { ferry, config };
       }
 
@@ -154,7 +168,11 @@ describe('crash safety of first logins', () => {
         // How long a batch of first logins takes in a fresh process on this machine now (to its
         // last answer). Each kill comes at a random moment within twice that, or as the last but
         // one login is answered, whichever is first: at least one login is always cut short.
-        const warmUp = await firstLogins(ferry, config, Array.from({ length: PER_RUN }, (_, slot) => userOf(v, RUNS, slot)));
+        const warmUp = await firstLogins(
+          ferry,
+          config,
+          Array.from({ length: PER_RUN }, (_, slot) => userOf(v, RUNS, slot)),
+        );
         await Promise.all(warmUp.pending);
         const window = 2 * Math.max(...warmUp.answeredAt);
         await kill();
@@ -180,11 +198,14 @@ describe('crash safety of first logins', () => {
           for (const [slot, tokens] of retries.entries()) assert.equal(tokens.claims()!.email, users[slot]!.email, `run ${run}: the retry signs in`);
           // A kept bcrypt hash is replaced by Ferry's argon2id at the next sign-in: the retry may be that.
           await assertWholeAccounts(users, `run ${run}, after the retry`, /^\$argon2id\$|^\$2[aby]\$/);
-          for (const user of users) assert.equal((await query('select 1 from accounts where email = $1', [user.email])).length, 1, `run ${run}: one account for ${user.email}`);
+          for (const user of users)
+            assert.equal((await query('select 1 from accounts where email = $1', [user.email])).length, 1, `run ${run}: one account for ${user.email}`);
         }
         await kill();
         assert.ok(written < RUNS * PER_RUN, 'some kills landed before the account was written');
-        t.diagnostic(`kill window ${Math.round(window)} ms; ${answered} of ${RUNS * (PER_RUN + 1)} first logins answered before their kill; ${written} of ${RUNS * PER_RUN} users had an account written when the process died`);
+        t.diagnostic(
+          `kill window ${Math.round(window)} ms; ${answered} of ${RUNS * (PER_RUN + 1)} first logins answered before their kill; ${written} of ${RUNS * PER_RUN} users had an account written when the process died`,
+        );
       });
     });
   }

@@ -114,7 +114,11 @@ describe('invalid input is refused with a 400 before any database or script sees
   it('builds the endpoints in discovery and its redirects from the issuer, whatever Host, X-Forwarded-Host or the request target say', async () => {
     const forged: { what: string; target: string; headers: Record<string, string> }[] = [
       { what: 'Host', target: '/.well-known/openid-configuration', headers: { host: 'evil.example' } },
-      { what: 'X-Forwarded-Host behind the trusted proxy', target: '/.well-known/openid-configuration', headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } },
+      {
+        what: 'X-Forwarded-Host behind the trusted proxy',
+        target: '/.well-known/openid-configuration',
+        headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+      },
       { what: 'an absolute request target', target: 'http://evil.example/.well-known/openid-configuration', headers: { host: 'evil.example' } },
     ];
     for (const { what, target, headers } of forged) {
@@ -126,7 +130,15 @@ describe('invalid input is refused with a 400 before any database or script sees
       }
     }
     const authorize = new URL(`${ferry.issuer}/auth`);
-    for (const [name, value] of Object.entries({ client_id: 'test-app', response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 's', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' })) {
+    for (const [name, value] of Object.entries({
+      client_id: 'test-app',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: ferry.redirectUri,
+      state: 's',
+      code_challenge: 'x'.repeat(43),
+      code_challenge_method: 'S256',
+    })) {
       authorize.searchParams.set(name, value);
     }
     const redirected = await rawGet(ferry.issuer, authorize.pathname + authorize.search, { host: 'evil.example' });

@@ -9,7 +9,12 @@ import { TEMPLATES, createLegacyDatabase, createOutageProxy, type LegacyDatabase
 import { beginAuthorization, consentIfAsked, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
 
-const legacyUsers = Array.from({ length: 24 }, (_, i) => ({ email: `user${i}@example.com`, username: `user${i}`, name: `User ${i}`, password: `legacy password ${i}` }));
+const legacyUsers = Array.from({ length: 24 }, (_, i) => ({
+  email: `user${i}@example.com`,
+  username: `user${i}`,
+  name: `User ${i}`,
+  password: `legacy password ${i}`,
+}));
 /** The scripts' deadline: what an unmigrated user waits while the breaker is still closed. */
 const TIMEOUT_MS = 2500;
 const THRESHOLD = 3;
@@ -69,8 +74,16 @@ describe('legacy database outage during a login burst', () => {
       let rounds = 0;
       while (bursting) {
         const results = await Promise.all([
-          signIn(ferry, config, new Browser(), 'local@example.com', 'a local password 1').then(() => 'ok', (error: Error) => `local: ${error.message}`),
-          ...[0, 1, 2].map((i) => signIn(ferry, config, new Browser(), `user${i}@example.com`, `legacy password ${i}`).then(() => 'ok', (error: Error) => `user${i}: ${error.message}`)),
+          signIn(ferry, config, new Browser(), 'local@example.com', 'a local password 1').then(
+            () => 'ok',
+            (error: Error) => `local: ${error.message}`,
+          ),
+          ...[0, 1, 2].map((i) =>
+            signIn(ferry, config, new Browser(), `user${i}@example.com`, `legacy password ${i}`).then(
+              () => 'ok',
+              (error: Error) => `user${i}: ${error.message}`,
+            ),
+          ),
         ]);
         failures.push(...results.filter((result) => result !== 'ok'));
         rounds += 1;
@@ -100,7 +113,11 @@ describe('legacy database outage during a login burst', () => {
       const lastSlow = outage.findLastIndex(({ took }) => took >= TIMEOUT_MS * 0.8);
       assert.ok(lastSlow < outage.indexOf(fast[0]!), 'every slow answer came before the breaker opened, every fast one after');
       assert.equal(await breakerState(), '2', 'the breaker is open');
-      assert.match(await (await fetch(`${ferry.issuer}/metrics`)).text(), /ferry_script_executions_total\{script="login",outcome="skipped"\} [1-9]/, 'scripts were skipped, not run');
+      assert.match(
+        await (await fetch(`${ferry.issuer}/metrics`)).text(),
+        /ferry_script_executions_total\{script="login",outcome="skipped"\} [1-9]/,
+        'scripts were skipped, not run',
+      );
 
       // The database comes back: after openSeconds a probe closes the breaker.
       await proxy.restore();

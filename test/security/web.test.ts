@@ -99,7 +99,7 @@ describe('web security of the hosted pages', () => {
     }
   });
 
-  it('refuses a form posted without its CSRF token, or with another browser\'s', async () => {
+  it("refuses a form posted without its CSRF token, or with another browser's", async () => {
     const browser = new Browser();
     const { page } = await beginAuthorization(ferry, config, browser);
     const form = findForm(page, '/login');
@@ -109,7 +109,9 @@ describe('web security of the hosted pages', () => {
 
     const other = new Browser();
     const { page: otherPage } = await beginAuthorization(ferry, config, other);
-    const forged = await browser.request(new URL(form.action, page.url).href, { form: { ...findForm(page, '/login').fields, csrf: findForm(otherPage, '/login').fields.csrf!, identifier: 'x@example.com', password: 'p' } });
+    const forged = await browser.request(new URL(form.action, page.url).href, {
+      form: { ...findForm(page, '/login').fields, csrf: findForm(otherPage, '/login').fields.csrf!, identifier: 'x@example.com', password: 'p' },
+    });
     assert.equal(forged.status, 403);
   });
 
@@ -123,7 +125,11 @@ describe('web security of the hosted pages', () => {
     const browser = new Browser();
     await signIn(ferry, config, browser, 'leaver@example.com', 'a fine passphrase');
     const form = await browser.get(`${ferry.issuer}/account/password`);
-    const refused = await browser.submit(form, '/account/password', { current_password: 'a fine passphrase', password: 'iloveyou1', password_confirm: 'iloveyou1' });
+    const refused = await browser.submit(form, '/account/password', {
+      current_password: 'a fine passphrase',
+      password: 'iloveyou1',
+      password_confirm: 'iloveyou1',
+    });
     assert.equal(refused.status, 400);
     assert.match(alertText(refused) ?? '', /commonly used/);
     const tokens = await signIn(ferry, config, new Browser(), 'leaver@example.com', 'a fine passphrase');
@@ -190,11 +196,22 @@ describe('cookies behind a TLS-terminating proxy', () => {
         return follow(await browser.request(local(new URL(location, page.url).href)));
       };
       const authorize = new URL(`${direct}/auth`);
-      for (const [name, value] of Object.entries({ client_id: TEST_CLIENT.client_id, response_type: 'code', scope: 'openid', redirect_uri: ferry.redirectUri, state: 'tls', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256' })) authorize.searchParams.set(name, value);
+      for (const [name, value] of Object.entries({
+        client_id: TEST_CLIENT.client_id,
+        response_type: 'code',
+        scope: 'openid',
+        redirect_uri: ferry.redirectUri,
+        state: 'tls',
+        code_challenge: 'c'.repeat(43),
+        code_challenge_method: 'S256',
+      }))
+        authorize.searchParams.set(name, value);
       const login = await follow(await browser.request(authorize.href));
       const register = await browser.get(`${direct}${new URL(login.url).pathname}/register`);
       const form = findForm(register, '/register');
-      const registered = await browser.request(local(new URL(form.action, register.url).href), { form: { ...form.fields, email: 'tls@example.com', password: 'a fine passphrase', password_confirm: 'a fine passphrase' } });
+      const registered = await browser.request(local(new URL(form.action, register.url).href), {
+        form: { ...form.fields, email: 'tls@example.com', password: 'a fine passphrase', password_confirm: 'a fine passphrase' },
+      });
       const consent = await follow(registered);
       const allow = findForm(consent, '/confirm');
       const done = await follow(await browser.request(local(new URL(allow.action, consent.url).href), { form: allow.fields }));
@@ -208,7 +225,11 @@ describe('cookies behind a TLS-terminating proxy', () => {
 
   it('sets every cookie Secure (and sends HSTS) when the trusted proxy says the request came over https', async () => {
     const { cookies, hsts } = await cookiesOf({ trustProxy: true, proto: 'https' });
-    for (const name of ['_interaction=', '_session=', 'ferry.csrf=']) assert.ok(cookies.some((line) => line.startsWith(name)), `${name} in ${cookies.join('\n')}`);
+    for (const name of ['_interaction=', '_session=', 'ferry.csrf='])
+      assert.ok(
+        cookies.some((line) => line.startsWith(name)),
+        `${name} in ${cookies.join('\n')}`,
+      );
     for (const cookie of cookies) assert.match(cookie, /;\s*secure/i, cookie);
     assert.match(hsts ?? '', /max-age=\d+/);
   });

@@ -30,7 +30,22 @@ interface StoredUser {
   hash: string | null;
 }
 
-const PROFILE_KEYS = ['email', 'phone', 'username', 'name', 'nickname', 'photo', 'token', 'emailVerified', 'phoneVerified', 'gender', 'address', 'company', 'birthdate', 'website'] as const;
+const PROFILE_KEYS = [
+  'email',
+  'phone',
+  'username',
+  'name',
+  'nickname',
+  'photo',
+  'token',
+  'emailVerified',
+  'phoneVerified',
+  'gender',
+  'address',
+  'company',
+  'birthdate',
+  'website',
+] as const;
 
 /**
  * The user API of api.md over an in-memory table with bcrypt hashes. It is deliberately sloppy in
@@ -44,14 +59,40 @@ function createUserApi() {
 
   const same = (a: string | null, b: unknown) => a !== null && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
   const find = (key: Record<string, unknown>) =>
-    [...users.values()].find((user) => (key.id !== undefined && String(user.id) === key.id) || same(user.email, key.email) || same(user.username, key.username) || (user.phone !== null && user.phone === key.phone));
+    [...users.values()].find(
+      (user) =>
+        (key.id !== undefined && String(user.id) === key.id) ||
+        same(user.email, key.email) ||
+        same(user.username, key.username) ||
+        (user.phone !== null && user.phone === key.phone),
+    );
   const taken = (fields: Record<string, unknown>, except?: number) =>
-    [...users.values()].some((user) => user.id !== except && (same(user.email, fields.email) || same(user.username, fields.username) || (user.phone !== null && user.phone === fields.phone)));
+    [...users.values()].some(
+      (user) =>
+        user.id !== except && (same(user.email, fields.email) || same(user.username, fields.username) || (user.phone !== null && user.phone === fields.phone)),
+    );
 
   async function add(fields: Partial<StoredUser> & { password?: string | null }): Promise<StoredUser> {
     const user: StoredUser = {
-      id: nextId++, email: null, phone: null, username: null, name: null, nickname: null, photo: null, token: null, emailVerified: false, phoneVerified: false,
-      loginsCount: 0, lastIp: null, gender: null, address: null, company: null, birthdate: null, website: null, updatedAt: new Date().toISOString(), hash: null,
+      id: nextId++,
+      email: null,
+      phone: null,
+      username: null,
+      name: null,
+      nickname: null,
+      photo: null,
+      token: null,
+      emailVerified: false,
+      phoneVerified: false,
+      loginsCount: 0,
+      lastIp: null,
+      gender: null,
+      address: null,
+      company: null,
+      birthdate: null,
+      website: null,
+      updatedAt: new Date().toISOString(),
+      hash: null,
     };
     for (const key of [...PROFILE_KEYS, 'loginsCount'] as const) if (fields[key] !== undefined) (user as unknown as Record<string, unknown>)[key] = fields[key];
     if (fields.password) user.hash = await bcrypt.hash(fields.password, 10);
@@ -75,7 +116,9 @@ function createUserApi() {
     if (method === 'GET' && path === '/users/search') {
       const keyword = (url.searchParams.get('keyword') ?? '').toLowerCase();
       const limit = Number(url.searchParams.get('limit') ?? 50);
-      const found = [...users.values()].filter((user) => [user.email, user.username, user.phone, user.name, user.nickname].some((value) => value?.toLowerCase().includes(keyword)));
+      const found = [...users.values()].filter((user) =>
+        [user.email, user.username, user.phone, user.name, user.nickname].some((value) => value?.toLowerCase().includes(keyword)),
+      );
       return [200, found.slice(0, limit)];
     }
     if (method === 'GET' && path === '/users') {
@@ -179,7 +222,10 @@ test('the HTTP templates run in the sandbox against a real user API', async (t) 
 
   await t.test('a wrong API token is a failure, never "wrong password" or "no such user"', async () => {
     const env = { API_BASE_URL: base, API_TOKEN: 'wrong-token' };
-    for (const outcome of [await scripts.run('login', [{ email: 'alice@example.com' }, 'alice-password', {}], env), await scripts.run('getUser', [{ email: 'alice@example.com' }, {}], env)]) {
+    for (const outcome of [
+      await scripts.run('login', [{ email: 'alice@example.com' }, 'alice-password', {}], env),
+      await scripts.run('getUser', [{ email: 'alice@example.com' }, {}], env),
+    ]) {
       assert.equal(outcome.ok, false);
       if (!outcome.ok) assert.equal(outcome.message, 'The user API answered 401: bad token');
     }

@@ -15,15 +15,19 @@ import { SCRIPT_NAMES, type ScriptName, templateRunner, templateSource } from '.
 const ISOLATE_DIR = join(import.meta.dirname, '..', '..', 'src', 'sandbox', 'isolate');
 
 /** A shim module (src/sandbox/isolate/<file>), built outside any isolate with a host that answers nothing. */
-function loadShim(file: string, factory: string): Record<string, any> {
-  const build = new Function(`${readFileSync(join(ISOLATE_DIR, file), 'utf8')}\nreturn ${factory};`)() as (ferry: unknown) => Record<string, any>;
+// biome-ignore lint/suspicious/noExplicitAny: the shims are plain JavaScript, exercised loosely
+type Shim = Record<string, any>;
+function loadShim(file: string, factory: string): Shim {
+  const build = new Function(`${readFileSync(join(ISOLATE_DIR, file), 'utf8')}\nreturn ${factory};`)() as (ferry: unknown) => Shim;
   return build({ call: () => Promise.reject(new Error('no host in this test')), withCallback: (promise: unknown) => promise, ObjectId: class {} });
 }
 
 /** The public methods (and async iterator) a shim object's class defines. */
 function shimMethods(instance: object): (string | symbol)[] {
   const proto = Object.getPrototypeOf(instance);
-  return [...Object.getOwnPropertyNames(proto), ...Object.getOwnPropertySymbols(proto)].filter((name) => name !== 'constructor' && !(typeof name === 'string' && name.startsWith('_')));
+  return [...Object.getOwnPropertyNames(proto), ...Object.getOwnPropertySymbols(proto)].filter(
+    (name) => name !== 'constructor' && !(typeof name === 'string' && name.startsWith('_')),
+  );
 }
 
 function templateSources(template: string): string {
@@ -45,14 +49,22 @@ async function closedPort(): Promise<number> {
 /** Arguments that make each script reach for its database (well-formed ids, one identifier). */
 function argsFor(name: ScriptName, id: string): unknown[] {
   switch (name) {
-    case 'login': return [{ email: 'alice@example.com' }, 'alice-password', {}];
-    case 'getUser': return [{ email: 'alice@example.com' }, {}];
-    case 'searchUser': return ['alice', {}];
-    case 'createUser': return [{ email: 'new@example.com', password: 'pw' }, {}];
-    case 'updateUser': return [id, { nickname: 'x' }, {}];
-    case 'deleteUser': return [id, {}];
-    case 'listUsers': return [1, 10, {}];
-    case 'validatePassword': return [id, 'pw', {}];
+    case 'login':
+      return [{ email: 'alice@example.com' }, 'alice-password', {}];
+    case 'getUser':
+      return [{ email: 'alice@example.com' }, {}];
+    case 'searchUser':
+      return ['alice', {}];
+    case 'createUser':
+      return [{ email: 'new@example.com', password: 'pw' }, {}];
+    case 'updateUser':
+      return [id, { nickname: 'x' }, {}];
+    case 'deleteUser':
+      return [id, {}];
+    case 'listUsers':
+      return [1, 10, {}];
+    case 'validatePassword':
+      return [id, 'pw', {}];
   }
 }
 
@@ -108,7 +120,10 @@ describe('SQL Server templates and shim against the real mssql driver', () => {
   const pool = new sql.ConnectionPool({ server: '127.0.0.1' });
 
   it('every method and type of the shim exists in the real driver', () => {
-    for (const [name, instance, Real] of [['ConnectionPool', pool, mssql.ConnectionPool], ['Request', pool.request(), mssql.Request]] as const) {
+    for (const [name, instance, Real] of [
+      ['ConnectionPool', pool, mssql.ConnectionPool],
+      ['Request', pool.request(), mssql.Request],
+    ] as const) {
       const methods = shimMethods(instance);
       assert.ok(methods.length >= 4, `${name}: did the shim's shape change?`);
       for (const method of methods) assert.ok(method in Real.prototype, `mssql ${name}.prototype has no ${String(method)}`);
@@ -150,13 +165,17 @@ describe('MongoDB and SQL Server templates when the server is down', () => {
       const port = await closedPort();
       const scripts = templateRunner(template);
       t.after(() => scripts.close());
-      const envs: Record<string, string>[] = template === 'mongodb'
-        ? [{ DB_CONNECTION_URI: `mongodb://127.0.0.1:${port}/legacy` }, { DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_USERNAME: 'app', DB_PASSWORD: 'secret', DB_DATABASE: 'legacy' }]
-        : [
-            { DB_CONNECTION_URI: `mssql://sa:secret@127.0.0.1:${port}/legacy` },
-            { DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_USERNAME: 'sa', DB_PASSWORD: 'secret', DB_DATABASE: 'legacy' },
-            { DB_CONNECTION_URI: `Server=127.0.0.1,${port};Database=legacy;User Id=sa;Password=secret;Encrypt=false` },
-          ];
+      const envs: Record<string, string>[] =
+        template === 'mongodb'
+          ? [
+              { DB_CONNECTION_URI: `mongodb://127.0.0.1:${port}/legacy` },
+              { DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_USERNAME: 'app', DB_PASSWORD: 'secret', DB_DATABASE: 'legacy' },
+            ]
+          : [
+              { DB_CONNECTION_URI: `mssql://sa:secret@127.0.0.1:${port}/legacy` },
+              { DB_HOST: '127.0.0.1', DB_PORT: String(port), DB_USERNAME: 'sa', DB_PASSWORD: 'secret', DB_DATABASE: 'legacy' },
+              { DB_CONNECTION_URI: `Server=127.0.0.1,${port};Database=legacy;User Id=sa;Password=secret;Encrypt=false` },
+            ];
       const id = template === 'mongodb' ? '64b7f0c2a1b2c3d4e5f60718' : '1';
       for (const [index, name] of SCRIPT_NAMES.entries()) {
         const outcome = await scripts.run(name, argsFor(name, id), envs[index % envs.length]!);

@@ -39,7 +39,8 @@ function matches(doc: Doc, filter: Doc): boolean {
       const { $regex, $options } = condition as { $regex: string; $options?: string };
       return typeof value === 'string' && new RegExp($regex, $options).test(value);
     }
-    if (condition && typeof condition === 'object' && !(condition instanceof ObjectId)) throw new Error(`the fake collection does not implement ${JSON.stringify(condition)}`);
+    if (condition && typeof condition === 'object' && !(condition instanceof ObjectId))
+      throw new Error(`the fake collection does not implement ${JSON.stringify(condition)}`);
     return same(value, condition);
   });
 }
@@ -61,7 +62,9 @@ function createFakeMongo() {
       const value = candidate[field];
       if (typeof value !== 'string') continue;
       const key = caseInsensitive ? value.toLowerCase() : value;
-      const clash = docs.find((doc) => doc !== except && typeof doc[field] === 'string' && (caseInsensitive ? (doc[field] as string).toLowerCase() : doc[field]) === key);
+      const clash = docs.find(
+        (doc) => doc !== except && typeof doc[field] === 'string' && (caseInsensitive ? (doc[field] as string).toLowerCase() : doc[field]) === key,
+      );
       if (clash) throw Object.assign(new Error(`E11000 duplicate key error collection: legacy.users index: ${field}_1`), { code: 11000 });
     }
   }
@@ -138,10 +141,26 @@ test('the MongoDB templates run in the sandbox through the real mongodb shim', a
   const mongo = createFakeMongo();
   for (const [index, user] of SEED_USERS.entries()) {
     mongo.docs.push({
-      _id: seedId(index + 1), email: user.email, phone: user.phone, username: user.username, password: await bcrypt.hash(user.password, 10),
-      name: user.name, nickname: user.nickname, photo: null, token: null, email_verified: user.emailVerified, phone_verified: false,
-      logins_count: user.loginsCount, last_ip: null, gender: null, address: null, company: user.company, birthdate: user.birthdate,
-      website: null, created_at: new Date(), updated_at: new Date(),
+      _id: seedId(index + 1),
+      email: user.email,
+      phone: user.phone,
+      username: user.username,
+      password: await bcrypt.hash(user.password, 10),
+      name: user.name,
+      nickname: user.nickname,
+      photo: null,
+      token: null,
+      email_verified: user.emailVerified,
+      phone_verified: false,
+      logins_count: user.loginsCount,
+      last_ip: null,
+      gender: null,
+      address: null,
+      company: user.company,
+      birthdate: user.birthdate,
+      website: null,
+      created_at: new Date(),
+      updated_at: new Date(),
     });
   }
   const sandbox = createSandbox({ log: createLogger({ level: 'silent' }), ops: mongo.ops });

@@ -24,7 +24,18 @@ async function loadLegacyTable(database: string): Promise<void> {
       await connection.execute(
         `INSERT INTO users (email, phone, username, password, name, nickname, email_verified, birthdate, company, logins_count)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [user.email, user.phone, user.username, await bcrypt.hash(user.password, 10), user.name, user.nickname, user.emailVerified, user.birthdate, user.company, user.loginsCount],
+        [
+          user.email,
+          user.phone,
+          user.username,
+          await bcrypt.hash(user.password, 10),
+          user.name,
+          user.nickname,
+          user.emailVerified,
+          user.birthdate,
+          user.company,
+          user.loginsCount,
+        ],
       );
     }
   });
@@ -54,10 +65,11 @@ test('the MySQL templates run in the sandbox against a real users table', async 
       DB_PASSWORD: MYSQL_ADMIN.password,
       DB_DATABASE: database,
     },
-    storedHash: (id) => withConnection({ database }, async (connection) => {
-      const [rows] = await connection.execute<mysql.RowDataPacket[]>('SELECT password FROM users WHERE id = ?', [Number(id)]);
-      return rows[0]!.password as string;
-    }),
+    storedHash: (id) =>
+      withConnection({ database }, async (connection) => {
+        const [rows] = await connection.execute<mysql.RowDataPacket[]>('SELECT password FROM users WHERE id = ?', [Number(id)]);
+        return rows[0]!.password as string;
+      }),
     missingId: '999999',
     updatedAtIsDate: true,
     async conflictingInsert(email) {
@@ -66,10 +78,17 @@ test('the MySQL templates run in the sandbox against a real users table', async 
       await connection.execute('INSERT INTO users (email, username) VALUES (?, ?)', [email, 'holder']);
       return {
         // InnoDB refreshes INNODB_TRX only when it has not been read for 100 ms: poll slower than that.
-        whenBlocked: () => waitFor(() => withConnection({}, async (admin) => {
-          const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'`);
-          return Number(rows[0]!.n) > 0;
-        }), { intervalMs: 150 }),
+        whenBlocked: () =>
+          waitFor(
+            () =>
+              withConnection({}, async (admin) => {
+                const [rows] = await admin.query<mysql.RowDataPacket[]>(
+                  `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'`,
+                );
+                return Number(rows[0]!.n) > 0;
+              }),
+            { intervalMs: 150 },
+          ),
         async commit() {
           await connection.commit();
           await connection.end();

@@ -26,7 +26,18 @@ async function loadLegacyTable(url: string): Promise<void> {
       await client.query(
         `INSERT INTO users (email, phone, username, password, name, nickname, email_verified, birthdate, company, logins_count)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [user.email, user.phone, user.username, await bcrypt.hash(user.password, 10), user.name, user.nickname, user.emailVerified, user.birthdate, user.company, user.loginsCount],
+        [
+          user.email,
+          user.phone,
+          user.username,
+          await bcrypt.hash(user.password, 10),
+          user.name,
+          user.nickname,
+          user.emailVerified,
+          user.birthdate,
+          user.company,
+          user.loginsCount,
+        ],
       );
     }
   });
@@ -62,10 +73,13 @@ test('the PostgreSQL templates run in the sandbox against a real users table', a
       await client.query('BEGIN');
       await client.query('INSERT INTO users (email, username) VALUES ($1, $2)', [email, 'holder']);
       return {
-        whenBlocked: () => waitFor(() => withClient(db.url, async (admin) => {
-          const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [db.name]);
-          return rows[0].n > 0;
-        })),
+        whenBlocked: () =>
+          waitFor(() =>
+            withClient(db.url, async (admin) => {
+              const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`, [db.name]);
+              return rows[0].n > 0;
+            }),
+          ),
         async commit() {
           await client.query('COMMIT');
           await client.end();
@@ -77,6 +91,10 @@ test('the PostgreSQL templates run in the sandbox against a real users table', a
 
 test('hooks/ holds the PostgreSQL templates, unchanged, for the zero-configuration demo', () => {
   for (const name of SCRIPT_NAMES) {
-    assert.equal(readFileSync(join(TEMPLATES_DIR, '..', `${name}.js`), 'utf8'), templateSource('postgres', name), `hooks/${name}.js differs from templates/postgres/${name}.js`);
+    assert.equal(
+      readFileSync(join(TEMPLATES_DIR, '..', `${name}.js`), 'utf8'),
+      templateSource('postgres', name),
+      `hooks/${name}.js differs from templates/postgres/${name}.js`,
+    );
   }
 });

@@ -40,8 +40,26 @@ export function assertScriptError(outcome: Outcome, message: string): void {
 }
 
 /** The profile fields every template returns (product.md, "Profiles and claims"). */
-export const PROFILE_FIELDS = ['id', 'email', 'phone', 'username', 'photo', 'nickname', 'name', 'token', 'emailVerified', 'phoneVerified',
-  'loginsCount', 'lastIp', 'gender', 'address', 'company', 'birthdate', 'website', 'updatedAt'];
+export const PROFILE_FIELDS = [
+  'id',
+  'email',
+  'phone',
+  'username',
+  'photo',
+  'nickname',
+  'name',
+  'token',
+  'emailVerified',
+  'phoneVerified',
+  'loginsCount',
+  'lastIp',
+  'gender',
+  'address',
+  'company',
+  'birthdate',
+  'website',
+  'updatedAt',
+];
 
 /** A profile has exactly the documented fields, and nothing password-like. */
 export function assertProfileShape(profile: Record<string, unknown>): void {

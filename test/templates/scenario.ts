@@ -21,9 +21,42 @@ export interface SeedUser {
 
 /** The legacy users every template test starts with, stored as an old application might have: mixed case included. */
 export const SEED_USERS: readonly SeedUser[] = [
-  { email: 'Alice@Example.com', phone: '+8613800000001', username: 'Alice', password: 'alice-password', name: 'Alice Liddell', nickname: 'ally', emailVerified: true, birthdate: '1990-04-01', company: 'Wonderland Ltd', loginsCount: 3 },
-  { email: 'bob@example.com', phone: '+8613800000002', username: 'bob', password: 'bob-password', name: 'Bob Builder', nickname: 'bobby', emailVerified: false, birthdate: null, company: 'Wonderland Ltd', loginsCount: 3 },
-  { email: 'carol@example.com', phone: '13800000003', username: 'carol', password: 'carol-password', name: 'Carol 100%_off', nickname: 'caz', emailVerified: false, birthdate: null, company: 'Wonderland Ltd', loginsCount: 3 },
+  {
+    email: 'Alice@Example.com',
+    phone: '+8613800000001',
+    username: 'Alice',
+    password: 'alice-password',
+    name: 'Alice Liddell',
+    nickname: 'ally',
+    emailVerified: true,
+    birthdate: '1990-04-01',
+    company: 'Wonderland Ltd',
+    loginsCount: 3,
+  },
+  {
+    email: 'bob@example.com',
+    phone: '+8613800000002',
+    username: 'bob',
+    password: 'bob-password',
+    name: 'Bob Builder',
+    nickname: 'bobby',
+    emailVerified: false,
+    birthdate: null,
+    company: 'Wonderland Ltd',
+    loginsCount: 3,
+  },
+  {
+    email: 'carol@example.com',
+    phone: '13800000003',
+    username: 'carol',
+    password: 'carol-password',
+    name: 'Carol 100%_off',
+    nickname: 'caz',
+    emailVerified: false,
+    birthdate: null,
+    company: 'Wonderland Ltd',
+    loginsCount: 3,
+  },
 ];
 
 export interface Backend {
@@ -109,7 +142,14 @@ export async function checkTemplateBehaviour(t: TestContext, backend: Backend): 
   });
 
   await t.test('createUser stores a bcrypt cost-10 hash and refuses a taken email, username or phone', async () => {
-    const userinfo = { email: 'dave@example.com', username: 'dave', phone: '+8613800000004', password: 'dave-password', nickname: 'D', photo: 'https://example.com/d.png' };
+    const userinfo = {
+      email: 'dave@example.com',
+      username: 'dave',
+      phone: '+8613800000004',
+      password: 'dave-password',
+      nickname: 'D',
+      photo: 'https://example.com/d.png',
+    };
     dave = valueOf(await run('createUser', [userinfo, {}], uriEnv));
     assertProfileShape(dave);
     assert.equal(dave.email, 'dave@example.com');
@@ -158,8 +198,14 @@ export async function checkTemplateBehaviour(t: TestContext, backend: Backend): 
     assert.equal(first.totalCount, 4);
     assert.equal(second.totalCount, 4);
     assert.equal(third.totalCount, 4);
-    assert.deepEqual(first.list.map((user) => user.username), ['Alice', 'bob', 'carol']);
-    assert.deepEqual(second.list.map((user) => user.username), ['dave']);
+    assert.deepEqual(
+      first.list.map((user) => user.username),
+      ['Alice', 'bob', 'carol'],
+    );
+    assert.deepEqual(
+      second.list.map((user) => user.username),
+      ['dave'],
+    );
     assert.deepEqual(third.list, []);
     assertProfileShape(first.list[0]!);
   });
@@ -175,7 +221,9 @@ export async function checkTemplateBehaviour(t: TestContext, backend: Backend): 
 
   await t.test('concurrent createUser calls for one new email: exactly one wins, the rest are refused', async () => {
     const outcomes = await Promise.all(
-      [1, 2, 3, 4, 5].map((n) => run('createUser', [{ email: 'race@example.com', username: `racer${n}`, password: 'race-password' }, {}], n % 2 ? uriEnv : fieldsEnv)),
+      [1, 2, 3, 4, 5].map((n) =>
+        run('createUser', [{ email: 'race@example.com', username: `racer${n}`, password: 'race-password' }, {}], n % 2 ? uriEnv : fieldsEnv),
+      ),
     );
     const winners = outcomes.filter((outcome) => outcome.ok);
     assert.equal(winners.length, 1, `winners: ${JSON.stringify(outcomes.map((outcome) => (outcome.ok ? 'ok' : outcome.message)))}`);

@@ -9,12 +9,20 @@ test('settings saved with limits.httpAllowlist (before connection.egress) are re
   const stored = new Map<string, unknown>([['connection:default', { enabled: true, limits: { httpAllowlist: ['api.example.com'], timeoutMs: 3000 } }]]);
   const settings = createConnectionSettings({
     config: connectionSchema.parse({}),
-    settings: { getSetting: async (key: string) => stored.get(key), putSetting: async (key: string, value: unknown) => void stored.set(key, value) } as unknown as KeyQueries,
+    settings: {
+      getSetting: async (key: string) => stored.get(key),
+      putSetting: async (key: string, value: unknown) => void stored.set(key, value),
+    } as unknown as KeyQueries,
     scripts: {} as ScriptQueries,
   });
   const connection = await settings.current();
   assert.deepEqual(connection.egress, { allow: ['api.example.com'] });
   assert.equal(connection.limits.timeoutMs, 3000);
   await settings.save({ showScriptErrors: true });
-  assert.deepEqual(stored.get('connection:default'), { enabled: true, limits: { timeoutMs: 3000 }, egress: { allow: ['api.example.com'] }, showScriptErrors: true });
+  assert.deepEqual(stored.get('connection:default'), {
+    enabled: true,
+    limits: { timeoutMs: 3000 },
+    egress: { allow: ['api.example.com'] },
+    showScriptErrors: true,
+  });
 });

@@ -38,8 +38,13 @@ describe('script execution log', () => {
       executions.record('default', 'getUser', outcome);
       await executions.close();
       await closing;
-      const { rows } = await db.query<{ script: string; n: number }>('select script, count(*)::int as n from script_executions group by script order by script');
-      assert.deepEqual(rows, [{ script: 'getUser', n: 2 }, { script: 'login', n: 2 }]);
+      const { rows } = await db.query<{ script: string; n: number }>(
+        'select script, count(*)::int as n from script_executions group by script order by script',
+      );
+      assert.deepEqual(rows, [
+        { script: 'getUser', n: 2 },
+        { script: 'login', n: 2 },
+      ]);
     });
   });
 
@@ -47,8 +52,20 @@ describe('script execution log', () => {
     await withDatabase(async (db) => {
       const executions = createExecutionLog(createExecutionQueries(db), createLogger({ level: 'silent' }));
       // As a script throwing new Error('x'.repeat(3e7)) with a raised console limit would produce.
-      const huge = { ok: false as const, kind: 'script_error' as const, message: 'x'.repeat(3e7), logs: [{ level: 'log' as const, message: 'y'.repeat(4 * 1024 * 1024), at: 5 }], durationMs: 1 };
-      const many = { ok: false as const, kind: 'script_error' as const, message: 'short', logs: Array.from({ length: 500 }, (_, i) => ({ level: 'log' as const, message: `line ${i}`, at: i })), durationMs: 1 };
+      const huge = {
+        ok: false as const,
+        kind: 'script_error' as const,
+        message: 'x'.repeat(3e7),
+        logs: [{ level: 'log' as const, message: 'y'.repeat(4 * 1024 * 1024), at: 5 }],
+        durationMs: 1,
+      };
+      const many = {
+        ok: false as const,
+        kind: 'script_error' as const,
+        message: 'short',
+        logs: Array.from({ length: 500 }, (_, i) => ({ level: 'log' as const, message: `line ${i}`, at: i })),
+        durationMs: 1,
+      };
       executions.record('default', 'huge', huge);
       executions.record('default', 'many', many);
       await executions.close();
@@ -60,11 +77,18 @@ describe('script execution log', () => {
       assert.equal(big!.message, `${'x'.repeat(2000)}…`);
       assert.equal(big!.logs.length, 2);
       assert.equal(big!.logs[0]!.message.length, 64 * 1024);
-      assert.deepEqual(big!.logs[1], { level: 'warn', message: '[the rest of the last line not kept: the log keeps 200 lines and 65536 characters per execution]', at: 5 });
+      assert.deepEqual(big!.logs[1], {
+        level: 'warn',
+        message: '[the rest of the last line not kept: the log keeps 200 lines and 65536 characters per execution]',
+        at: 5,
+      });
       assert.ok(big!.bytes < 80 * 1024, `the row holds ${big!.bytes} bytes`);
       assert.equal(lines!.message, 'short');
       assert.equal(lines!.logs.length, 201);
-      assert.deepEqual(lines!.logs.slice(199).map((line) => line.message), ['line 199', '[300 more lines not kept: the log keeps 200 lines and 65536 characters per execution]']);
+      assert.deepEqual(
+        lines!.logs.slice(199).map((line) => line.message),
+        ['line 199', '[300 more lines not kept: the log keeps 200 lines and 65536 characters per execution]'],
+      );
     });
   });
 
@@ -76,18 +100,27 @@ describe('script execution log', () => {
       await executions.close();
       await db.query("update script_executions set created_at = now() - interval '8 days' where script in ('script2', 'script5')");
       await db.query("update script_executions set created_at = now() - interval '6 days' where script = 'script6'");
-      await db.query("insert into migration_failures (kind, detail, created_at) values ('old', 'x', now() - interval '29 days'), ('recent', 'y', now() - interval '27 days')");
+      await db.query(
+        "insert into migration_failures (kind, detail, created_at) values ('old', 'x', now() - interval '29 days'), ('recent', 'y', now() - interval '27 days')",
+      );
 
       assert.equal(await executions.prune(), 3, 'two too old, then one beyond the newest three');
       const { rows } = await db.query<{ script: string }>('select script from script_executions order by id');
-      assert.deepEqual(rows.map((row) => row.script), ['script3', 'script4', 'script6']);
+      assert.deepEqual(
+        rows.map((row) => row.script),
+        ['script3', 'script4', 'script6'],
+      );
       const failures = await db.query<{ kind: string }>('select kind from migration_failures order by kind');
-      assert.deepEqual(failures.rows.map((row) => row.kind), ['recent'], 'migration failures are kept four times as long');
+      assert.deepEqual(
+        failures.rows.map((row) => row.kind),
+        ['recent'],
+        'migration failures are kept four times as long',
+      );
       assert.equal(await executions.prune(), 0, 'a second clean-up finds nothing');
     });
   });
 
-  it('shows neither the password nor the connection\'s secrets that a saved script printed or threw', async () => {
+  it("shows neither the password nor the connection's secrets that a saved script printed or threw", async () => {
     await withDatabase(async (db) => {
       const log = createLogger({ level: 'silent' });
       const executions = createExecutionLog(createExecutionQueries(db), log);
@@ -102,7 +135,12 @@ describe('script execution log', () => {
       const connection = {
         ...connectionSchema.parse({
           enabled: true,
-          env: { DB_PASSWORD: 'db-password-1', PARTNER_API_KEY: 'partner-key-2', DB_CONNECTION_URI: 'postgres://app:p%40ss-in-uri@legacy:5432/app', DB_DATABASE: 'app' },
+          env: {
+            DB_PASSWORD: 'db-password-1',
+            PARTNER_API_KEY: 'partner-key-2',
+            DB_CONNECTION_URI: 'postgres://app:p%40ss-in-uri@legacy:5432/app',
+            DB_DATABASE: 'app',
+          },
         }),
         id: 'default',
       };
@@ -112,7 +150,8 @@ describe('script execution log', () => {
         await executions.flush();
         const { rows } = await db.query<{ message: string; logs: { message: string }[] }>('select message, logs from script_executions');
         const text = JSON.stringify(rows);
-        for (const secret of ['db-password-1', 'partner-key-2', 'p%40ss-in-uri', 'p@ss-in-uri', 'user-password-3']) assert.ok(!text.includes(secret), `${secret} is not in the log: ${text}`);
+        for (const secret of ['db-password-1', 'partner-key-2', 'p%40ss-in-uri', 'p@ss-in-uri', 'user-password-3'])
+          assert.ok(!text.includes(secret), `${secret} is not in the log: ${text}`);
         assert.equal(rows[0]!.logs[0]!.message, 'connecting with ******** api key ******** to postgres://app:********@legacy:5432/app');
         assert.equal(rows[0]!.logs[1]!.message, 'checking ada@example.com ********', 'what is not secret stays readable');
         assert.match(rows[0]!.message, /^login failed for postgres:\/\/app:\*+@legacy:5432\/app as \*+$/);

@@ -51,7 +51,20 @@ describe('log redaction', () => {
     log.error({ err: new Error('connect to postgres://legacy:error-password@db/app failed') }, 'failed');
     const [first, second] = lines.map((line) => JSON.parse(line));
     const text = lines.join('\n');
-    for (const secret of ['hunter2-password', 'next-password-1', 'shop-client-secret', 'cookie-value-123', 'c2hvcDpzZWNyZXQ=', 'access-token-value', 'refresh-token-value', 'id-token-value', 'uri-password', 'env-db-password', 'url-password', 'error-password']) {
+    for (const secret of [
+      'hunter2-password',
+      'next-password-1',
+      'shop-client-secret',
+      'cookie-value-123',
+      'c2hvcDpzZWNyZXQ=',
+      'access-token-value',
+      'refresh-token-value',
+      'id-token-value',
+      'uri-password',
+      'env-db-password',
+      'url-password',
+      'error-password',
+    ]) {
       assert.ok(!text.includes(secret), `${secret} is redacted`);
     }
     assert.equal(first.password, '[redacted]');
@@ -68,7 +81,15 @@ describe('log redaction', () => {
     const issuer = `http://127.0.0.1:${port}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-log-'));
     const redirectUri = `${issuer}/test-callback`;
-    const config = parseConfig({ port, host: '127.0.0.1', issuer, dataDir, demo: false, logLevel: 'trace', clients: [{ ...TEST_CLIENT, redirect_uris: [redirectUri] }] });
+    const config = parseConfig({
+      port,
+      host: '127.0.0.1',
+      issuer,
+      dataDir,
+      demo: false,
+      logLevel: 'trace',
+      clients: [{ ...TEST_CLIENT, redirect_uris: [redirectUri] }],
+    });
     const running = await startServer(config, createLogger({ level: 'trace', destination }));
     const ferry: TestFerry = { ...running, issuer, dataDir, redirectUri, restart: () => Promise.reject(new Error('not here')) };
     try {

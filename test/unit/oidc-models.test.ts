@@ -21,7 +21,10 @@ describe('expiry clean-up of oidc-provider models', () => {
       assert.equal(await models.find('Session', 'expired-session'), undefined, 'an expired row is never found, even before the clean-up');
       assert.equal(await models.deleteExpired(), 2);
       const { rows } = await db.query<{ id: string }>('select id from oidc_models order by id');
-      assert.deepEqual(rows.map((row) => row.id), ['grant-without-expiry', 'live-session', 'live-token']);
+      assert.deepEqual(
+        rows.map((row) => row.id),
+        ['grant-without-expiry', 'live-session', 'live-token'],
+      );
       assert.deepEqual(await models.find('Session', 'live-session'), { uid: 'u2' });
       assert.equal(await models.deleteExpired(), 0, 'nothing left to delete');
     } finally {

@@ -57,24 +57,62 @@ describe('profile to claims', () => {
   it('maps the fields of product.md and keeps secrets out', () => {
     const claims = profileToClaims(
       {
-        id: 1, email: 'a@b.c', emailVerified: 1, phone: '+1555', phoneVerified: 'f', username: 'ann', name: 'Ann', nickname: 'A',
-        givenName: 'Ann', familyName: 'Lee', middleName: 'Q', photo: 'https://x/p.png', gender: 'f', birthdate: new Date('1990-02-03T00:00:00Z'),
-        website: 'https://ann.example', locale: 'en', zoneinfo: 'Europe/Paris', address: '1 Main St', updatedAt: '2024-01-01T00:00:00Z',
-        token: 'secret-token', company: 'Acme', password: 'x',
+        id: 1,
+        email: 'a@b.c',
+        emailVerified: 1,
+        phone: '+1555',
+        phoneVerified: 'f',
+        username: 'ann',
+        name: 'Ann',
+        nickname: 'A',
+        givenName: 'Ann',
+        familyName: 'Lee',
+        middleName: 'Q',
+        photo: 'https://x/p.png',
+        gender: 'f',
+        birthdate: new Date('1990-02-03T00:00:00Z'),
+        website: 'https://ann.example',
+        locale: 'en',
+        zoneinfo: 'Europe/Paris',
+        address: '1 Main St',
+        updatedAt: '2024-01-01T00:00:00Z',
+        token: 'secret-token',
+        company: 'Acme',
+        password: 'x',
       },
       '1',
       ['company', 'token', 'password'],
     );
     assert.deepEqual(claims, {
-      sub: '1', email: 'a@b.c', email_verified: true, phone_number: '+1555', phone_number_verified: false, preferred_username: 'ann',
-      name: 'Ann', nickname: 'A', given_name: 'Ann', family_name: 'Lee', middle_name: 'Q', picture: 'https://x/p.png', gender: 'f',
-      birthdate: '1990-02-03', website: 'https://ann.example', locale: 'en', zoneinfo: 'Europe/Paris', address: { formatted: '1 Main St' },
-      updated_at: 1704067200, company: 'Acme',
+      sub: '1',
+      email: 'a@b.c',
+      email_verified: true,
+      phone_number: '+1555',
+      phone_number_verified: false,
+      preferred_username: 'ann',
+      name: 'Ann',
+      nickname: 'A',
+      given_name: 'Ann',
+      family_name: 'Lee',
+      middle_name: 'Q',
+      picture: 'https://x/p.png',
+      gender: 'f',
+      birthdate: '1990-02-03',
+      website: 'https://ann.example',
+      locale: 'en',
+      zoneinfo: 'Europe/Paris',
+      address: { formatted: '1 Main St' },
+      updated_at: 1704067200,
+      company: 'Acme',
     });
   });
 
   it('releases a verification flag only with the value it verifies', () => {
     assert.deepEqual(profileToClaims({ id: 2, username: 'bo', emailVerified: false, phoneVerified: false }, '2'), { sub: '2', preferred_username: 'bo' });
-    assert.deepEqual(profileToClaims({ id: 3, phone: '', phoneVerified: true, email: 'c@d.e', emailVerified: 0 }, '3'), { sub: '3', email: 'c@d.e', email_verified: false });
+    assert.deepEqual(profileToClaims({ id: 3, phone: '', phoneVerified: true, email: 'c@d.e', emailVerified: 0 }, '3'), {
+      sub: '3',
+      email: 'c@d.e',
+      email_verified: false,
+    });
   });
 });

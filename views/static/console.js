@@ -1,5 +1,4 @@
 // The console works without this file; it only makes two things nicer.
-'use strict';
 
 // Show only the chosen connection form's fields (URI or programmatic).
 for (const fieldset of document.querySelectorAll('[data-connection-form]')) {

@@ -47,8 +47,23 @@ async function updateUser(id, updates, context) {
   // -- end of shared helpers --
 
   // Only these fields are sent; anything else in updates is ignored.
-  const FIELDS = ['email', 'phone', 'username', 'name', 'nickname', 'photo', 'token', 'emailVerified', 'phoneVerified',
-    'gender', 'address', 'company', 'birthdate', 'website', 'password'];
+  const FIELDS = [
+    'email',
+    'phone',
+    'username',
+    'name',
+    'nickname',
+    'photo',
+    'token',
+    'emailVerified',
+    'phoneVerified',
+    'gender',
+    'address',
+    'company',
+    'birthdate',
+    'website',
+    'password',
+  ];
   const changes = {};
   for (const field of FIELDS) {
     if (updates[field] === undefined) continue;

@@ -63,11 +63,25 @@ async function createUser(userinfo, context) {
 
   const now = new Date();
   const user = {
-    email, username, phone,
+    email,
+    username,
+    phone,
     password: password ? await bcrypt.hash(password, 10) : null,
-    name, nickname, photo,
-    token: null, email_verified: false, phone_verified: false, logins_count: 0, last_ip: null, gender: null,
-    address: null, company: null, birthdate: null, website: null, created_at: now, updated_at: now,
+    name,
+    nickname,
+    photo,
+    token: null,
+    email_verified: false,
+    phone_verified: false,
+    logins_count: 0,
+    last_ip: null,
+    gender: null,
+    address: null,
+    company: null,
+    birthdate: null,
+    website: null,
+    created_at: now,
+    updated_at: now,
   };
 
   const client = createClient();

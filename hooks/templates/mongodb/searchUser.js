@@ -49,7 +49,10 @@ async function searchUser(keyword, context) {
   await client.connect();
   try {
     const users = await usersOf(client)
-      .find({ $or: [{ email: contains }, { username: contains }, { phone: contains }, { name: contains }, { nickname: contains }] }, { projection: PROFILE_PROJECTION })
+      .find(
+        { $or: [{ email: contains }, { username: contains }, { phone: contains }, { name: contains }, { nickname: contains }] },
+        { projection: PROFILE_PROJECTION },
+      )
       .sort({ _id: 1 })
       .limit(50)
       .toArray();

@@ -57,9 +57,21 @@ async function updateUser(id, updates, context) {
 
   // Profile field -> document field. Fields not listed here are ignored.
   const FIELDS = {
-    email: 'email', phone: 'phone', username: 'username', name: 'name', nickname: 'nickname', photo: 'photo',
-    token: 'token', emailVerified: 'email_verified', phoneVerified: 'phone_verified', gender: 'gender',
-    address: 'address', company: 'company', birthdate: 'birthdate', website: 'website', password: 'password',
+    email: 'email',
+    phone: 'phone',
+    username: 'username',
+    name: 'name',
+    nickname: 'nickname',
+    photo: 'photo',
+    token: 'token',
+    emailVerified: 'email_verified',
+    phoneVerified: 'phone_verified',
+    gender: 'gender',
+    address: 'address',
+    company: 'company',
+    birthdate: 'birthdate',
+    website: 'website',
+    password: 'password',
   };
   const userId = toObjectId(id);
   if (!userId) throw new Error('User not exists!');

@@ -16,8 +16,12 @@ async function createUser(userinfo, context) {
     if (uri && /^(mssql|sqlserver):\/\//i.test(uri)) {
       const url = new URL(uri);
       config = {
-        server: url.hostname, port: Number(url.port || 1433), user: decodeURIComponent(url.username),
-        password: decodeURIComponent(url.password), database: decodeURIComponent(url.pathname.slice(1)), options,
+        server: url.hostname,
+        port: Number(url.port || 1433),
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: decodeURIComponent(url.pathname.slice(1)),
+        options,
       };
     } else if (uri) {
       config = uri;
@@ -71,7 +75,11 @@ async function createUser(userinfo, context) {
 
   const pool = await connect();
   try {
-    const identifiers = [['email', sql.NVarChar, email], ['username', sql.NVarChar, username], ['phone', sql.NVarChar, phone]];
+    const identifiers = [
+      ['email', sql.NVarChar, email],
+      ['username', sql.NVarChar, username],
+      ['phone', sql.NVarChar, phone],
+    ];
     const existing = await runQuery(
       pool,
       'SELECT TOP 1 id FROM users WHERE LOWER(email) = LOWER(@email) OR LOWER(username) = LOWER(@username) OR phone = @phone',

@@ -14,8 +14,12 @@ async function searchUser(keyword, context) {
     if (uri && /^(mssql|sqlserver):\/\//i.test(uri)) {
       const url = new URL(uri);
       config = {
-        server: url.hostname, port: Number(url.port || 1433), user: decodeURIComponent(url.username),
-        password: decodeURIComponent(url.password), database: decodeURIComponent(url.pathname.slice(1)), options,
+        server: url.hostname,
+        port: Number(url.port || 1433),
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: decodeURIComponent(url.pathname.slice(1)),
+        options,
       };
     } else if (uri) {
       config = uri;
@@ -59,7 +63,9 @@ async function searchUser(keyword, context) {
   // -- end of shared helpers --
 
   // %, _, [ and \ in the keyword are matched literally, not as LIKE wildcards.
-  const escaped = String(keyword === undefined || keyword === null ? '' : keyword).toLowerCase().replace(/[\\%_[]/g, (c) => `\\${c}`);
+  const escaped = String(keyword === undefined || keyword === null ? '' : keyword)
+    .toLowerCase()
+    .replace(/[\\%_[]/g, (c) => `\\${c}`);
   const pool = await connect();
   try {
     const result = await runQuery(

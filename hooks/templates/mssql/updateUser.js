@@ -15,8 +15,12 @@ async function updateUser(id, updates, context) {
     if (uri && /^(mssql|sqlserver):\/\//i.test(uri)) {
       const url = new URL(uri);
       config = {
-        server: url.hostname, port: Number(url.port || 1433), user: decodeURIComponent(url.username),
-        password: decodeURIComponent(url.password), database: decodeURIComponent(url.pathname.slice(1)), options,
+        server: url.hostname,
+        port: Number(url.port || 1433),
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: decodeURIComponent(url.pathname.slice(1)),
+        options,
       };
     } else if (uri) {
       config = uri;
@@ -72,11 +76,21 @@ async function updateUser(id, updates, context) {
 
   // Profile field -> [column, type]. Fields not listed here are ignored.
   const FIELDS = {
-    email: ['email', sql.NVarChar], phone: ['phone', sql.NVarChar], username: ['username', sql.NVarChar],
-    name: ['name', sql.NVarChar], nickname: ['nickname', sql.NVarChar], photo: ['photo', sql.NVarChar],
-    token: ['token', sql.NVarChar], emailVerified: ['email_verified', sql.Bit], phoneVerified: ['phone_verified', sql.Bit],
-    gender: ['gender', sql.NVarChar], address: ['address', sql.NVarChar], company: ['company', sql.NVarChar],
-    birthdate: ['birthdate', sql.NVarChar], website: ['website', sql.NVarChar], password: ['password', sql.NVarChar],
+    email: ['email', sql.NVarChar],
+    phone: ['phone', sql.NVarChar],
+    username: ['username', sql.NVarChar],
+    name: ['name', sql.NVarChar],
+    nickname: ['nickname', sql.NVarChar],
+    photo: ['photo', sql.NVarChar],
+    token: ['token', sql.NVarChar],
+    emailVerified: ['email_verified', sql.Bit],
+    phoneVerified: ['phone_verified', sql.Bit],
+    gender: ['gender', sql.NVarChar],
+    address: ['address', sql.NVarChar],
+    company: ['company', sql.NVarChar],
+    birthdate: ['birthdate', sql.NVarChar],
+    website: ['website', sql.NVarChar],
+    password: ['password', sql.NVarChar],
   };
   const userId = toId(id);
   if (userId === null) throw new Error('User not exists!');

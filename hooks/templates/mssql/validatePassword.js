@@ -15,8 +15,12 @@ async function validatePassword(id, password, context) {
     if (uri && /^(mssql|sqlserver):\/\//i.test(uri)) {
       const url = new URL(uri);
       config = {
-        server: url.hostname, port: Number(url.port || 1433), user: decodeURIComponent(url.username),
-        password: decodeURIComponent(url.password), database: decodeURIComponent(url.pathname.slice(1)), options,
+        server: url.hostname,
+        port: Number(url.port || 1433),
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password),
+        database: decodeURIComponent(url.pathname.slice(1)),
+        options,
       };
     } else if (uri) {
       config = uri;

@@ -54,15 +54,21 @@ async function createUser(userinfo, context) {
 
   const connection = await connect();
   try {
-    const [existing] = await connection.execute(
-      'SELECT id FROM users WHERE LOWER(email) = LOWER(?) OR LOWER(username) = LOWER(?) OR phone = ? LIMIT 1',
-      [email, username, phone],
-    );
+    const [existing] = await connection.execute('SELECT id FROM users WHERE LOWER(email) = LOWER(?) OR LOWER(username) = LOWER(?) OR phone = ? LIMIT 1', [
+      email,
+      username,
+      phone,
+    ]);
     if (existing.length > 0) throw new Error('User already exists!');
-    const [inserted] = await connection.execute(
-      'INSERT INTO users (email, username, phone, password, nickname, photo, name) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [email, username, phone, hash, nickname, photo, name],
-    );
+    const [inserted] = await connection.execute('INSERT INTO users (email, username, phone, password, nickname, photo, name) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      email,
+      username,
+      phone,
+      hash,
+      nickname,
+      photo,
+      name,
+    ]);
     const [rows] = await connection.execute(`SELECT ${COLUMNS} FROM users WHERE id = ?`, [inserted.insertId]);
     return toProfile(rows[0]);
   } catch (error) {

@@ -42,7 +42,9 @@ async function searchUser(keyword, context) {
   // -- end of shared helpers --
 
   // %, _ and \ in the keyword are matched literally, not as LIKE wildcards.
-  const escaped = String(keyword === undefined || keyword === null ? '' : keyword).toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+  const escaped = String(keyword === undefined || keyword === null ? '' : keyword)
+    .toLowerCase()
+    .replace(/[\\%_]/g, (c) => `\\${c}`);
   const pattern = `%${escaped}%`;
   const connection = await connect();
   try {

@@ -56,9 +56,21 @@ async function updateUser(id, updates, context) {
 
   // Profile field -> column. Fields not listed here are ignored.
   const FIELDS = {
-    email: 'email', phone: 'phone', username: 'username', name: 'name', nickname: 'nickname', photo: 'photo',
-    token: 'token', emailVerified: 'email_verified', phoneVerified: 'phone_verified', gender: 'gender',
-    address: 'address', company: 'company', birthdate: 'birthdate', website: 'website', password: 'password',
+    email: 'email',
+    phone: 'phone',
+    username: 'username',
+    name: 'name',
+    nickname: 'nickname',
+    photo: 'photo',
+    token: 'token',
+    emailVerified: 'email_verified',
+    phoneVerified: 'phone_verified',
+    gender: 'gender',
+    address: 'address',
+    company: 'company',
+    birthdate: 'birthdate',
+    website: 'website',
+    password: 'password',
   };
   const userId = toId(id);
   if (userId === null) throw new Error('User not exists!');

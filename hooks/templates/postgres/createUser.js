@@ -54,10 +54,11 @@ async function createUser(userinfo, context) {
   const client = createClient();
   await client.connect();
   try {
-    const existing = await client.query(
-      'SELECT id FROM users WHERE lower(email) = lower($1) OR lower(username) = lower($2) OR phone = $3 LIMIT 1',
-      [email, username, phone],
-    );
+    const existing = await client.query('SELECT id FROM users WHERE lower(email) = lower($1) OR lower(username) = lower($2) OR phone = $3 LIMIT 1', [
+      email,
+      username,
+      phone,
+    ]);
     if (existing.rows.length > 0) throw new Error('User already exists!');
     const result = await client.query(
       `INSERT INTO users (email, username, phone, password, nickname, photo, name)

@@ -88,6 +88,12 @@ export const djangoSaltedFormat: HashFormat = {
     if (!hash || extra !== undefined) throw new HashProblem('The Django hash is malformed (expected sha1$salt$hex).');
     const algorithm = scheme === 'md5' ? 'md5' : 'sha1';
     const expected = fromHex(hash, 'Django hash');
-    return async (password) => sameBytes(createHash(algorithm).update(salt + password, 'utf8').digest(), expected);
+    return async (password) =>
+      sameBytes(
+        createHash(algorithm)
+          .update(salt + password, 'utf8')
+          .digest(),
+        expected,
+      );
   },
 };

@@ -44,9 +44,11 @@ export type Recognised = { ok: true; stored: string; format: string } | { ok: fa
 export function recogniseHash(input: unknown): Recognised {
   try {
     const stored = typeof input === 'object' && input !== null && !Array.isArray(input) ? canonicalDeclared(input) : input;
-    if (typeof stored !== 'string' || stored === '' || stored.length > 4096) return { ok: false, problem: 'passwordHash must be a hash string or a declared-format object.' };
+    if (typeof stored !== 'string' || stored === '' || stored.length > 4096)
+      return { ok: false, problem: 'passwordHash must be a hash string or a declared-format object.' };
     const format = formatOf(stored);
-    if (!format) return { ok: false, problem: `Unknown password hash format ("${stored.slice(0, 12)}…"); see docs/password-hashes.md for the formats Ferry reads.` };
+    if (!format)
+      return { ok: false, problem: `Unknown password hash format ("${stored.slice(0, 12)}…"); see docs/password-hashes.md for the formats Ferry reads.` };
     format.read(stored);
     return { ok: true, stored, format: format.name };
   } catch (error) {

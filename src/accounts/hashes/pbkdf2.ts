@@ -21,7 +21,8 @@ export const phcPbkdf2Format: HashFormat = {
   matches: (stored) => /^\$pbkdf2(-sha(1|256|512))?\$/.test(stored),
   read(stored) {
     const [, scheme = '', rounds, salt, hash, extra] = stored.split('$');
-    if (hash === undefined || salt === undefined || extra !== undefined) throw new HashProblem('The PBKDF2 hash is malformed (expected $pbkdf2-sha256$rounds$salt$hash).');
+    if (hash === undefined || salt === undefined || extra !== undefined)
+      throw new HashProblem('The PBKDF2 hash is malformed (expected $pbkdf2-sha256$rounds$salt$hash).');
     const digest = DIGESTS[scheme.replace(/^pbkdf2-?/, '') || 'sha1']!;
     return pbkdf2Verifier(digest, iterationsOf(rounds?.replace(/^i=/, '')), fromBase64(salt, 'PBKDF2 salt'), fromBase64(hash, 'PBKDF2 hash'));
   },

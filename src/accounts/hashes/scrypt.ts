@@ -13,7 +13,8 @@ export function scryptOptions(logN: string | undefined, r: string | undefined, p
   const blockSize = bounded(r, 'scrypt block size r', 1, LIMITS.scryptR);
   const parallelization = bounded(p, 'scrypt parallelism p', 1, LIMITS.scryptP);
   const memory = 128 * cost * blockSize;
-  if (memory > LIMITS.scryptMemoryBytes) throw new HashProblem(`The scrypt parameters need ${memory >> 20} MiB; Ferry accepts at most ${LIMITS.scryptMemoryBytes >> 20} MiB.`);
+  if (memory > LIMITS.scryptMemoryBytes)
+    throw new HashProblem(`The scrypt parameters need ${memory >> 20} MiB; Ferry accepts at most ${LIMITS.scryptMemoryBytes >> 20} MiB.`);
   return { N: cost, r: blockSize, p: parallelization, maxmem: memory + 1024 * 1024 };
 }
 

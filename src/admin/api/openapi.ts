@@ -36,7 +36,9 @@ function operation(route: ApiRoute): JsonSchema {
   const success = route.response
     ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
     : { description: 'Done, nothing to answer.' };
-  const errors = [...new Set([...(route.body || route.stream || route.query || route.params ? [400] : []), ...(route.errors ?? []), ...(route.public ? [] : [401]), 429])].sort();
+  const errors = [
+    ...new Set([...(route.body || route.stream || route.query || route.params ? [400] : []), ...(route.errors ?? []), ...(route.public ? [] : [401]), 429]),
+  ].sort();
   return {
     operationId: `${route.method}${route.path.replace(/[/:]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
     summary: route.summary,
@@ -67,7 +69,8 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: { version: strin
     info: {
       title: 'Ferry admin API',
       version: info.version,
-      description: 'Users, the custom-database connection and its scripts, the execution log, migration progress and signing keys. Send `Authorization: Bearer <adminToken>`.',
+      description:
+        'Users, the custom-database connection and its scripts, the execution log, migration progress and signing keys. Send `Authorization: Bearer <adminToken>`.',
     },
     security: [{ bearer: [] }],
     paths,
@@ -75,7 +78,10 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: { version: strin
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The adminToken from the configuration (the demo prints its own at start).' } },
       schemas: { Error: jsonSchema(errorBody, 'output') },
       responses: Object.fromEntries(
-        Object.entries(ERROR_TEXT).map(([code, description]) => [`E${code}`, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+        Object.entries(ERROR_TEXT).map(([code, description]) => [
+          `E${code}`,
+          { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        ]),
       ),
     },
   };

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType | undefined;
 type Out<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler without a response schema returns nothing
 type Returns<S extends Schema> = S extends z.ZodType ? z.input<S> : void;
 
 /**

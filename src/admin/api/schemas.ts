@@ -31,7 +31,10 @@ export const user = z.object({
 });
 
 export const userPage = z.object({
-  total: z.number().int().describe("All users, or with q all matches, not only this page (in CUSTOM_USER_STORE: listUsers' totalCount, or the length of searchUser's array)."),
+  total: z
+    .number()
+    .int()
+    .describe("All users, or with q all matches, not only this page (in CUSTOM_USER_STORE: listUsers' totalCount, or the length of searchUser's array)."),
   page: z.number().int(),
   limit: z.number().int(),
   users: z.array(user),

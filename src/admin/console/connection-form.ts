@@ -34,7 +34,11 @@ export function modelFromView(view: ConnectionView): ConnectionModel {
     form: view.form === 'programmatic' ? 'programmatic' : 'uri',
     uri: view.env.DB_CONNECTION_URI ?? '',
     programmatic: Object.fromEntries(PROGRAMMATIC_FORM.map((name) => [name, view.env[name] ?? ''])) as ConnectionModel['programmatic'],
-    custom: withBlanks(Object.entries(view.env).filter(([name]) => !FORM_NAMES.has(name)).map(([name, value]) => ({ name, value, secret: isSecretName(name) }))),
+    custom: withBlanks(
+      Object.entries(view.env)
+        .filter(([name]) => !FORM_NAMES.has(name))
+        .map(([name, value]) => ({ name, value, secret: isSecretName(name) })),
+    ),
     limits: Object.fromEntries(FORM_LIMITS.map(({ name }) => [name, String(view.limits[name])])),
     showScriptErrors: view.showScriptErrors,
     claimsCacheSeconds: String(view.claimsCacheSeconds),
@@ -78,7 +82,11 @@ export function changeFromModel(model: ConnectionModel): ConnectionChange {
     enabled: model.enabled,
     mode: model.mode as ConnectionChange['mode'],
     replaceEnv: env,
-    limits: Object.fromEntries(Object.entries(model.limits).filter(([, value]) => value !== '').map(([name, value]) => [name, Number(value)])),
+    limits: Object.fromEntries(
+      Object.entries(model.limits)
+        .filter(([, value]) => value !== '')
+        .map(([name, value]) => [name, Number(value)]),
+    ),
     showScriptErrors: model.showScriptErrors,
     claimsCacheSeconds: number(model.claimsCacheSeconds),
     maxConcurrentScripts: number(model.maxConcurrentScripts),

@@ -22,7 +22,9 @@ const PREFIX = '/console';
  * The console: server-rendered pages under /console over the same library as the admin API.
  * Signing in takes the admin token; every form carries a CSRF token.
  */
-export function createConsole(deps: { library: AdminLibrary; access: AdminAccess; limiter: RateLimiter; views: Views; csrf: Csrf }): { middleware: Middleware } {
+export function createConsole(deps: { library: AdminLibrary; access: AdminAccess; limiter: RateLimiter; views: Views; csrf: Csrf }): {
+  middleware: Middleware;
+} {
   const { csrf } = deps;
   const session = createConsoleSession(deps.access);
   const render = createPageRenderer({ views: deps.views, csrf });

@@ -21,7 +21,14 @@ export const TEST_FIELDS: Record<ScriptName, TestField[]> = {
     { name: 'test_query_phone', label: 'query.phone', type: 'text', hint: 'Fill in one of them.' },
   ],
   searchUser: [{ name: 'test_keyword', label: 'Keyword', type: 'text' }],
-  createUser: [{ name: 'test_userInfo', label: 'userInfo (JSON)', type: 'json', hint: '{ "email": "…", "username": "…", "phone": "…", "password": "…", "nickname": "…" }' }],
+  createUser: [
+    {
+      name: 'test_userInfo',
+      label: 'userInfo (JSON)',
+      type: 'json',
+      hint: '{ "email": "…", "username": "…", "phone": "…", "password": "…", "nickname": "…" }',
+    },
+  ],
   updateUser: [
     { name: 'test_id', label: 'id', type: 'text' },
     { name: 'test_updates', label: 'updates (JSON)', type: 'json', hint: '{ "nickname": "…" } and "password" in plain text when it changes' },
@@ -45,7 +52,14 @@ export function testInput(name: ScriptName, form: Record<string, string>): Recor
     case 'login':
       return { identifier: text('test_identifier'), password: text('test_password') };
     case 'getUser':
-      return { query: { id: optional('test_query_id'), email: optional('test_query_email'), username: optional('test_query_username'), phone: optional('test_query_phone') } };
+      return {
+        query: {
+          id: optional('test_query_id'),
+          email: optional('test_query_email'),
+          username: optional('test_query_username'),
+          phone: optional('test_query_phone'),
+        },
+      };
     case 'searchUser':
       return { keyword: text('test_keyword') };
     case 'createUser':

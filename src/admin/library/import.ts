@@ -21,7 +21,11 @@ export function createImportLibrary(bulkImport: BulkImport) {
       let size = 0;
       for await (const chunk of body) {
         size += chunk.length;
-        if (size > MAX_JSON_IMPORT_BYTES) throw new FerryError(`A JSON import is at most ${MAX_JSON_IMPORT_BYTES >> 20} MiB; send larger ones as NDJSON.`, { status: 413, code: 'body_too_large' });
+        if (size > MAX_JSON_IMPORT_BYTES)
+          throw new FerryError(`A JSON import is at most ${MAX_JSON_IMPORT_BYTES >> 20} MiB; send larger ones as NDJSON.`, {
+            status: 413,
+            code: 'body_too_large',
+          });
         chunks.push(chunk);
       }
       let document: unknown;
@@ -36,7 +40,8 @@ export function createImportLibrary(bulkImport: BulkImport) {
     },
 
     /** Records already read (the CLI's file, a sweep's page). */
-    run: (records: AsyncIterable<unknown> | Iterable<unknown>, options: ImportOptions, onProgress?: Parameters<BulkImport['run']>[2]) => bulkImport.run(records, options, onProgress),
+    run: (records: AsyncIterable<unknown> | Iterable<unknown>, options: ImportOptions, onProgress?: Parameters<BulkImport['run']>[2]) =>
+      bulkImport.run(records, options, onProgress),
   };
 }
 

@@ -18,14 +18,20 @@ export interface ScriptProblem {
 export function checkScript(name: ScriptName, source: string, maxScriptKb: number): void {
   const size = Buffer.byteLength(source);
   if (size > maxScriptKb * 1024) {
-    throw problem(`The ${name} script is ${Math.ceil(size / 1024)} KiB; the limit (connection.limits.maxScriptKb) is ${maxScriptKb} KiB.`, { path: 'source', message: 'too large' });
+    throw problem(`The ${name} script is ${Math.ceil(size / 1024)} KiB; the limit (connection.limits.maxScriptKb) is ${maxScriptKb} KiB.`, {
+      path: 'source',
+      message: 'too large',
+    });
   }
   const syntax = compileError(source, name);
   if (syntax) {
     throw problem(`The ${name} script has a syntax error at line ${syntax.line}, column ${syntax.column}: ${syntax.message}`, { path: 'source', ...syntax });
   }
   if (!declares(source, name)) {
-    throw problem(`The ${name} script must define a function named ${name}, e.g. async function ${name}(...) { ... }.`, { path: 'source', message: `no function named ${name}` });
+    throw problem(`The ${name} script must define a function named ${name}, e.g. async function ${name}(...) { ... }.`, {
+      path: 'source',
+      message: `no function named ${name}`,
+    });
   }
 }
 

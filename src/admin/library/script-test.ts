@@ -82,7 +82,11 @@ export function createScriptTester(deps: { issuer: string; settings: ConnectionS
         ? { ok: true, kind: 'ok', value: outcome.value ?? null, message: null, logs: outcome.logs, durationMs: outcome.durationMs }
         : { ok: false, kind: outcome.kind, value: null, message: outcome.message, logs: outcome.logs, durationMs: outcome.durationMs };
       const clean = scrub(result, [...secrets.filter((secret) => secret.length >= 3), ...secretValues(connection.env)]);
-      deps.executions.record(connection.id, name, clean.ok ? { ...clean, ok: true } : { ...clean, ok: false, kind: clean.kind as FailureKind, message: clean.message ?? '' });
+      deps.executions.record(
+        connection.id,
+        name,
+        clean.ok ? { ...clean, ok: true } : { ...clean, ok: false, kind: clean.kind as FailureKind, message: clean.message ?? '' },
+      );
       return clean;
     },
   };
@@ -96,7 +100,10 @@ function argumentsFor(name: ScriptName, raw: unknown): { args: unknown[]; body: 
     case 'login': {
       const input = parseOrThrow(TEST_INPUTS.login, raw);
       const identifier = parseIdentifier(input.identifier);
-      if (!identifier) throw new BadRequest('Enter an email address, a phone number or a username.', 'invalid_identifier', [{ path: 'identifier', message: 'not an email, phone number or username' }]);
+      if (!identifier)
+        throw new BadRequest('Enter an email address, a phone number or a username.', 'invalid_identifier', [
+          { path: 'identifier', message: 'not an email, phone number or username' },
+        ]);
       return { args: [toScriptQuery(identifier), input.password], body: { identifier: input.identifier }, secrets: [input.password] };
     }
     case 'getUser':
@@ -133,10 +140,12 @@ function normaliseQuery(query: z.output<typeof TEST_INPUTS.getUser>['query']): R
     const raw = query[field as keyof typeof fields];
     if (raw === undefined || raw === '') continue;
     const value = normalise(raw);
-    if (value === undefined) throw new BadRequest(`query.${field} is not a valid ${field}.`, 'invalid_request', [{ path: `query.${field}`, message: `not a valid ${field}` }]);
+    if (value === undefined)
+      throw new BadRequest(`query.${field} is not a valid ${field}.`, 'invalid_request', [{ path: `query.${field}`, message: `not a valid ${field}` }]);
     out[field] = value;
   }
-  if (Object.keys(out).length === 0) throw new BadRequest('Give the query an id, email, username or phone.', 'invalid_request', [{ path: 'query', message: 'empty' }]);
+  if (Object.keys(out).length === 0)
+    throw new BadRequest('Give the query an id, email, username or phone.', 'invalid_request', [{ path: 'query', message: 'empty' }]);
   return out;
 }
 
@@ -158,7 +167,9 @@ function scrub(result: TestResult, secrets: readonly string[]): TestResult {
     if (Array.isArray(value)) return value.map(deep);
     // Plain objects only: a Date is not taken apart.
     if (value && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {
-      return Object.fromEntries(Object.entries(value).map(([key, item]) => [clean(key), NEVER_SHOWN.test(key) && item !== null && item !== undefined ? MASK : deep(item)]));
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [clean(key), NEVER_SHOWN.test(key) && item !== null && item !== undefined ? MASK : deep(item)]),
+      );
     }
     return value;
   };

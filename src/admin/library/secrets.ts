@@ -61,11 +61,16 @@ function restoreUriSecrets(name: string, sent: string, stored: string): string {
   const maskedParams = [...next.searchParams].filter(([, value]) => value === MASK).map(([key]) => key);
   if (!maskedPassword && maskedParams.length === 0) return sent;
   if (next.hostname.toLowerCase() !== old.hostname.toLowerCase() || next.port !== old.port) {
-    throw new BadRequest(`${name} names another host or port than the stored one, so its masked password is not kept: type the password in again.`, 'masked_value', { variable: name });
+    throw new BadRequest(
+      `${name} names another host or port than the stored one, so its masked password is not kept: type the password in again.`,
+      'masked_value',
+      { variable: name },
+    );
   }
   if (maskedPassword) next.password = old.password;
   for (const key of maskedParams) {
-    if (!old.searchParams.has(key)) throw new BadRequest(`${name} was sent with ${key} masked, but no value is stored for it: send the real value.`, 'masked_value', { variable: name });
+    if (!old.searchParams.has(key))
+      throw new BadRequest(`${name} was sent with ${key} masked, but no value is stored for it: send the real value.`, 'masked_value', { variable: name });
     next.searchParams.set(key, old.searchParams.get(key)!);
   }
   return next.href;
@@ -79,7 +84,9 @@ function refuseMovedPassword(stored: Readonly<Record<string, string>>, next: Rea
   if (!kept || !stored.DB_PASSWORD || next.DB_PASSWORD !== stored.DB_PASSWORD) return;
   const moved = (['DB_HOST', 'DB_PORT'] as const).find((name) => (next[name] ?? '') !== (stored[name] ?? ''));
   if (moved) {
-    throw new BadRequest(`${moved} changed, so the stored DB_PASSWORD is not kept for another server: send DB_PASSWORD again.`, 'masked_value', { variable: 'DB_PASSWORD' });
+    throw new BadRequest(`${moved} changed, so the stored DB_PASSWORD is not kept for another server: send DB_PASSWORD again.`, 'masked_value', {
+      variable: 'DB_PASSWORD',
+    });
   }
 }
 

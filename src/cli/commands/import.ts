@@ -42,7 +42,11 @@ async function* counted(path: string, counter: { bytes: number }): AsyncGenerato
  * line, streamed) or a .json file ({ "users": [ … ] }), into the configured database or through a
  * running server's admin API. Exit code 1 when any record failed.
  */
-export async function importUsers(options: { file: string; update?: boolean | undefined; json?: boolean | undefined; cwd: string }, target: Target | undefined, out: Output): Promise<number> {
+export async function importUsers(
+  options: { file: string; update?: boolean | undefined; json?: boolean | undefined; cwd: string },
+  target: Target | undefined,
+  out: Output,
+): Promise<number> {
   const path = resolve(options.cwd, options.file);
   let size: number;
   try {
@@ -82,7 +86,8 @@ export async function importUsers(options: { file: string; update?: boolean | un
   if (options.json) out.line(JSON.stringify(summary, null, 2));
   else {
     out.line(`Created: ${summary.created}  Skipped (already in Ferry): ${summary.skipped}  Updated: ${summary.updated}  Failed: ${summary.failedCount}`);
-    for (const failure of summary.failed.slice(0, SHOWN_FAILURES)) out.line(`  record ${failure.index}${failure.id === undefined ? '' : ` (id ${failure.id})`}: ${failure.error}`);
+    for (const failure of summary.failed.slice(0, SHOWN_FAILURES))
+      out.line(`  record ${failure.index}${failure.id === undefined ? '' : ` (id ${failure.id})`}: ${failure.error}`);
     if (summary.failedCount > SHOWN_FAILURES) out.line(`  … and ${summary.failedCount - SHOWN_FAILURES} more (--json lists them)`);
   }
   return summary.failedCount > 0 ? 1 : 0;
@@ -100,7 +105,11 @@ async function uploadFile(target: Target, body: AsyncIterable<Buffer>, isJson: b
   });
   const answer = (await response.json().catch(() => undefined)) as (ImportSummary & { message?: string; error?: string }) | undefined;
   if (!response.ok || !answer) {
-    throw new FerryError(`Ferry at ${target.url} answered ${response.status}: ${answer?.message ?? 'no JSON'}`, { status: response.status, code: answer?.error ?? 'http_error', expose: true });
+    throw new FerryError(`Ferry at ${target.url} answered ${response.status}: ${answer?.message ?? 'no JSON'}`, {
+      status: response.status,
+      code: answer?.error ?? 'http_error',
+      expose: true,
+    });
   }
   return answer;
 }

@@ -6,7 +6,10 @@ import { isTemplateKind, TEMPLATE_KINDS, TEMPLATES, TEMPLATES_DIR, templateFiles
 import type { Output } from '../output.ts';
 
 /** `ferry init --template <kind> [--dir hooks] [--force]`: a template's scripts and schema, copied for editing. */
-export async function init(options: { template?: string | undefined; dir?: string | undefined; force?: boolean | undefined; cwd: string }, out: Output): Promise<number> {
+export async function init(
+  options: { template?: string | undefined; dir?: string | undefined; force?: boolean | undefined; cwd: string },
+  out: Output,
+): Promise<number> {
   if (!isTemplateKind(options.template)) {
     throw new BadRequest(`Choose a template with --template: ${TEMPLATE_KINDS.join(', ')}.`, 'usage');
   }

@@ -31,11 +31,15 @@ export async function testScript(options: TestScriptOptions, target: Target | un
   const source = options.file ? await readFile(resolve(options.cwd, options.file), 'utf8') : undefined;
   let result: TestResult;
   if (target) {
-    result = await out.step(`Running ${name} on ${target.url}`, () => callAdminApi<TestResult>(target, 'POST', `/scripts/${name}/test`, { ...input, ...(source === undefined ? {} : { source }) }));
+    result = await out.step(`Running ${name} on ${target.url}`, () =>
+      callAdminApi<TestResult>(target, 'POST', `/scripts/${name}/test`, { ...input, ...(source === undefined ? {} : { source }) }),
+    );
   } else {
     const local = await out.step('Opening the configured database', async () => openLocal(loadConfig(process.env, options.cwd).config));
     try {
-      result = await out.step(`Running ${name}${source === undefined ? '' : ` from ${options.file}`}`, () => local.library.tester.test(name, input, { source }));
+      result = await out.step(`Running ${name}${source === undefined ? '' : ` from ${options.file}`}`, () =>
+        local.library.tester.test(name, input, { source }),
+      );
     } finally {
       await local.close();
     }
@@ -53,7 +57,8 @@ async function argumentsFrom(options: TestScriptOptions): Promise<Record<string,
     } catch (error) {
       throw new BadRequest(`The arguments are not valid JSON: ${(error as Error).message}`, 'usage');
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequest('The arguments must be a JSON object, like {"identifier": "…", "password": "…"}.', 'usage');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new BadRequest('The arguments must be a JSON object, like {"identifier": "…", "password": "…"}.', 'usage');
     input = parsed as Record<string, unknown>;
   }
   const password = options.passwordStdin ? await readAll(options.stdin) : options.password;

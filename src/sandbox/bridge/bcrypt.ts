@@ -33,7 +33,8 @@ export function bcryptOps(): OpTable {
       if (typeof saltOrRounds === 'number') return bcrypt.hash(data(value), checkCost(execution, integer(saltOrRounds, 'rounds')));
       const salt = string(saltOrRounds, 'salt');
       const cost = costOfHash(salt);
-      if (cost === undefined) throw new ScriptFacingError('Invalid salt. Salt must be in the form of: $Vers$log2(NumRounds)$saltvalue', 'ERR_INVALID_ARG_VALUE');
+      if (cost === undefined)
+        throw new ScriptFacingError('Invalid salt. Salt must be in the form of: $Vers$log2(NumRounds)$saltvalue', 'ERR_INVALID_ARG_VALUE');
       checkCost(execution, cost);
       return bcrypt.hash(data(value), salt);
     }),

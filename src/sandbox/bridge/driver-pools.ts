@@ -47,7 +47,8 @@ const MAX_POOLS = 16;
 
 /** Statements that leave a session as they found it (autocommit, no settings, no temporary objects). */
 const PLAIN_STATEMENT = /^\s*(select|insert|update|delete|with|values)\b/i;
-const SESSION_CHANGING = /;|\b(set_config|pg_advisory\w*|get_lock|into\s+(temp|temporary|unlogged)|lo_import|lo_export|dblink\w*|listen|notify|nextval|setval|currval|last_insert_id)\b|@@|@[a-z_]/i;
+const SESSION_CHANGING =
+  /;|\b(set_config|pg_advisory\w*|get_lock|into\s+(temp|temporary|unlogged)|lo_import|lo_export|dblink\w*|listen|notify|nextval|setval|currval|last_insert_id)\b|@@|@[a-z_]/i;
 
 export function leavesSessionClean(sql: string): boolean {
   return PLAIN_STATEMENT.test(sql) && !SESSION_CHANGING.test(sql);
@@ -82,7 +83,10 @@ function meterSocket(execution: Execution, socket: Duplex | undefined, working: 
     if (!working() || meter.exceeded) return;
     received += chunk.length;
     if (received <= budget) return;
-    meter.exceeded = execution.refuse('limit', `A query's result is larger than the limit of ${execution.limits.maxQueryResultKb} KiB (connection.limits.maxQueryResultKb).`);
+    meter.exceeded = execution.refuse(
+      'limit',
+      `A query's result is larger than the limit of ${execution.limits.maxQueryResultKb} KiB (connection.limits.maxQueryResultKb).`,
+    );
     socket!.destroy(meter.exceeded);
   };
   socket?.prependListener('data', onData);
@@ -106,13 +110,19 @@ async function untilDeadline<T>(execution: Execution, pending: Promise<T>, giveB
   let timer: NodeJS.Timeout | undefined;
   let late = false;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      late = true;
-      execution.unavailable = true;
-      reject(new ScriptFacingError('No connection to the database became free before the deadline.', 'ERR_FERRY_POOL_TIMEOUT'));
-    }, Math.max(1, execution.remaining() - 50));
+    timer = setTimeout(
+      () => {
+        late = true;
+        execution.unavailable = true;
+        reject(new ScriptFacingError('No connection to the database became free before the deadline.', 'ERR_FERRY_POOL_TIMEOUT'));
+      },
+      Math.max(1, execution.remaining() - 50),
+    );
   });
-  pending.then((value) => late && giveBack(value), () => {});
+  pending.then(
+    (value) => late && giveBack(value),
+    () => {},
+  );
   try {
     return await Promise.race([pending, timeout]);
   } finally {
@@ -255,19 +265,41 @@ export function createDriverPools() {
     },
 
     /** A pooled mysql2 connection for these settings; the pool resets its session on release. */
-    async mysql(execution: Execution, settings: mysql.PoolOptions, size: number, create: (options: mysql.PoolOptions) => mysql.Pool): Promise<Checkout<mysql.PoolConnection>> {
+    async mysql(
+      execution: Execution,
+      settings: mysql.PoolOptions,
+      size: number,
+      create: (options: mysql.PoolOptions) => mysql.Pool,
+    ): Promise<Checkout<mysql.PoolConnection>> {
       const item = entry<mysql.Pool>(keyOf('mysql', { ...settings, size }), () => {
-        const pool = create({ ...settings, connectionLimit: size, maxIdle: size, idleTimeout: 30_000, waitForConnections: true, queueLimit: 0, resetOnRelease: false });
+        const pool = create({
+          ...settings,
+          connectionLimit: size,
+          maxIdle: size,
+          idleTimeout: 30_000,
+          waitForConnections: true,
+          queueLimit: 0,
+          resetOnRelease: false,
+        });
         pool.on('connection', (connection) => connection.on('error', () => {}));
-        const core = (pool as unknown as { pool: { _allConnections: { length: number }; _freeConnections: { length: number }; _connectionQueue: { length: number } } }).pool;
-        return { value: pool, close: () => pool.end(), stats: () => ({ total: core._allConnections.length, idle: core._freeConnections.length, waiting: core._connectionQueue.length }) };
+        const core = (
+          pool as unknown as { pool: { _allConnections: { length: number }; _freeConnections: { length: number }; _connectionQueue: { length: number } } }
+        ).pool;
+        return {
+          value: pool,
+          close: () => pool.end(),
+          stats: () => ({ total: core._allConnections.length, idle: core._freeConnections.length, waiting: core._connectionQueue.length }),
+        };
       });
       const connection = await untilDeadline(execution, item.value.getConnection(), (late) => late.release());
       const core = (connection as unknown as { connection: { destroy(): void; stream?: Duplex } }).connection;
       return checkout(execution, item, connection, {
         // COM_RESET_CONNECTION: rolls back, drops temporary tables, clears variables and locks.
         reset: async (dirty) => {
-          if (dirty) await new Promise<void>((resolve, reject) => (core as unknown as { reset(cb: (error?: Error) => void): void }).reset((error) => (error ? reject(error) : resolve())));
+          if (dirty)
+            await new Promise<void>((resolve, reject) =>
+              (core as unknown as { reset(cb: (error?: Error) => void): void }).reset((error) => (error ? reject(error) : resolve())),
+            );
         },
         give: () => connection.release(),
         destroy: () => {

@@ -115,7 +115,10 @@ function splitEntry(entry: string): { host: string; port: number | undefined } {
 }
 
 function allowed(allow: readonly string[], hostname: string, address: string, port: number): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   for (const raw of allow) {
     const entry = raw.toLowerCase();
     if (entry.includes('/')) {
@@ -183,9 +186,18 @@ export async function checkDestination(policy: EgressPolicy, destination: Destin
  * parts override the separate fields, the host defaults to localhost, the port to 5432 and the
  * database to the user's name. A Unix socket directory counts as this machine.
  */
-export function postgresDestination(config: { connectionString?: unknown; host?: unknown; port?: unknown; user?: unknown; database?: unknown }): Destination & { socket: boolean } {
+export function postgresDestination(config: {
+  connectionString?: unknown;
+  host?: unknown;
+  port?: unknown;
+  user?: unknown;
+  database?: unknown;
+}): Destination & { socket: boolean } {
   const fromUrl = typeof config.connectionString === 'string' ? parsePgUrl(config.connectionString) : {};
-  const merged = { ...config, ...Object.fromEntries(Object.entries(fromUrl).filter(([, value]) => value !== undefined && value !== null && value !== '')) } as Record<string, unknown>;
+  const merged = {
+    ...config,
+    ...Object.fromEntries(Object.entries(fromUrl).filter(([, value]) => value !== undefined && value !== null && value !== '')),
+  } as Record<string, unknown>;
   const host = typeof merged.host === 'string' && merged.host !== '' ? merged.host : (process.env.PGHOST ?? 'localhost');
   const user = typeof merged.user === 'string' && merged.user !== '' ? merged.user : (process.env.PGUSER ?? process.env.USER ?? '');
   const database = typeof merged.database === 'string' && merged.database !== '' ? merged.database : (process.env.PGDATABASE ?? user);

@@ -25,12 +25,35 @@ export class ScriptFacingError extends Error {
 
 /** Network-level failures: the server could not be reached or went away. */
 const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED',
-  'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR', 'CONNECT_TIMEOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+  'ESOCKET',
+  'ETIMEOUT',
+  'ECONNCLOSED',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'CONNECT_TIMEOUT',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
 ]);
 const UNAVAILABLE_NAMES = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoTopologyClosedError']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|connection timeout|timeout expired|Failed to connect|getaddrinfo|socket hang up|server closed the connection/i;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection timeout|timeout expired|Failed to connect|getaddrinfo|socket hang up|server closed the connection/i;
 
 export function isUnavailable(error: unknown, depth = 0): boolean {
   const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
@@ -45,7 +68,13 @@ const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi;
 
 /** Removes credentials from a message: URL passwords and every secret value passed in. */
 export function scrub(message: string, secrets: readonly string[]): string {
-  return capMessage(maskIn(message.replace(URL_CREDENTIALS, '$1***@'), secrets.filter((secret) => secret.length >= 4), '***'));
+  return capMessage(
+    maskIn(
+      message.replace(URL_CREDENTIALS, '$1***@'),
+      secrets.filter((secret) => secret.length >= 4),
+      '***',
+    ),
+  );
 }
 
 /**

@@ -59,7 +59,10 @@ async function send(execution: Execution, wire: WireRequest, url: URL): Promise<
     req.on('socket', (socket) => {
       if (!socket.connecting) return;
       const connectLimit = execution.boundedTimeout(execution.limits.connectTimeoutMs);
-      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`connect ETIMEDOUT ${url.host} (no connection within ${connectLimit} ms)`), { code: 'ETIMEDOUT' })), connectLimit);
+      const timer = setTimeout(
+        () => req.destroy(Object.assign(new Error(`connect ETIMEDOUT ${url.host} (no connection within ${connectLimit} ms)`), { code: 'ETIMEDOUT' })),
+        connectLimit,
+      );
       socket.once('connect', () => clearTimeout(timer));
       socket.once('close', () => clearTimeout(timer));
     });
@@ -70,7 +73,12 @@ async function send(execution: Execution, wire: WireRequest, url: URL): Promise<
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > limit) {
-          req.destroy(execution.refuse('limit', `An HTTP response is larger than the limit of ${execution.limits.maxHttpResponseKb} KiB (connection.limits.maxHttpResponseKb).`));
+          req.destroy(
+            execution.refuse(
+              'limit',
+              `An HTTP response is larger than the limit of ${execution.limits.maxHttpResponseKb} KiB (connection.limits.maxHttpResponseKb).`,
+            ),
+          );
           return;
         }
         chunks.push(chunk);
@@ -103,7 +111,8 @@ export function httpOps(): OpTable {
         if (status >= 300 && status < 400 && location && redirects > 0) {
           redirects -= 1;
           url = new URL(location, url);
-          if (status === 303 || ((status === 301 || status === 302) && current.method === 'POST')) current = { ...current, method: 'GET', data: undefined } as WireRequest;
+          if (status === 303 || ((status === 301 || status === 302) && current.method === 'POST'))
+            current = { ...current, method: 'GET', data: undefined } as WireRequest;
           continue;
         }
         const headers: Record<string, string> = {};

@@ -15,7 +15,20 @@ type Driver = typeof import('mongodb');
 let driver: Driver | undefined;
 const bson = (): Driver => (driver ??= createRequire(import.meta.url)('mongodb') as Driver);
 
-const CLIENT_OPTIONS = ['appName', 'authSource', 'authMechanism', 'replicaSet', 'tls', 'ssl', 'tlsAllowInvalidCertificates', 'directConnection', 'readPreference', 'retryWrites', 'w', 'auth'];
+const CLIENT_OPTIONS = [
+  'appName',
+  'authSource',
+  'authMechanism',
+  'replicaSet',
+  'tls',
+  'ssl',
+  'tlsAllowInvalidCertificates',
+  'directConnection',
+  'readPreference',
+  'retryWrites',
+  'w',
+  'auth',
+];
 
 /** Isolate values → BSON values: tagged ObjectIds become real ones, Uint8Arrays become Binary-compatible Buffers. */
 export function fromIsolate(value: unknown): unknown {
@@ -82,21 +95,38 @@ const OPERATIONS: Record<string, (execution: Execution, db: Db, collection: stri
     const { limit: _limit, ...rest } = findOptions(ex, options);
     return resultCounter(ex)(await db.collection(c).findOne(fromIsolate(filter) as object, rest));
   },
-  find: async (ex, db, c, [filter, options]) => checkRows(ex, await collect(ex, db.collection(c).find(fromIsolate(filter) as object, findOptions(ex, options)))),
+  find: async (ex, db, c, [filter, options]) =>
+    checkRows(ex, await collect(ex, db.collection(c).find(fromIsolate(filter) as object, findOptions(ex, options)))),
   aggregate: async (ex, db, c, [pipeline]) =>
-    checkRows(ex, await collect(ex, db.collection(c).aggregate(array(fromIsolate(pipeline), 'pipeline') as object[], { maxTimeMS: ex.pastDeadline() }).limit(ex.limits.maxRows + 1))),
+    checkRows(
+      ex,
+      await collect(
+        ex,
+        db
+          .collection(c)
+          .aggregate(array(fromIsolate(pipeline), 'pipeline') as object[], { maxTimeMS: ex.pastDeadline() })
+          .limit(ex.limits.maxRows + 1),
+      ),
+    ),
   countDocuments: (ex, db, c, [filter]) => db.collection(c).countDocuments(fromIsolate(filter) as object, { maxTimeMS: ex.pastDeadline() }),
   estimatedDocumentCount: (ex, db, c) => db.collection(c).estimatedDocumentCount({ maxTimeMS: ex.pastDeadline() }),
   distinct: (ex, db, c, [key, filter]) => db.collection(c).distinct(string(key, 'key'), fromIsolate(filter) as object, { maxTimeMS: ex.pastDeadline() }),
   insertOne: (_ex, db, c, [doc]) => db.collection(c).insertOne(fromIsolate(doc) as object),
   insertMany: (_ex, db, c, [docs]) => db.collection(c).insertMany(array(fromIsolate(docs), 'documents') as object[]),
-  updateOne: (_ex, db, c, [filter, update, options]) => db.collection(c).updateOne(fromIsolate(filter) as object, fromIsolate(update) as object, pickUpsert(options)),
-  updateMany: (_ex, db, c, [filter, update, options]) => db.collection(c).updateMany(fromIsolate(filter) as object, fromIsolate(update) as object, pickUpsert(options)),
-  replaceOne: (_ex, db, c, [filter, doc, options]) => db.collection(c).replaceOne(fromIsolate(filter) as object, fromIsolate(doc) as object, pickUpsert(options)),
+  updateOne: (_ex, db, c, [filter, update, options]) =>
+    db.collection(c).updateOne(fromIsolate(filter) as object, fromIsolate(update) as object, pickUpsert(options)),
+  updateMany: (_ex, db, c, [filter, update, options]) =>
+    db.collection(c).updateMany(fromIsolate(filter) as object, fromIsolate(update) as object, pickUpsert(options)),
+  replaceOne: (_ex, db, c, [filter, doc, options]) =>
+    db.collection(c).replaceOne(fromIsolate(filter) as object, fromIsolate(doc) as object, pickUpsert(options)),
   deleteOne: (_ex, db, c, [filter]) => db.collection(c).deleteOne(fromIsolate(filter) as object),
   deleteMany: (_ex, db, c, [filter]) => db.collection(c).deleteMany(fromIsolate(filter) as object),
   findOneAndUpdate: (_ex, db, c, [filter, update, options]) =>
-    db.collection(c).findOneAndUpdate(fromIsolate(filter) as object, fromIsolate(update) as object, { ...pickUpsert(options), ...pickProjection(options), returnDocument: optionalRecord(options, 'options').returnDocument === 'after' ? 'after' : 'before' }),
+    db.collection(c).findOneAndUpdate(fromIsolate(filter) as object, fromIsolate(update) as object, {
+      ...pickUpsert(options),
+      ...pickProjection(options),
+      returnDocument: optionalRecord(options, 'options').returnDocument === 'after' ? 'after' : 'before',
+    }),
   findOneAndDelete: (_ex, db, c, [filter]) => db.collection(c).findOneAndDelete(fromIsolate(filter) as object),
 };
 
@@ -144,7 +174,12 @@ export function mongodbOps(pools: DriverPools): OpTable {
         'mongodb',
         { address, settings, timeout, size: execution.limits.poolSize },
         async () => {
-          const client = new MongoClient(address, { ...settings, serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout, maxPoolSize: execution.limits.poolSize });
+          const client = new MongoClient(address, {
+            ...settings,
+            serverSelectionTimeoutMS: timeout,
+            connectTimeoutMS: timeout,
+            maxPoolSize: execution.limits.poolSize,
+          });
           await connectFailingFast(client);
           return client;
         },
@@ -177,7 +212,8 @@ async function connectFailingFast(client: MongoClient): Promise<void> {
     onFailure = (event) => {
       const failure = event.failure as (Error & { code?: string; cause?: { code?: string } }) | undefined;
       const code = failure?.code ?? failure?.cause?.code;
-      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') reject(Object.assign(new Error(failure?.message ?? 'connection refused'), { code, name: 'MongoNetworkError' }));
+      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND')
+        reject(Object.assign(new Error(failure?.message ?? 'connection refused'), { code, name: 'MongoNetworkError' }));
     };
     client.on('serverHeartbeatFailed', onFailure);
   });

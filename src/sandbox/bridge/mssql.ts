@@ -7,9 +7,37 @@ import { resultCounter } from './result-size.ts';
 import { op, type OpTable } from './types.ts';
 
 const CONFIG_KEYS = ['server', 'port', 'user', 'password', 'database', 'domain', 'options', 'authentication'];
-const TYPE_NAMES = new Set(['VarChar', 'NVarChar', 'Text', 'NText', 'Char', 'NChar', 'Int', 'BigInt', 'SmallInt', 'TinyInt', 'Bit', 'Float', 'Real',
-  'Decimal', 'Numeric', 'Money', 'SmallMoney', 'DateTime', 'DateTime2', 'SmallDateTime', 'Date', 'Time', 'DateTimeOffset',
-  'UniqueIdentifier', 'VarBinary', 'Binary', 'Image', 'Xml', 'Variant']);
+const TYPE_NAMES = new Set([
+  'VarChar',
+  'NVarChar',
+  'Text',
+  'NText',
+  'Char',
+  'NChar',
+  'Int',
+  'BigInt',
+  'SmallInt',
+  'TinyInt',
+  'Bit',
+  'Float',
+  'Real',
+  'Decimal',
+  'Numeric',
+  'Money',
+  'SmallMoney',
+  'DateTime',
+  'DateTime2',
+  'SmallDateTime',
+  'Date',
+  'Time',
+  'DateTimeOffset',
+  'UniqueIdentifier',
+  'VarBinary',
+  'Binary',
+  'Image',
+  'Xml',
+  'Variant',
+]);
 
 /** mssql options from a script's config object or connection string, with timeouts inside the deadline. */
 export function mssqlConfig(execution: Execution, raw: unknown): mssql.config | string {

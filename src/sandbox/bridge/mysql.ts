@@ -6,8 +6,23 @@ import { checkDestination, denied, type Destination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
 import { op, type OpTable } from './types.ts';
 
-const CONFIG_KEYS = ['uri', 'host', 'port', 'user', 'password', 'database', 'charset', 'timezone', 'ssl', 'dateStrings',
-  'supportBigNumbers', 'bigNumberStrings', 'decimalNumbers', 'multipleStatements', 'namedPlaceholders'];
+const CONFIG_KEYS = [
+  'uri',
+  'host',
+  'port',
+  'user',
+  'password',
+  'database',
+  'charset',
+  'timezone',
+  'ssl',
+  'dateStrings',
+  'supportBigNumbers',
+  'bigNumberStrings',
+  'decimalNumbers',
+  'multipleStatements',
+  'namedPlaceholders',
+];
 const CONNECTION_KINDS = ['mysql.connection', 'mysql.poolConnection'] as const;
 
 /** mysql2 settings from a script's config (URI or fields); they name the pool the connection comes from. */
@@ -49,7 +64,12 @@ interface Query {
 
 function readQuery(execution: Execution, raw: unknown): Query {
   const query = record(raw, 'query');
-  const values = query.values === undefined || query.values === null ? undefined : Array.isArray(query.values) ? array(query.values, 'values').map(toDriverValue) : toDriverValue(query.values);
+  const values =
+    query.values === undefined || query.values === null
+      ? undefined
+      : Array.isArray(query.values)
+        ? array(query.values, 'values').map(toDriverValue)
+        : toDriverValue(query.values);
   return {
     sql: string(query.sql, 'sql'),
     ...(values === undefined ? {} : { values }),
@@ -64,7 +84,8 @@ function mysqlResult(execution: Execution, [rows, fields]: [unknown, unknown]) {
   if (Array.isArray(rows) && rows.length > execution.limits.maxRows) {
     throw new ScriptFacingError(`The query returned ${rows.length} rows; the limit is ${execution.limits.maxRows}. Add a LIMIT.`, 'ERR_FERRY_TOO_MANY_ROWS');
   }
-  const describe = (field: Record<string, unknown>) => pick(field, ['name', 'columnType', 'type', 'table', 'orgTable', 'db', 'orgName', 'characterSet', 'columnLength', 'flags', 'decimals']);
+  const describe = (field: Record<string, unknown>) =>
+    pick(field, ['name', 'columnType', 'type', 'table', 'orgTable', 'db', 'orgName', 'characterSet', 'columnLength', 'flags', 'decimals']);
   return [toPlain(rows), Array.isArray(fields) ? fields.map((field) => describe(field as Record<string, unknown>)) : undefined];
 }
 

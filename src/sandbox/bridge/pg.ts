@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import type { Checkout, DriverPools } from './driver-pools.ts';
@@ -35,14 +35,22 @@ function readQuery(execution: Execution, raw: unknown): Query {
   const query = record(raw, 'query');
   const text = string(query.text, 'query text');
   const values = query.values === undefined ? [] : array(query.values, 'query values');
-  return { text, values: values.map(toDriverValue), ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}), query_timeout: execution.pastDeadline() };
+  return {
+    text,
+    values: values.map(toDriverValue),
+    ...(query.rowMode === 'array' ? { rowMode: 'array' as const } : {}),
+    query_timeout: execution.pastDeadline(),
+  };
 }
 
 /** `{ rows, rowCount, fields, command }`, refusing results over the row limit. */
 export function pgResult(execution: Execution, result: pg.QueryResult | pg.QueryResult[]) {
   const last = Array.isArray(result) ? result[result.length - 1]! : result;
   if (last.rows.length > execution.limits.maxRows) {
-    throw new ScriptFacingError(`The query returned ${last.rows.length} rows; the limit is ${execution.limits.maxRows}. Add a LIMIT.`, 'ERR_FERRY_TOO_MANY_ROWS');
+    throw new ScriptFacingError(
+      `The query returned ${last.rows.length} rows; the limit is ${execution.limits.maxRows}. Add a LIMIT.`,
+      'ERR_FERRY_TOO_MANY_ROWS',
+    );
   }
   return {
     command: last.command,

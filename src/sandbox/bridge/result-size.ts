@@ -11,7 +11,11 @@ export function resultCounter(execution: Execution) {
   let left = budget;
   return <T>(value: T): T => {
     left -= sizeOf(value, left, 0);
-    if (left < 0) throw execution.refuse('limit', `A query's result is larger than the limit of ${execution.limits.maxQueryResultKb} KiB (connection.limits.maxQueryResultKb).`);
+    if (left < 0)
+      throw execution.refuse(
+        'limit',
+        `A query's result is larger than the limit of ${execution.limits.maxQueryResultKb} KiB (connection.limits.maxQueryResultKb).`,
+      );
     return value;
   };
 }

@@ -26,7 +26,7 @@ function axiosModule(ferry) {
   /** Defaults with every header group present, as axios.defaults has them. */
   function withHeaderGroups(defaults) {
     const headers = {};
-    for (const group of HEADER_GROUPS) headers[group] = { ...((defaults.headers && defaults.headers[group]) || {}) };
+    for (const group of HEADER_GROUPS) headers[group] = { ...(defaults.headers?.[group] || {}) };
     for (const key of Object.keys(defaults.headers || {})) if (!HEADER_GROUPS.includes(key)) headers[key] = defaults.headers[key];
     return { ...defaults, headers };
   }
@@ -46,7 +46,10 @@ function axiosModule(ferry) {
       data = JSON.stringify(data);
       if (!has('content-type')) headers['Content-Type'] = 'application/json';
     }
-    let url = config.baseURL && !/^[a-z][a-z0-9+.-]*:/i.test(config.url || '') ? `${config.baseURL.replace(/\/+$/, '')}/${String(config.url || '').replace(/^\/+/, '')}` : String(config.url || '');
+    let url =
+      config.baseURL && !/^[a-z][a-z0-9+.-]*:/i.test(config.url || '')
+        ? `${config.baseURL.replace(/\/+$/, '')}/${String(config.url || '').replace(/^\/+/, '')}`
+        : String(config.url || '');
     if (config.params) {
       const query = new URLSearchParams();
       for (const key of Object.keys(config.params)) {
@@ -74,16 +77,27 @@ function axiosModule(ferry) {
     if (responseType === 'arraybuffer') return response.body;
     const text = response.body.toString('utf8');
     if (responseType === 'text') return text;
-    try { return text === '' ? text : JSON.parse(text); } catch { return text; }
+    try {
+      return text === '' ? text : JSON.parse(text);
+    } catch {
+      return text;
+    }
   }
 
   function interceptorList() {
     const handlers = [];
     return {
       handlers,
-      use(fulfilled, rejected) { handlers.push({ fulfilled, rejected }); return handlers.length - 1; },
-      eject(id) { if (handlers[id]) handlers[id] = null; },
-      clear() { handlers.length = 0; },
+      use(fulfilled, rejected) {
+        handlers.push({ fulfilled, rejected });
+        return handlers.length - 1;
+      },
+      eject(id) {
+        if (handlers[id]) handlers[id] = null;
+      },
+      clear() {
+        handlers.length = 0;
+      },
     };
   }
 
@@ -95,12 +109,16 @@ function axiosModule(ferry) {
       for (const handler of interceptors.request.handlers.slice().reverse()) {
         if (handler && typeof handler.fulfilled === 'function') config = (await handler.fulfilled(config)) || config;
       }
-      let outcome = send(config).then((response) => ({ response }), (error) => ({ error }));
+      let outcome = send(config).then(
+        (response) => ({ response }),
+        (error) => ({ error }),
+      );
       for (const handler of interceptors.response.handlers) {
         if (!handler) continue;
         outcome = outcome.then(async (result) => {
           try {
-            if (result.error === undefined) return { response: typeof handler.fulfilled === 'function' ? await handler.fulfilled(result.response) : result.response };
+            if (result.error === undefined)
+              return { response: typeof handler.fulfilled === 'function' ? await handler.fulfilled(result.response) : result.response };
             if (typeof handler.rejected === 'function') return { response: await handler.rejected(result.error) };
             return result;
           } catch (error) {
@@ -125,7 +143,10 @@ function axiosModule(ferry) {
       const response = { data: parseData(raw, config.responseType), status: raw.status, statusText: raw.statusText, headers: raw.headers, config, request: {} };
       const validate = typeof config.validateStatus === 'function' ? config.validateStatus : (status) => status >= 200 && status < 300;
       if (config.validateStatus === null || validate(response.status)) return response;
-      const error = makeError({ message: `Request failed with status code ${response.status}`, code: response.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST' });
+      const error = makeError({
+        message: `Request failed with status code ${response.status}`,
+        code: response.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST',
+      });
       error.name = 'AxiosError';
       error.isAxiosError = true;
       error.response = response;
@@ -139,8 +160,13 @@ function axiosModule(ferry) {
     for (const method of METHODS_WITHOUT_DATA) instance[method] = (url, config = {}) => request({ ...config, method, url });
     for (const method of METHODS_WITH_DATA) instance[method] = (url, data, config = {}) => request({ ...config, method, url, data });
     instance.defaults = defaults;
-    instance.create = (more = {}) => create({ ...defaults, ...more, headers: { ...defaults.headers, ...(more.headers || {}), common: { ...defaults.headers.common, ...((more.headers && more.headers.common) || {}) } } });
-    instance.isAxiosError = (value) => Boolean(value && value.isAxiosError);
+    instance.create = (more = {}) =>
+      create({
+        ...defaults,
+        ...more,
+        headers: { ...defaults.headers, ...(more.headers || {}), common: { ...defaults.headers.common, ...(more.headers?.common || {}) } },
+      });
+    instance.isAxiosError = (value) => Boolean(value?.isAxiosError);
     instance.interceptors = interceptors;
     return instance;
   }

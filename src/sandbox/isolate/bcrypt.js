@@ -9,11 +9,21 @@ function bcryptModule(ferry) {
       const minor = typeof minorOrCallback === 'string' ? minorOrCallback : undefined;
       return withCallback(call('bcrypt.genSalt', [rounds(cost), minor]), cb);
     },
-    hash(data, saltOrRounds, callback) { return withCallback(call('bcrypt.hash', [data, saltOrRounds]), callback); },
-    compare(data, encrypted, callback) { return withCallback(call('bcrypt.compare', [data, encrypted]), callback); },
-    genSaltSync(cost, minor) { return callBlocking('bcrypt.genSalt', [rounds(cost), minor]); },
-    hashSync(data, saltOrRounds) { return callBlocking('bcrypt.hash', [data, saltOrRounds]); },
-    compareSync(data, encrypted) { return callBlocking('bcrypt.compare', [data, encrypted]); },
+    hash(data, saltOrRounds, callback) {
+      return withCallback(call('bcrypt.hash', [data, saltOrRounds]), callback);
+    },
+    compare(data, encrypted, callback) {
+      return withCallback(call('bcrypt.compare', [data, encrypted]), callback);
+    },
+    genSaltSync(cost, minor) {
+      return callBlocking('bcrypt.genSalt', [rounds(cost), minor]);
+    },
+    hashSync(data, saltOrRounds) {
+      return callBlocking('bcrypt.hash', [data, saltOrRounds]);
+    },
+    compareSync(data, encrypted) {
+      return callBlocking('bcrypt.compare', [data, encrypted]);
+    },
     getRounds(encrypted) {
       const match = /^\$2[abxy]?\$(\d{2})\$/.exec(String(encrypted));
       if (!match) throw new Error('Invalid hash provided');

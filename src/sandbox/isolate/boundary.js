@@ -44,8 +44,10 @@ function utf8Bytes(text, left) {
     const c = text.charCodeAt(i);
     if (c < 0x80) bytes += 1;
     else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) { bytes += 4; i += 1; }
-    else bytes += 3;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < length) {
+      bytes += 4;
+      i += 1;
+    } else bytes += 3;
     if (bytes > left) return bytes;
   }
   return bytes;
@@ -61,7 +63,7 @@ function encode(value, budget = limits.resultBytes, what = resultWhat) {
   if (value === null || typeof value !== 'object') return encodeLeaf(value, { left: budget, budget, what, ancestors: [] });
   return encodeValue(value, 0, { left: budget, budget, what, ancestors: [] });
 }
-const resultWhat = $freeze({ __proto__: null, name: 'The script\'s result', plural: false, limit: 'maxResultKb' });
+const resultWhat = $freeze({ __proto__: null, name: "The script's result", plural: false, limit: 'maxResultKb' });
 function callWhat(op) {
   return { __proto__: null, name: `The values passed to ${op}`, plural: true, limit: 'maxResultKb' };
 }
@@ -82,7 +84,10 @@ function charge(state, bytes) {
   state.left -= bytes;
   if (state.left < 0) {
     if (state.quiet) throw TOO_LARGE;
-    throw refuse('limit', `${state.what.name} ${state.what.plural ? 'are' : 'is'} larger than the limit of ${$Math.floor(state.budget / 1024)} KiB (connection.limits.${state.what.limit}).`);
+    throw refuse(
+      'limit',
+      `${state.what.name} ${state.what.plural ? 'are' : 'is'} larger than the limit of ${$Math.floor(state.budget / 1024)} KiB (connection.limits.${state.what.limit}).`,
+    );
   }
 }
 
@@ -108,12 +113,28 @@ function encodeValue(value, depth, state) {
   if (depth > MAX_DEPTH) throw unusable(state, `${state.what.name} ${state.what.plural ? 'are' : 'is'} nested deeper than ${MAX_DEPTH} levels.`);
   const ancestors = state.ancestors;
   for (let i = 0; i < ancestors.length; i += 1) {
-    if (ancestors[i] === value) throw unusable(state, `${state.what.name} ${state.what.plural ? 'refer' : 'refers'} to itself (a cycle, or a toJSON() that returns its own object), so it cannot be copied.`);
+    if (ancestors[i] === value)
+      throw unusable(
+        state,
+        `${state.what.name} ${state.what.plural ? 'refer' : 'refers'} to itself (a cycle, or a toJSON() that returns its own object), so it cannot be copied.`,
+      );
   }
-  if (value instanceof ObjectId) { charge(state, 48); return { [TAG]: 'ObjectId', hex: value.toHexString() }; }
-  if (value instanceof $Uint8Array || value instanceof $ArrayBuffer) { charge(state, value.byteLength); return value; }
-  if (value instanceof $Date) { charge(state, 8); return value; }
-  if (value instanceof $RegExp) { charge(state, utf8Bytes(value.source, state.left)); return value; }
+  if (value instanceof ObjectId) {
+    charge(state, 48);
+    return { [TAG]: 'ObjectId', hex: value.toHexString() };
+  }
+  if (value instanceof $Uint8Array || value instanceof $ArrayBuffer) {
+    charge(state, value.byteLength);
+    return value;
+  }
+  if (value instanceof $Date) {
+    charge(state, 8);
+    return value;
+  }
+  if (value instanceof $RegExp) {
+    charge(state, utf8Bytes(value.source, state.left));
+    return value;
+  }
   push(ancestors, value);
   try {
     if ($isArray(value)) {

@@ -2,9 +2,37 @@
 function mssqlModule(ferry) {
   const { call } = ferry;
   const TYPE = '__mssqlType';
-  const TYPE_NAMES = ['VarChar', 'NVarChar', 'Text', 'NText', 'Char', 'NChar', 'Int', 'BigInt', 'SmallInt', 'TinyInt', 'Bit', 'Float', 'Real',
-    'Decimal', 'Numeric', 'Money', 'SmallMoney', 'DateTime', 'DateTime2', 'SmallDateTime', 'Date', 'Time', 'DateTimeOffset',
-    'UniqueIdentifier', 'VarBinary', 'Binary', 'Image', 'Xml', 'Variant'];
+  const TYPE_NAMES = [
+    'VarChar',
+    'NVarChar',
+    'Text',
+    'NText',
+    'Char',
+    'NChar',
+    'Int',
+    'BigInt',
+    'SmallInt',
+    'TinyInt',
+    'Bit',
+    'Float',
+    'Real',
+    'Decimal',
+    'Numeric',
+    'Money',
+    'SmallMoney',
+    'DateTime',
+    'DateTime2',
+    'SmallDateTime',
+    'Date',
+    'Time',
+    'DateTimeOffset',
+    'UniqueIdentifier',
+    'VarBinary',
+    'Binary',
+    'Image',
+    'Xml',
+    'Variant',
+  ];
 
   const sql = {};
   for (const name of TYPE_NAMES) {
@@ -25,9 +53,10 @@ function mssqlModule(ferry) {
     constructor(pool) {
       Object.defineProperty(this, '_state', { value: { pool: pool instanceof ConnectionPool ? pool : undefined, inputs: [], outputs: [] } });
     }
-    input(name, typeOrValue, value) {
+    input(name, typeOrValue, ...rest) {
+      const value = rest[0];
       const type = describeType(typeOrValue);
-      this._state.inputs.push({ name: String(name), type, value: type || arguments.length > 2 ? value : typeOrValue });
+      this._state.inputs.push({ name: String(name), type, value: type || rest.length > 0 ? value : typeOrValue });
       return this;
     }
     output(name, type, value) {
@@ -45,7 +74,9 @@ function mssqlModule(ferry) {
       if (Array.isArray(command) && command.raw) return this._run('mssql.query', templateToText(this, command, values));
       return this._run('mssql.query', String(command));
     }
-    execute(procedure) { return this._run('mssql.execute', String(procedure)); }
+    execute(procedure) {
+      return this._run('mssql.execute', String(procedure));
+    }
   }
 
   function templateToText(request, strings, values) {
@@ -59,7 +90,9 @@ function mssqlModule(ferry) {
 
   class ConnectionPool {
     constructor(config) {
-      Object.defineProperty(this, '_state', { value: { config: typeof config === 'string' ? { connectionString: config } : { ...config }, handle: undefined } });
+      Object.defineProperty(this, '_state', {
+        value: { config: typeof config === 'string' ? { connectionString: config } : { ...config }, handle: undefined },
+      });
     }
     _handle() {
       const state = this._state;
@@ -72,9 +105,15 @@ function mssqlModule(ferry) {
       await state.handle;
       return this;
     }
-    get connected() { return Boolean(this._state.handle); }
-    request() { return new Request(this); }
-    query(command, ...values) { return this.request().query(command, ...values); }
+    get connected() {
+      return Boolean(this._state.handle);
+    }
+    request() {
+      return new Request(this);
+    }
+    query(command, ...values) {
+      return this.request().query(command, ...values);
+    }
     async close() {
       const state = this._state;
       if (!state.handle) return;
@@ -82,7 +121,9 @@ function mssqlModule(ferry) {
       state.handle = undefined;
       if (handle !== undefined) await call('mssql.close', [handle]);
     }
-    on() { return this; }
+    on() {
+      return this;
+    }
   }
 
   let globalPool;

@@ -1,9 +1,28 @@
 // require('mysql2') and require('mysql2/promise'): connections and pools over the host's mysql2.
 function mysql2Module(ferry, promiseApi) {
   const { call, withCallback } = ferry;
-  const CONFIG_KEYS = ['uri', 'host', 'port', 'user', 'password', 'database', 'charset', 'timezone', 'connectTimeout', 'ssl',
-    'dateStrings', 'supportBigNumbers', 'bigNumberStrings', 'decimalNumbers', 'multipleStatements', 'namedPlaceholders',
-    'connectionLimit', 'queueLimit', 'waitForConnections', 'typeCast'];
+  const CONFIG_KEYS = [
+    'uri',
+    'host',
+    'port',
+    'user',
+    'password',
+    'database',
+    'charset',
+    'timezone',
+    'connectTimeout',
+    'ssl',
+    'dateStrings',
+    'supportBigNumbers',
+    'bigNumberStrings',
+    'decimalNumbers',
+    'multipleStatements',
+    'namedPlaceholders',
+    'connectionLimit',
+    'queueLimit',
+    'waitForConnections',
+    'typeCast',
+  ];
 
   function connectionConfig(config) {
     if (typeof config === 'string') return { uri: config };
@@ -14,7 +33,10 @@ function mysql2Module(ferry, promiseApi) {
 
   /** query(sql), query(sql, values), query(sql, cb), query(sql, values, cb), query({ sql, values, rowsAsArray }). */
   function queryArgs(sqlOrOptions, values, callback) {
-    if (typeof values === 'function') { callback = values; values = undefined; }
+    if (typeof values === 'function') {
+      callback = values;
+      values = undefined;
+    }
     const options = typeof sqlOrOptions === 'string' ? { sql: sqlOrOptions } : { ...sqlOrOptions };
     if (typeof options.sql !== 'string') throw new TypeError('You must provide a query string (sql).');
     if (values !== undefined) options.values = values;
@@ -28,12 +50,19 @@ function mysql2Module(ferry, promiseApi) {
     if (value instanceof Date) return escape(value.toISOString().slice(0, 23).replace('T', ' '));
     if (value instanceof Uint8Array) return `X'${ferry.Buffer.from(value).toString('hex')}'`;
     if (Array.isArray(value)) return value.map((item) => (Array.isArray(item) ? `(${item.map(escape).join(', ')})` : escape(item))).join(', ');
-    if (typeof value === 'object') return Object.keys(value).map((key) => `${escapeId(key)} = ${escape(value[key])}`).join(', ');
-    return `'${String(value).replace(/[\0\b\t\n\r\x1a"'\\]/g, (c) => ({ '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' }[c] || `\\${c}`))}'`;
+    if (typeof value === 'object')
+      return Object.keys(value)
+        .map((key) => `${escapeId(key)} = ${escape(value[key])}`)
+        .join(', ');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: mysql's own escaping of control characters
+    return `'${String(value).replace(/[\0\b\t\n\r\x1a"'\\]/g, (c) => ({ '\0': '\\0', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' })[c] || `\\${c}`)}'`;
   }
   function escapeId(value) {
     if (Array.isArray(value)) return value.map(escapeId).join(', ');
-    return String(value).split('.').map((part) => `\`${part.replace(/`/g, '``')}\``).join('.');
+    return String(value)
+      .split('.')
+      .map((part) => `\`${part.replace(/`/g, '``')}\``)
+      .join('.');
   }
   function format(sql, values) {
     if (values === undefined || values === null) return sql;
@@ -43,10 +72,18 @@ function mysql2Module(ferry, promiseApi) {
   }
 
   class EventStub {
-    on() { return this; }
-    once() { return this; }
-    off() { return this; }
-    removeListener() { return this; }
+    on() {
+      return this;
+    }
+    once() {
+      return this;
+    }
+    off() {
+      return this;
+    }
+    removeListener() {
+      return this;
+    }
   }
 
   /** Shared by connections and pools: a host handle created on first use. */
@@ -57,7 +94,8 @@ function mysql2Module(ferry, promiseApi) {
     }
     _handle() {
       const state = this._state;
-      if (state.closed) return Promise.reject(Object.assign(new Error("Can't add new command when connection is in closed state"), { code: 'PROTOCOL_ENQUEUE_AFTER_QUIT' }));
+      if (state.closed)
+        return Promise.reject(Object.assign(new Error("Can't add new command when connection is in closed state"), { code: 'PROTOCOL_ENQUEUE_AFTER_QUIT' }));
       state.handle = state.handle || state.open();
       return state.handle;
     }
@@ -69,47 +107,97 @@ function mysql2Module(ferry, promiseApi) {
       const state = this._state;
       state.closed = true;
       if (!state.handle) return Promise.resolve();
-      return state.handle.then((handle) => call(op, [handle]), () => undefined);
+      return state.handle.then(
+        (handle) => call(op, [handle]),
+        () => undefined,
+      );
     }
   }
 
   class PromiseConnection extends Handle {
-    query(sql, values) { return this._run('mysql.query', sql, values); }
-    execute(sql, values) { return this._run('mysql.execute', sql, values); }
-    end() { return this._close('mysql.end'); }
-    destroy() { this._close('mysql.end').catch(() => {}); }
-    close() { return this.end(); }
-    ping() { return this._run('mysql.query', 'SELECT 1').then(() => undefined); }
-    beginTransaction() { return this._run('mysql.query', 'START TRANSACTION').then(() => undefined); }
-    commit() { return this._run('mysql.query', 'COMMIT').then(() => undefined); }
-    rollback() { return this._run('mysql.query', 'ROLLBACK').then(() => undefined); }
-    release() { this._close('mysql.release').catch(() => {}); }
-    escape(value) { return escape(value); }
-    escapeId(value) { return escapeId(value); }
-    format(sql, values) { return format(sql, values); }
+    query(sql, values) {
+      return this._run('mysql.query', sql, values);
+    }
+    execute(sql, values) {
+      return this._run('mysql.execute', sql, values);
+    }
+    end() {
+      return this._close('mysql.end');
+    }
+    destroy() {
+      this._close('mysql.end').catch(() => {});
+    }
+    close() {
+      return this.end();
+    }
+    ping() {
+      return this._run('mysql.query', 'SELECT 1').then(() => undefined);
+    }
+    beginTransaction() {
+      return this._run('mysql.query', 'START TRANSACTION').then(() => undefined);
+    }
+    commit() {
+      return this._run('mysql.query', 'COMMIT').then(() => undefined);
+    }
+    rollback() {
+      return this._run('mysql.query', 'ROLLBACK').then(() => undefined);
+    }
+    release() {
+      this._close('mysql.release').catch(() => {});
+    }
+    escape(value) {
+      return escape(value);
+    }
+    escapeId(value) {
+      return escapeId(value);
+    }
+    format(sql, values) {
+      return format(sql, values);
+    }
   }
 
   class PromisePool extends Handle {
-    query(sql, values) { return this._run('mysql.poolQuery', sql, values); }
-    execute(sql, values) { return this._run('mysql.poolExecute', sql, values); }
-    getConnection() {
-      return this._handle().then((pool) => call('mysql.poolConnection', [pool])).then((handle) => new PromiseConnection(() => Promise.resolve(handle)));
+    query(sql, values) {
+      return this._run('mysql.poolQuery', sql, values);
     }
-    end() { return this._close('mysql.poolEnd'); }
-    escape(value) { return escape(value); }
-    escapeId(value) { return escapeId(value); }
-    format(sql, values) { return format(sql, values); }
+    execute(sql, values) {
+      return this._run('mysql.poolExecute', sql, values);
+    }
+    getConnection() {
+      return this._handle()
+        .then((pool) => call('mysql.poolConnection', [pool]))
+        .then((handle) => new PromiseConnection(() => Promise.resolve(handle)));
+    }
+    end() {
+      return this._close('mysql.poolEnd');
+    }
+    escape(value) {
+      return escape(value);
+    }
+    escapeId(value) {
+      return escapeId(value);
+    }
+    format(sql, values) {
+      return format(sql, values);
+    }
   }
 
   /** The callback API wraps the promise one; `.promise()` returns it. */
   function callbackConnection(inner) {
     const connection = new EventStub();
     const method = (name, spread) => (sql, values, callback) => {
-      if (typeof values === 'function') { callback = values; values = undefined; }
+      if (typeof values === 'function') {
+        callback = values;
+        values = undefined;
+      }
       return withCallback(inner[name](sql, values), callback, spread);
     };
     Object.assign(connection, {
-      connect: (callback) => withCallback(inner._handle().then(() => undefined), callback),
+      connect: (callback) =>
+        withCallback(
+          inner._handle().then(() => undefined),
+          callback,
+        ),
       query: method('query', true),
       execute: method('execute', true),
       end: (callback) => withCallback(inner.end(), callback),
@@ -120,7 +208,9 @@ function mysql2Module(ferry, promiseApi) {
       rollback: (callback) => withCallback(inner.rollback(), callback),
       release: () => inner.release(),
       promise: () => inner,
-      escape, escapeId, format,
+      escape,
+      escapeId,
+      format,
     });
     return connection;
   }
@@ -128,7 +218,10 @@ function mysql2Module(ferry, promiseApi) {
   function callbackPool(inner) {
     const pool = new EventStub();
     const method = (name) => (sql, values, callback) => {
-      if (typeof values === 'function') { callback = values; values = undefined; }
+      if (typeof values === 'function') {
+        callback = values;
+        values = undefined;
+      }
       return withCallback(inner[name](sql, values), callback, true);
     };
     Object.assign(pool, {
@@ -137,7 +230,9 @@ function mysql2Module(ferry, promiseApi) {
       getConnection: (callback) => withCallback(inner.getConnection().then(callbackConnection), callback),
       end: (callback) => withCallback(inner.end(), callback),
       promise: () => inner,
-      escape, escapeId, format,
+      escape,
+      escapeId,
+      format,
     });
     return pool;
   }
@@ -153,12 +248,16 @@ function mysql2Module(ferry, promiseApi) {
         return connection;
       },
       createPool: (config) => openPool(config),
-      escape, escapeId, format,
+      escape,
+      escapeId,
+      format,
     };
   }
   return {
     createConnection: (config) => callbackConnection(openConnection(config)),
     createPool: (config) => callbackPool(openPool(config)),
-    escape, escapeId, format,
+    escape,
+    escapeId,
+    format,
   };
 }

@@ -1,8 +1,23 @@
 // require('pg'): Client and Pool over the host's node-postgres.
 function pgModule(ferry) {
   const { call, withCallback } = ferry;
-  const CONFIG_KEYS = ['connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl', 'connectionTimeoutMillis',
-    'statement_timeout', 'query_timeout', 'application_name', 'max', 'idleTimeoutMillis', 'keepAlive', 'options'];
+  const CONFIG_KEYS = [
+    'connectionString',
+    'host',
+    'port',
+    'user',
+    'password',
+    'database',
+    'ssl',
+    'connectionTimeoutMillis',
+    'statement_timeout',
+    'query_timeout',
+    'application_name',
+    'max',
+    'idleTimeoutMillis',
+    'keepAlive',
+    'options',
+  ];
 
   function connectionConfig(config) {
     if (typeof config === 'string') return { connectionString: config };
@@ -13,7 +28,10 @@ function pgModule(ferry) {
 
   /** query(text), query(text, values), query(text, cb), query(text, values, cb), query({ text, values, rowMode }). */
   function queryArgs(textOrConfig, values, callback) {
-    if (typeof values === 'function') { callback = values; values = undefined; }
+    if (typeof values === 'function') {
+      callback = values;
+      values = undefined;
+    }
     const query = typeof textOrConfig === 'string' ? { text: textOrConfig } : { ...textOrConfig };
     if (typeof query.text !== 'string') throw new TypeError('Client was passed a null or undefined query');
     if (values !== undefined) query.values = values;
@@ -22,11 +40,21 @@ function pgModule(ferry) {
   }
 
   class EventStub {
-    on() { return this; }
-    once() { return this; }
-    off() { return this; }
-    removeListener() { return this; }
-    removeAllListeners() { return this; }
+    on() {
+      return this;
+    }
+    once() {
+      return this;
+    }
+    off() {
+      return this;
+    }
+    removeListener() {
+      return this;
+    }
+    removeAllListeners() {
+      return this;
+    }
   }
 
   class Client extends EventStub {
@@ -42,7 +70,10 @@ function pgModule(ferry) {
           return this;
         });
       }
-      return withCallback(state.connecting.then(() => undefined), callback);
+      return withCallback(
+        state.connecting.then(() => undefined),
+        callback,
+      );
     }
     query(textOrConfig, values, callback) {
       const [query, cb] = queryArgs(textOrConfig, values, callback);
@@ -60,12 +91,17 @@ function pgModule(ferry) {
       state.ended = true;
       const run = async () => {
         if (!state.connecting) return;
-        const handle = await state.connecting.then(() => state.handle, () => undefined);
+        const handle = await state.connecting.then(
+          () => state.handle,
+          () => undefined,
+        );
         if (handle !== undefined) await call('pg.end', [handle]);
       };
       return withCallback(run(), callback);
     }
-    escapeIdentifier(text) { return `"${String(text).replace(/"/g, '""')}"`; }
+    escapeIdentifier(text) {
+      return `"${String(text).replace(/"/g, '""')}"`;
+    }
     escapeLiteral(text) {
       const value = String(text);
       const escaped = value.replace(/'/g, "''");
@@ -103,15 +139,23 @@ function pgModule(ferry) {
     }
     query(textOrConfig, values, callback) {
       const [query, cb] = queryArgs(textOrConfig, values, callback);
-      return withCallback(this._handle().then((handle) => call('pg.poolQuery', [handle, query])), cb);
+      return withCallback(
+        this._handle().then((handle) => call('pg.poolQuery', [handle, query])),
+        cb,
+      );
     }
     connect(callback) {
-      const result = this._handle().then((handle) => call('pg.poolConnect', [handle])).then((handle) => {
-        const client = new PoolClient(handle);
-        return client;
-      });
+      const result = this._handle()
+        .then((handle) => call('pg.poolConnect', [handle]))
+        .then((handle) => {
+          const client = new PoolClient(handle);
+          return client;
+        });
       if (typeof callback !== 'function') return result;
-      result.then((client) => ferry.runCallback(callback, null, client, () => client.release()), (error) => ferry.runCallback(callback, error));
+      result.then(
+        (client) => ferry.runCallback(callback, null, client, () => client.release()),
+        (error) => ferry.runCallback(callback, error),
+      );
       return undefined;
     }
     end(callback) {
@@ -124,15 +168,40 @@ function pgModule(ferry) {
       };
       return withCallback(run(), callback);
     }
-    get totalCount() { return 0; }
-    get idleCount() { return 0; }
-    get waitingCount() { return 0; }
+    get totalCount() {
+      return 0;
+    }
+    get idleCount() {
+      return 0;
+    }
+    get waitingCount() {
+      return 0;
+    }
   }
 
   const types = {
     setTypeParser() {},
-    getTypeParser() { return (value) => value; },
-    builtins: { BOOL: 16, BYTEA: 17, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, JSON: 114, FLOAT4: 700, FLOAT8: 701, VARCHAR: 1043, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, NUMERIC: 1700, UUID: 2950, JSONB: 3802 },
+    getTypeParser() {
+      return (value) => value;
+    },
+    builtins: {
+      BOOL: 16,
+      BYTEA: 17,
+      INT8: 20,
+      INT2: 21,
+      INT4: 23,
+      TEXT: 25,
+      JSON: 114,
+      FLOAT4: 700,
+      FLOAT8: 701,
+      VARCHAR: 1043,
+      DATE: 1082,
+      TIMESTAMP: 1114,
+      TIMESTAMPTZ: 1184,
+      NUMERIC: 1700,
+      UUID: 2950,
+      JSONB: 3802,
+    },
   };
   return { Client, Pool, types, defaults: {}, native: null };
 }

@@ -6,9 +6,26 @@ const global = globalThis;
 let limits = { maxBridgeOps: 16, maxTimers: 64, consoleBytes: 65536, resultBytes: 1048576 };
 
 // Intrinsics captured before any script code can replace them.
-const { Object: $Object, Array: $Array, Promise: $Promise, Error: $Error, TypeError: $TypeError, RangeError: $RangeError,
-  JSON: $JSON, Reflect: $Reflect, Uint8Array: $Uint8Array, Date: $Date, RegExp: $RegExp, Map: $Map, String: $String,
-  Number: $Number, Symbol: $Symbol, Math: $Math, BigInt: $BigInt, ArrayBuffer: $ArrayBuffer } = global;
+const {
+  Object: $Object,
+  Array: $Array,
+  Promise: $Promise,
+  Error: $Error,
+  TypeError: $TypeError,
+  RangeError: $RangeError,
+  JSON: $JSON,
+  Reflect: $Reflect,
+  Uint8Array: $Uint8Array,
+  Date: $Date,
+  RegExp: $RegExp,
+  Map: $Map,
+  String: $String,
+  Number: $Number,
+  Symbol: $Symbol,
+  Math: $Math,
+  BigInt: $BigInt,
+  ArrayBuffer: $ArrayBuffer,
+} = global;
 const $apply = $Reflect.apply;
 const $freeze = $Object.freeze;
 const $keys = $Object.keys;
@@ -35,7 +52,10 @@ const hostApplySyncPromise = host.applySyncPromise;
 // outlive or sidestep the host's deadline.
 delete global.SharedArrayBuffer;
 delete global.WebAssembly;
-if (global.Atomics) { delete global.Atomics.wait; delete global.Atomics.waitAsync; }
+if (global.Atomics) {
+  delete global.Atomics.wait;
+  delete global.Atomics.waitAsync;
+}
 // Nor V8's gc(), which every context has when Node runs with --expose-gc (in NODE_OPTIONS, say).
 // V8 makes it non-configurable: it cannot be deleted, only overwritten for good.
 if (hasOwn(global, 'gc')) $defineProperty(global, 'gc', { value: undefined, writable: false });
@@ -51,11 +71,14 @@ function jsonTooDeep(text) {
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i += 1; // backslash: skip the escaped character
+      if (c === 92)
+        i += 1; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) { depth += 1; if (depth > MAX_JSON_DEPTH) return true; }
-    else if (c === 93 || c === 125) depth -= 1;
+    else if (c === 91 || c === 123) {
+      depth += 1;
+      if (depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 93 || c === 125) depth -= 1;
   }
   return false;
 }
@@ -90,7 +113,7 @@ function makeError(error) {
 let inflight = 0;
 function settle(result) {
   if (result && result.ok === true) return decode(result.value);
-  throw makeError(result && result.error);
+  throw makeError(result?.error);
 }
 
 /**
@@ -108,7 +131,7 @@ async function call(op, args, counted = true) {
     pending = $apply(hostApply, host, [undefined, ['async', op, encoded], ASYNC]);
   } catch (error) {
     if (counted) inflight -= 1;
-    throw makeError({ message: `Values of this type cannot be passed to ${op}: ${error && error.message}` });
+    throw makeError({ message: `Values of this type cannot be passed to ${op}: ${error?.message}` });
   }
   let result;
   try {
@@ -238,7 +261,8 @@ function format(value, depth, seen) {
   if (value instanceof $Error) return clip($String(value.stack || `${value.name}: ${value.message}`), limits.consoleBytes);
   if (value instanceof $Date) return value.toISOString();
   if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
-  if (value instanceof $Uint8Array) return `<Buffer ${bytesToHex(value.length > 50 ? value.subarray(0, 50) : value).replace(/(..)(?!$)/g, '$1 ')}${value.length > 50 ? ' ...' : ''}>`;
+  if (value instanceof $Uint8Array)
+    return `<Buffer ${bytesToHex(value.length > 50 ? value.subarray(0, 50) : value).replace(/(..)(?!$)/g, '$1 ')}${value.length > 50 ? ' ...' : ''}>`;
   if (seen.indexOf(value) !== -1) return '[Circular]';
   if (depth > 3) return $isArray(value) ? '[Array]' : '[Object]';
   seen = seen.concat([value]);
@@ -287,7 +311,12 @@ function queueLine(level, text) {
   if (!flushScheduled) {
     flushScheduled = true;
     sendLines();
-    $apply($then, RESOLVED, [() => { flushScheduled = false; sendLines(); }]);
+    $apply($then, RESOLVED, [
+      () => {
+        flushScheduled = false;
+        sendLines();
+      },
+    ]);
   } else if (consoleBatch.length >= CONSOLE_BATCH) sendLines();
 }
 const console = $freeze({
@@ -343,11 +372,21 @@ function startTimer(fn, ms, args, repeat) {
   return new Timeout(id);
 }
 class Timeout {
-  constructor(id) { $defineProperty(this, 'id', { value: id }); }
-  ref() { return this; }
-  unref() { return this; }
-  hasRef() { return true; }
-  [$Symbol.toPrimitive]() { return this.id; }
+  constructor(id) {
+    $defineProperty(this, 'id', { value: id });
+  }
+  ref() {
+    return this;
+  }
+  unref() {
+    return this;
+  }
+  hasRef() {
+    return true;
+  }
+  [$Symbol.toPrimitive]() {
+    return this.id;
+  }
 }
 function clearTimer(timer) {
   const id = timer instanceof Timeout ? timer.id : $Number(timer);
@@ -362,33 +401,61 @@ function utf8Encode(text) {
     let code = text.charCodeAt(i);
     if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
       const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) { code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00); i += 1; } else code = 0xfffd;
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i += 1;
+      } else code = 0xfffd;
     } else if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
     if (code < 0x80) push(out, code);
-    else if (code < 0x800) { push(out, 0xc0 | (code >> 6)); push(out, 0x80 | (code & 63)); }
-    else if (code < 0x10000) { push(out, 0xe0 | (code >> 12)); push(out, 0x80 | ((code >> 6) & 63)); push(out, 0x80 | (code & 63)); }
-    else { push(out, 0xf0 | (code >> 18)); push(out, 0x80 | ((code >> 12) & 63)); push(out, 0x80 | ((code >> 6) & 63)); push(out, 0x80 | (code & 63)); }
+    else if (code < 0x800) {
+      push(out, 0xc0 | (code >> 6));
+      push(out, 0x80 | (code & 63));
+    } else if (code < 0x10000) {
+      push(out, 0xe0 | (code >> 12));
+      push(out, 0x80 | ((code >> 6) & 63));
+      push(out, 0x80 | (code & 63));
+    } else {
+      push(out, 0xf0 | (code >> 18));
+      push(out, 0x80 | ((code >> 12) & 63));
+      push(out, 0x80 | ((code >> 6) & 63));
+      push(out, 0x80 | (code & 63));
+    }
   }
   return out;
 }
 function utf8Decode(bytes, start = 0, end = bytes.length) {
   let out = '';
   let chunk = [];
-  for (let i = start; i < end;) {
+  for (let i = start; i < end; ) {
     const b = bytes[i];
     let code = 0xfffd;
     let size = 1;
     if (b < 0x80) code = b;
-    else if (b >= 0xc2 && b < 0xe0 && i + 1 < end && (bytes[i + 1] & 0xc0) === 0x80) { code = ((b & 31) << 6) | (bytes[i + 1] & 63); size = 2; }
-    else if (b >= 0xe0 && b < 0xf0 && i + 2 < end && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80) {
+    else if (b >= 0xc2 && b < 0xe0 && i + 1 < end && (bytes[i + 1] & 0xc0) === 0x80) {
+      code = ((b & 31) << 6) | (bytes[i + 1] & 63);
+      size = 2;
+    } else if (b >= 0xe0 && b < 0xf0 && i + 2 < end && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80) {
       const c = ((b & 15) << 12) | ((bytes[i + 1] & 63) << 6) | (bytes[i + 2] & 63);
-      if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) { code = c; size = 3; }
+      if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) {
+        code = c;
+        size = 3;
+      }
     } else if (b >= 0xf0 && b < 0xf5 && i + 3 < end && (bytes[i + 1] & 0xc0) === 0x80 && (bytes[i + 2] & 0xc0) === 0x80 && (bytes[i + 3] & 0xc0) === 0x80) {
       const c = ((b & 7) << 18) | ((bytes[i + 1] & 63) << 12) | ((bytes[i + 2] & 63) << 6) | (bytes[i + 3] & 63);
-      if (c >= 0x10000 && c <= 0x10ffff) { code = c; size = 4; }
+      if (c >= 0x10000 && c <= 0x10ffff) {
+        code = c;
+        size = 4;
+      }
     }
-    if (code > 0xffff) { code -= 0x10000; push(chunk, 0xd800 + (code >> 10)); push(chunk, 0xdc00 + (code & 1023)); } else push(chunk, code);
-    if (chunk.length > 4096) { out += $apply($String.fromCharCode, undefined, chunk); chunk = []; }
+    if (code > 0xffff) {
+      code -= 0x10000;
+      push(chunk, 0xd800 + (code >> 10));
+      push(chunk, 0xdc00 + (code & 1023));
+    } else push(chunk, code);
+    if (chunk.length > 4096) {
+      out += $apply($String.fromCharCode, undefined, chunk);
+      chunk = [];
+    }
     i += size;
   }
   return out + $apply($String.fromCharCode, undefined, chunk);
@@ -403,14 +470,20 @@ function base64Encode(bytes, url) {
   return url ? out.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : out;
 }
 function base64Decode(text) {
-  const clean = $String(text).replace(/-/g, '+').replace(/_/g, '/').replace(/[^A-Za-z0-9+/]/g, '');
+  const clean = $String(text)
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .replace(/[^A-Za-z0-9+/]/g, '');
   const out = [];
   let bits = 0;
   let value = 0;
   for (let i = 0; i < clean.length; i += 1) {
     value = (value << 6) | B64.indexOf(clean[i]);
     bits += 6;
-    if (bits >= 8) { bits -= 8; push(out, (value >> bits) & 255); }
+    if (bits >= 8) {
+      bits -= 8;
+      push(out, (value >> bits) & 255);
+    }
   }
   return out;
 }
@@ -438,58 +511,123 @@ function normaliseEncoding(encoding) {
 }
 function encodeString(text, encoding) {
   switch (normaliseEncoding(encoding)) {
-    case 'hex': return hexToBytes(text);
-    case 'base64': case 'base64url': return base64Decode(text);
-    case 'latin1': case 'ascii': { const out = []; for (let i = 0; i < text.length; i += 1) push(out, text.charCodeAt(i) & 255); return out; }
-    case 'utf16le': { const out = []; for (let i = 0; i < text.length; i += 1) { const c = text.charCodeAt(i); push(out, c & 255); push(out, c >> 8); } return out; }
-    default: return utf8Encode(text);
+    case 'hex':
+      return hexToBytes(text);
+    case 'base64':
+    case 'base64url':
+      return base64Decode(text);
+    case 'latin1':
+    case 'ascii': {
+      const out = [];
+      for (let i = 0; i < text.length; i += 1) push(out, text.charCodeAt(i) & 255);
+      return out;
+    }
+    case 'utf16le': {
+      const out = [];
+      for (let i = 0; i < text.length; i += 1) {
+        const c = text.charCodeAt(i);
+        push(out, c & 255);
+        push(out, c >> 8);
+      }
+      return out;
+    }
+    default:
+      return utf8Encode(text);
   }
 }
 
 class Buffer extends $Uint8Array {
   static from(value, encodingOrOffset, length) {
-    if (typeof value === 'string') { const bytes = encodeString(value, encodingOrOffset); const out = new Buffer(bytes.length); out.set(bytes); return out; }
-    if (value instanceof $ArrayBuffer) return new Buffer(value, encodingOrOffset || 0, length === undefined ? value.byteLength - (encodingOrOffset || 0) : length);
-    if (value instanceof $Uint8Array || $isArray(value)) { const out = new Buffer(value.length); out.set(value); return out; }
+    if (typeof value === 'string') {
+      const bytes = encodeString(value, encodingOrOffset);
+      const out = new Buffer(bytes.length);
+      out.set(bytes);
+      return out;
+    }
+    if (value instanceof $ArrayBuffer)
+      return new Buffer(value, encodingOrOffset || 0, length === undefined ? value.byteLength - (encodingOrOffset || 0) : length);
+    if (value instanceof $Uint8Array || $isArray(value)) {
+      const out = new Buffer(value.length);
+      out.set(value);
+      return out;
+    }
     if (value && value.type === 'Buffer' && $isArray(value.data)) return Buffer.from(value.data);
     throw new $TypeError('The first argument must be a string, Buffer, ArrayBuffer or Array');
   }
   static alloc(size, fill, encoding) {
     const out = new Buffer(size);
-    if (fill !== undefined) out.fill(typeof fill === 'string' ? (encodeString(fill, encoding)[0] || 0) : fill);
+    if (fill !== undefined) out.fill(typeof fill === 'string' ? encodeString(fill, encoding)[0] || 0 : fill);
     return out;
   }
-  static allocUnsafe(size) { return new Buffer(size); }
-  static isBuffer(value) { return value instanceof Buffer; }
-  static isEncoding(encoding) { try { normaliseEncoding(encoding); return true; } catch { return false; } }
-  static byteLength(value, encoding) { return typeof value === 'string' ? encodeString(value, encoding).length : value.byteLength; }
+  static allocUnsafe(size) {
+    return new Buffer(size);
+  }
+  static isBuffer(value) {
+    return value instanceof Buffer;
+  }
+  static isEncoding(encoding) {
+    try {
+      normaliseEncoding(encoding);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  static byteLength(value, encoding) {
+    return typeof value === 'string' ? encodeString(value, encoding).length : value.byteLength;
+  }
   static concat(list, total) {
     const size = total === undefined ? list.reduce((sum, item) => sum + item.length, 0) : total;
     const out = Buffer.alloc(size);
     let offset = 0;
-    for (const item of list) { if (offset >= size) break; out.set(item.subarray(0, size - offset), offset); offset += item.length; }
+    for (const item of list) {
+      if (offset >= size) break;
+      out.set(item.subarray(0, size - offset), offset);
+      offset += item.length;
+    }
     return out;
   }
-  static compare(a, b) { return a.compare(b); }
+  static compare(a, b) {
+    return a.compare(b);
+  }
   toString(encoding, start = 0, end = this.length) {
     const view = this.subarray(start, end);
     switch (normaliseEncoding(encoding)) {
-      case 'hex': return bytesToHex(view);
-      case 'base64': return base64Encode(view, false);
-      case 'base64url': return base64Encode(view, true);
-      case 'latin1': case 'ascii': { let out = ''; for (let i = 0; i < view.length; i += 1) out += $String.fromCharCode(encoding === 'ascii' ? view[i] & 127 : view[i]); return out; }
-      case 'utf16le': { let out = ''; for (let i = 0; i + 1 < view.length; i += 2) out += $String.fromCharCode(view[i] | (view[i + 1] << 8)); return out; }
-      default: return utf8Decode(view);
+      case 'hex':
+        return bytesToHex(view);
+      case 'base64':
+        return base64Encode(view, false);
+      case 'base64url':
+        return base64Encode(view, true);
+      case 'latin1':
+      case 'ascii': {
+        let out = '';
+        for (let i = 0; i < view.length; i += 1) out += $String.fromCharCode(encoding === 'ascii' ? view[i] & 127 : view[i]);
+        return out;
+      }
+      case 'utf16le': {
+        let out = '';
+        for (let i = 0; i + 1 < view.length; i += 2) out += $String.fromCharCode(view[i] | (view[i + 1] << 8));
+        return out;
+      }
+      default:
+        return utf8Decode(view);
     }
   }
-  toJSON() { return { type: 'Buffer', data: $Array.from(this) }; }
-  equals(other) { return this.compare(other) === 0; }
+  toJSON() {
+    return { type: 'Buffer', data: $Array.from(this) };
+  }
+  equals(other) {
+    return this.compare(other) === 0;
+  }
   compare(other) {
     const n = $Math.min(this.length, other.length);
     for (let i = 0; i < n; i += 1) if (this[i] !== other[i]) return this[i] < other[i] ? -1 : 1;
     return this.length === other.length ? 0 : this.length < other.length ? -1 : 1;
   }
-  slice(start, end) { return this.subarray(start, end); }
+  slice(start, end) {
+    return this.subarray(start, end);
+  }
   write(text, offset = 0, length, encoding) {
     const bytes = encodeString(text, typeof length === 'string' ? length : encoding);
     const count = $Math.min(bytes.length, this.length - offset, typeof length === 'number' ? length : Infinity);
@@ -499,13 +637,25 @@ class Buffer extends $Uint8Array {
 }
 
 class TextEncoder {
-  get encoding() { return 'utf-8'; }
-  encode(text = '') { return new $Uint8Array(utf8Encode($String(text))); }
+  get encoding() {
+    return 'utf-8';
+  }
+  encode(text = '') {
+    return new $Uint8Array(utf8Encode($String(text)));
+  }
 }
 class TextDecoder {
-  constructor(label = 'utf-8') { if (normaliseEncoding(label) !== 'utf8') throw new $RangeError(`The "${label}" encoding is not supported`); }
-  get encoding() { return 'utf-8'; }
-  decode(bytes) { if (bytes === undefined) return ''; const view = bytes instanceof $ArrayBuffer ? new $Uint8Array(bytes) : new $Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength); return utf8Decode(view); }
+  constructor(label = 'utf-8') {
+    if (normaliseEncoding(label) !== 'utf8') throw new $RangeError(`The "${label}" encoding is not supported`);
+  }
+  get encoding() {
+    return 'utf-8';
+  }
+  decode(bytes) {
+    if (bytes === undefined) return '';
+    const view = bytes instanceof $ArrayBuffer ? new $Uint8Array(bytes) : new $Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return utf8Decode(view);
+  }
 }
 function btoa(text) {
   const value = $String(text);
@@ -543,31 +693,93 @@ class URLSearchParams {
       push(state.list, [formDecode(key), formDecode(value)]);
     }
   }
-  _update() { const state = urlState.get(this); if (state.url) state.url._setSearch(this.toString()); }
-  append(key, value) { push(urlState.get(this).list, [$String(key), $String(value)]); this._update(); }
-  delete(key) { const state = urlState.get(this); state.list = state.list.filter(([k]) => k !== $String(key)); this._update(); }
-  get(key) { const found = urlState.get(this).list.find(([k]) => k === $String(key)); return found ? found[1] : null; }
-  getAll(key) { return urlState.get(this).list.filter(([k]) => k === $String(key)).map(([, v]) => v); }
-  has(key) { return urlState.get(this).list.some(([k]) => k === $String(key)); }
+  _update() {
+    const state = urlState.get(this);
+    if (state.url) state.url._setSearch(this.toString());
+  }
+  append(key, value) {
+    push(urlState.get(this).list, [$String(key), $String(value)]);
+    this._update();
+  }
+  delete(key) {
+    const state = urlState.get(this);
+    state.list = state.list.filter(([k]) => k !== $String(key));
+    this._update();
+  }
+  get(key) {
+    const found = urlState.get(this).list.find(([k]) => k === $String(key));
+    return found ? found[1] : null;
+  }
+  getAll(key) {
+    return urlState
+      .get(this)
+      .list.filter(([k]) => k === $String(key))
+      .map(([, v]) => v);
+  }
+  has(key) {
+    return urlState.get(this).list.some(([k]) => k === $String(key));
+  }
   set(key, value) {
     const state = urlState.get(this);
     const name = $String(key);
     const index = state.list.findIndex(([k]) => k === name);
     if (index === -1) push(state.list, [name, $String(value)]);
-    else { state.list[index] = [name, $String(value)]; state.list = state.list.filter(([k], i) => k !== name || i === index); }
+    else {
+      state.list[index] = [name, $String(value)];
+      state.list = state.list.filter(([k], i) => k !== name || i === index);
+    }
     this._update();
   }
-  sort() { urlState.get(this).list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); this._update(); }
-  forEach(fn, thisArg) { for (const [k, v] of urlState.get(this).list) $apply(fn, thisArg, [v, k, this]); }
-  keys() { return urlState.get(this).list.map(([k]) => k)[$Symbol.iterator](); }
-  values() { return urlState.get(this).list.map(([, v]) => v)[$Symbol.iterator](); }
-  entries() { return urlState.get(this).list.map(([k, v]) => [k, v])[$Symbol.iterator](); }
-  [$Symbol.iterator]() { return this.entries(); }
-  get size() { return urlState.get(this).list.length; }
-  toString() { return urlState.get(this).list.map(([k, v]) => `${formEncode(k)}=${formEncode(v)}`).join('&'); }
+  sort() {
+    urlState.get(this).list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this._update();
+  }
+  forEach(fn, thisArg) {
+    for (const [k, v] of urlState.get(this).list) $apply(fn, thisArg, [v, k, this]);
+  }
+  keys() {
+    return urlState
+      .get(this)
+      .list.map(([k]) => k)
+      [$Symbol.iterator]();
+  }
+  values() {
+    return urlState
+      .get(this)
+      .list.map(([, v]) => v)
+      [$Symbol.iterator]();
+  }
+  entries() {
+    return urlState
+      .get(this)
+      .list.map(([k, v]) => [k, v])
+      [$Symbol.iterator]();
+  }
+  [$Symbol.iterator]() {
+    return this.entries();
+  }
+  get size() {
+    return urlState.get(this).list.length;
+  }
+  toString() {
+    return urlState
+      .get(this)
+      .list.map(([k, v]) => `${formEncode(k)}=${formEncode(v)}`)
+      .join('&');
+  }
 }
-function formEncode(text) { return encodeURIComponent(text).replace(/%20/g, '+').replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`); }
-function formDecode(text) { try { return decodeURIComponent(text.replace(/\+/g, ' ')); } catch { return text; } }
+function formEncode(text) {
+  return encodeURIComponent(text)
+    .replace(/%20/g, '+')
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function formDecode(text) {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
 
 class URL {
   constructor(input, base) {
@@ -576,8 +788,17 @@ class URL {
     urlState.get(params).url = this;
     urlState.set(this, { parts, params });
   }
-  static canParse(input, base) { try { new URL(input, base); return true; } catch { return false; } }
-  _setSearch(search) { this._set('search', search); }
+  static canParse(input, base) {
+    try {
+      new URL(input, base);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  _setSearch(search) {
+    this._set('search', search);
+  }
   _set(part, value) {
     const state = urlState.get(this);
     state.parts = callSync('url.set', [state.parts.href, part, $String(value)]);
@@ -585,14 +806,27 @@ class URL {
     const fresh = new URLSearchParams(state.parts.search);
     urlState.get(state.params).list = urlState.get(fresh).list;
   }
-  get searchParams() { return urlState.get(this).params; }
-  toString() { return this.href; }
-  toJSON() { return this.href; }
+  get searchParams() {
+    return urlState.get(this).params;
+  }
+  toString() {
+    return this.href;
+  }
+  toJSON() {
+    return this.href;
+  }
 }
 for (const part of URL_PARTS) {
   $defineProperty(URL.prototype, part, {
-    get() { return urlState.get(this).parts[part]; },
-    set: part === 'origin' ? undefined : function set(value) { this._set(part, value); },
+    get() {
+      return urlState.get(this).parts[part];
+    },
+    set:
+      part === 'origin'
+        ? undefined
+        : function set(value) {
+            this._set(part, value);
+          },
     enumerable: true,
     configurable: true,
   });
@@ -607,20 +841,42 @@ class ObjectId {
     let hex;
     if (value === undefined || value === null) {
       objectIdCounter = (objectIdCounter + 1) % 0xffffff;
-      hex = ($Math.floor($Date.now() / 1000).toString(16).padStart(8, '0')) + objectIdRandom + objectIdCounter.toString(16).padStart(6, '0');
+      hex =
+        $Math
+          .floor($Date.now() / 1000)
+          .toString(16)
+          .padStart(8, '0') +
+        objectIdRandom +
+        objectIdCounter.toString(16).padStart(6, '0');
     } else if (value instanceof ObjectId) hex = value.toHexString();
     else if (typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value)) hex = value.toLowerCase();
     else throw new $TypeError('input must be a 24 character hex string, 12 byte Uint8Array, or an integer');
     $defineProperty(this, '__id', { value: hex });
   }
-  static isValid(value) { return value instanceof ObjectId || (typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value)); }
-  static createFromHexString(hex) { return new ObjectId(hex); }
-  toHexString() { return this.__id; }
-  toString() { return this.__id; }
-  toJSON() { return this.__id; }
-  equals(other) { return other != null && $String(other instanceof ObjectId ? other.toHexString() : other).toLowerCase() === this.__id; }
-  getTimestamp() { return new $Date(parseInt(this.__id.slice(0, 8), 16) * 1000); }
-  get id() { return Buffer.from(this.__id, 'hex'); }
+  static isValid(value) {
+    return value instanceof ObjectId || (typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value));
+  }
+  static createFromHexString(hex) {
+    return new ObjectId(hex);
+  }
+  toHexString() {
+    return this.__id;
+  }
+  toString() {
+    return this.__id;
+  }
+  toJSON() {
+    return this.__id;
+  }
+  equals(other) {
+    return other != null && $String(other instanceof ObjectId ? other.toHexString() : other).toLowerCase() === this.__id;
+  }
+  getTimestamp() {
+    return new $Date(parseInt(this.__id.slice(0, 8), 16) * 1000);
+  }
+  get id() {
+    return Buffer.from(this.__id, 'hex');
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -647,7 +903,11 @@ function invoke() {
   pendingCall = undefined;
   if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new $TypeError('Invalid script name');
   let fn;
-  try { fn = $eval(name); } catch { fn = undefined; }
+  try {
+    fn = $eval(name);
+  } catch {
+    fn = undefined;
+  }
   if (typeof fn !== 'function') throw new $TypeError(`The script must define a function named ${name}, e.g. async function ${name}(...) { ... }`);
   let result;
   try {
@@ -655,7 +915,12 @@ function invoke() {
   } catch (error) {
     throw shortened(error);
   }
-  return $apply($then, $Promise.resolve(result), [(value) => encode(value), (error) => { throw shortened(error); }]);
+  return $apply($then, $Promise.resolve(result), [
+    (value) => encode(value),
+    (error) => {
+      throw shortened(error);
+    },
+  ]);
 }
 
 /**
@@ -686,12 +951,33 @@ function setup(env, executionLimits, name, args) {
 }
 
 const GLOBALS = {
-  global, console, require: requireModule, Buffer, TextEncoder, TextDecoder, URL, URLSearchParams, atob, btoa,
+  global,
+  console,
+  require: requireModule,
+  Buffer,
+  TextEncoder,
+  TextDecoder,
+  URL,
+  URLSearchParams,
+  atob,
+  btoa,
   setTimeout: (fn, ms, ...args) => startTimer(fn, ms, args, false),
   setInterval: (fn, ms, ...args) => startTimer(fn, ms, args, true),
   setImmediate: (fn, ...args) => startTimer(fn, 0, args, false),
-  clearTimeout: clearTimer, clearInterval: clearTimer, clearImmediate: clearTimer,
-  queueMicrotask: (fn) => { $apply($then, $Promise.resolve(), [() => { try { fn(); } catch (error) { uncaught(error); } }]); },
+  clearTimeout: clearTimer,
+  clearInterval: clearTimer,
+  clearImmediate: clearTimer,
+  queueMicrotask: (fn) => {
+    $apply($then, $Promise.resolve(), [
+      () => {
+        try {
+          fn();
+        } catch (error) {
+          uncaught(error);
+        }
+      },
+    ]);
+  },
 };
 for (const name of $keys(GLOBALS)) $defineProperty(global, name, { value: GLOBALS[name], writable: true, configurable: true, enumerable: false });
 $defineProperty(global, '__ferry_invoke', { value: invoke, configurable: true });

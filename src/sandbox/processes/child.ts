@@ -39,7 +39,17 @@ async function run(id: number, request: RunRequest, port: number | undefined): P
     send({ type: 'outcome', id, outcome });
   } catch (error) {
     // A value that cannot be cloned for IPC (the isolate's copies should never produce one).
-    send({ type: 'outcome', id, outcome: { ok: false, kind: 'invalid_result', message: `The script finished with a value that cannot be returned: ${(error as Error).message}`, logs: outcome.logs, durationMs: outcome.durationMs } });
+    send({
+      type: 'outcome',
+      id,
+      outcome: {
+        ok: false,
+        kind: 'invalid_result',
+        message: `The script finished with a value that cannot be returned: ${(error as Error).message}`,
+        logs: outcome.logs,
+        durationMs: outcome.durationMs,
+      },
+    });
   }
 }
 

@@ -23,5 +23,8 @@ export function sandboxProcessOptions(
 ): { poolSize: number; processes?: ProcessOptions } {
   const count = config.sandboxProcesses;
   if (count === 0) return { poolSize };
-  return { poolSize: Math.max(2, Math.ceil(poolSize / count)), processes: { count, maxRssMb: config.sandboxProcessMaxRssMb, heapMb: config.sandboxProcessHeapMb } };
+  return {
+    poolSize: Math.max(2, Math.ceil(poolSize / count)),
+    processes: { count, maxRssMb: config.sandboxProcessMaxRssMb, heapMb: config.sandboxProcessHeapMb },
+  };
 }

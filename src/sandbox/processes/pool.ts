@@ -54,7 +54,13 @@ export function createProcessPool(options: { log: Logger; processes: ProcessOpti
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
 
-  const unavailable = (message: string, since: number): Outcome => ({ ok: false, kind: 'unavailable', message, logs: [], durationMs: Math.round((performance.now() - since) * 100) / 100 });
+  const unavailable = (message: string, since: number): Outcome => ({
+    ok: false,
+    kind: 'unavailable',
+    message,
+    logs: [],
+    durationMs: Math.round((performance.now() - since) * 100) / 100,
+  });
 
   function spawnWorker(): void {
     let child: ChildProcess;
@@ -65,9 +71,12 @@ export function createProcessPool(options: { log: Logger; processes: ProcessOpti
       failedStarts += 1;
       lastFailure = `a sandbox process could not be started: ${(error as Error).message}`;
       log.error({ err: error }, lastFailure);
-      setTimeout(() => {
-        if (!closed && workers.size < processes.count) spawnWorker();
-      }, Math.min(5000, 250 * 2 ** Math.min(failedStarts, 5))).unref();
+      setTimeout(
+        () => {
+          if (!closed && workers.size < processes.count) spawnWorker();
+        },
+        Math.min(5000, 250 * 2 ** Math.min(failedStarts, 5)),
+      ).unref();
       return;
     }
     const worker: Worker = { child, ready: false, retired: false, inFlight: new Map(), lastBeat: Date.now(), stats: {}, connections: {} };
@@ -99,7 +108,8 @@ export function createProcessPool(options: { log: Logger; processes: ProcessOpti
       case 'beat':
         worker.stats = message.stats;
         worker.connections = message.connections;
-        if (message.rssMb > processes.maxRssMb) retire(worker, 'rss', `the sandbox process used ${message.rssMb} MiB of memory, over its bound of ${processes.maxRssMb} MiB`);
+        if (message.rssMb > processes.maxRssMb)
+          retire(worker, 'rss', `the sandbox process used ${message.rssMb} MiB of memory, over its bound of ${processes.maxRssMb} MiB`);
         break;
       case 'fatal':
         retire(worker, 'fatal', `isolated-vm lost control of an isolate: ${message.message}`);
@@ -204,7 +214,10 @@ export function createProcessPool(options: { log: Logger; processes: ProcessOpti
     },
     /** Isolates per memory size, summed over the processes (as each last reported). */
     stats() {
-      return sum((worker) => worker.stats) as Record<string, { alive: number; idle: number; waiting: number; size: number; created: number; compiled: number; reused: number; codeCacheHits: number }>;
+      return sum((worker) => worker.stats) as Record<
+        string,
+        { alive: number; idle: number; waiting: number; size: number; created: number; compiled: number; reused: number; codeCacheHits: number }
+      >;
     },
     /** Pooled connections to legacy databases, per driver, summed over the processes. */
     connectionStats() {

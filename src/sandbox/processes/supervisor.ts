@@ -36,15 +36,26 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
     // A wait for the first processes to start moves the deadline with it (see pick).
     const moved = firstStart ? Date.now() - waitedFrom : 0;
     if (!worker) {
-      const message = pool.closed ? 'The sandbox is closed.' : `No sandbox process was ready in time${pool.lastFailure ? ` (the last one failed: ${pool.lastFailure})` : ''}.`;
-      return { ok: false, kind: pool.closed ? 'sandbox_error' : 'timeout', message, logs: [], durationMs: Math.round((performance.now() - startedAt) * 100) / 100 };
+      const message = pool.closed
+        ? 'The sandbox is closed.'
+        : `No sandbox process was ready in time${pool.lastFailure ? ` (the last one failed: ${pool.lastFailure})` : ''}.`;
+      return {
+        ok: false,
+        kind: pool.closed ? 'sandbox_error' : 'timeout',
+        message,
+        logs: [],
+        durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
+      };
     }
     const id = nextId++;
     const outcome = await new Promise<Outcome>((resolve) => {
-      const late = setTimeout(() => {
-        worker.inFlight.delete(id);
-        resolve(unavailable('The sandbox process did not return the outcome in time.', startedAt));
-      }, Math.max(0, deadline + moved - Date.now()) + LATE_MS);
+      const late = setTimeout(
+        () => {
+          worker.inFlight.delete(id);
+          resolve(unavailable('The sandbox process did not return the outcome in time.', startedAt));
+        },
+        Math.max(0, deadline + moved - Date.now()) + LATE_MS,
+      );
       worker.inFlight.set(id, { resolve, started: startedAt, late });
       const data = dataOnly(request);
       // `poolSize` bounds the connections an instance keeps to a legacy database; each process

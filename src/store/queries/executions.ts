@@ -68,10 +68,9 @@ export function createExecutionQueries(db: Queryable) {
     /** Keeps at most `maxRows` rows and none older than `maxAgeDays`. */
     async prune(maxRows: number, maxAgeDays: number): Promise<number> {
       const old = await db.query('delete from script_executions where created_at < now() - make_interval(days => $1::int)', [maxAgeDays]);
-      const excess = await db.query(
-        `delete from script_executions where id <= (select id from script_executions order by id desc offset $1 limit 1)`,
-        [maxRows],
-      );
+      const excess = await db.query(`delete from script_executions where id <= (select id from script_executions order by id desc offset $1 limit 1)`, [
+        maxRows,
+      ]);
       await db.query('delete from migration_failures where created_at < now() - make_interval(days => $1::int)', [maxAgeDays * 4]);
       return old.rowCount + excess.rowCount;
     },

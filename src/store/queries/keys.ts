@@ -23,10 +23,7 @@ export function createKeyQueries(db: Queryable) {
     },
 
     async retireSigningKeys(exceptKids: readonly string[]): Promise<number> {
-      const { rowCount } = await db.query(
-        'update signing_keys set retired_at = now() where retired_at is null and not (kid = any($1::text[]))',
-        [exceptKids],
-      );
+      const { rowCount } = await db.query('update signing_keys set retired_at = now() where retired_at is null and not (kid = any($1::text[]))', [exceptKids]);
       return rowCount;
     },
 
@@ -48,10 +45,10 @@ export function createKeyQueries(db: Queryable) {
     },
 
     async putSetting<T>(key: string, value: T): Promise<void> {
-      await db.query(
-        'insert into settings (key, value) values ($1, $2::jsonb) on conflict (key) do update set value = excluded.value, updated_at = now()',
-        [key, JSON.stringify(value)],
-      );
+      await db.query('insert into settings (key, value) values ($1, $2::jsonb) on conflict (key) do update set value = excluded.value, updated_at = now()', [
+        key,
+        JSON.stringify(value),
+      ]);
     },
   };
 }

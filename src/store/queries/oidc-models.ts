@@ -3,7 +3,15 @@ import type { Queryable } from '../db.ts';
 export type ModelPayload = Record<string, unknown>;
 
 /** The models oidc-provider revokes by grant (lib/helpers/revoke.js), plus ClientCredentials. */
-const TOKEN_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode', 'ClientCredentials'];
+const TOKEN_MODELS = [
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+  'ClientCredentials',
+];
 
 /** SQL for oidc-provider's persisted models (sessions, interactions, grants, codes, tokens). */
 export function createOidcModelQueries(db: Queryable) {

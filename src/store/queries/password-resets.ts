@@ -10,7 +10,10 @@ export interface ResetLink {
 type Row = { sub: string; legacy_id: string | null; identifier_kind: IdentifierKind | null; identifier_value: string | null };
 const toLink = (row: Row | undefined): ResetLink | undefined => {
   if (!row) return undefined;
-  const legacy = row.legacy_id && row.identifier_kind && row.identifier_value ? { legacyId: row.legacy_id, identifier: { kind: row.identifier_kind, value: row.identifier_value } } : undefined;
+  const legacy =
+    row.legacy_id && row.identifier_kind && row.identifier_value
+      ? { legacyId: row.legacy_id, identifier: { kind: row.identifier_kind, value: row.identifier_value } }
+      : undefined;
   return { sub: row.sub, legacy };
 };
 
@@ -36,7 +39,9 @@ export function createPasswordResetQueries(db: Queryable) {
 
     /** Uses a link: of concurrent callers with the same link, one gets true. */
     async consume(tokenHash: string): Promise<boolean> {
-      const { rowCount } = await db.query('update password_resets set used_at = now() where token_hash = $1 and used_at is null and expires_at > now()', [tokenHash]);
+      const { rowCount } = await db.query('update password_resets set used_at = now() where token_hash = $1 and used_at is null and expires_at > now()', [
+        tokenHash,
+      ]);
       return rowCount === 1;
     },
 

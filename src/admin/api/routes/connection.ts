@@ -9,7 +9,9 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are
 const connectionView = z.object({
   enabled: z.boolean(),
   mode,
-  env: z.record(z.string(), z.string()).describe('Secrets (DB_PASSWORD, names with PASSWORD, SECRET, TOKEN or KEY) as "********"; passwords inside *_URI and *_URL values masked.'),
+  env: z
+    .record(z.string(), z.string())
+    .describe('Secrets (DB_PASSWORD, names with PASSWORD, SECRET, TOKEN or KEY) as "********"; passwords inside *_URI and *_URL values masked.'),
   form: z.enum(['uri', 'programmatic', 'none']),
   limits: limitsSchema,
   egress: egressSchema,
@@ -34,7 +36,9 @@ const connectionChange = z
     limits: limitsChangeSchema.optional().describe('Sandbox limits to change; the others are kept.'),
     egress: egressSchema
       .optional()
-      .describe('Where scripts may connect (every driver and axios), replaced as a whole. Always refused whatever allow says: link-local and cloud-metadata addresses, Ferry\'s own port and Ferry\'s own database.'),
+      .describe(
+        "Where scripts may connect (every driver and axios), replaced as a whole. Always refused whatever allow says: link-local and cloud-metadata addresses, Ferry's own port and Ferry's own database.",
+      ),
     showScriptErrors: z.boolean().optional(),
     claimsCacheSeconds: z.number().int().min(0).max(3600).optional(),
     maxConcurrentScripts: z.number().int().min(1).max(1024).optional(),

@@ -17,7 +17,7 @@ const importRecord = z
       .optional()
       .describe('Without it the account exists and its user sets a password through password reset.'),
   })
-  .describe('A profile in the contract\'s shape (other fields are kept as custom fields) plus passwordHash.');
+  .describe("A profile in the contract's shape (other fields are kept as custom fields) plus passwordHash.");
 
 const importSummary = z.object({
   created: z.number().int(),

@@ -10,5 +10,13 @@ import { userRoutes } from './users.ts';
 
 /** Every admin API operation except the OpenAPI document, which is generated from this list. */
 export function apiRoutes(library: AdminLibrary): ApiRoute[] {
-  return [...importRoutes(library), ...userRoutes(library), ...connectionRoutes(library), ...scriptRoutes(library), ...executionRoutes(library), ...migrationRoutes(library), ...mailRoutes(library)];
+  return [
+    ...importRoutes(library),
+    ...userRoutes(library),
+    ...connectionRoutes(library),
+    ...scriptRoutes(library),
+    ...executionRoutes(library),
+    ...migrationRoutes(library),
+    ...mailRoutes(library),
+  ];
 }

@@ -19,18 +19,16 @@ const detail = summary.extend({ source: z.string(), readOnly: z.boolean(), scrip
 const version = z.object({ version: z.number().int(), note: z.string().nullable(), createdAt: z.string() });
 
 /** The arguments depend on the script, so the body is checked against the named script's shape by the tester. */
-const testBody = z
-  .looseObject({ source: z.string().max(MAX_SOURCE).optional().describe('A draft to run instead of the saved script.') })
-  .meta({
-    description:
-      'The script\'s arguments: login { identifier, password }, getUser { query }, searchUser { keyword }, createUser { userInfo }, updateUser { id, updates }, deleteUser { id }, listUsers { page, limit }, validatePassword { id, password }.',
-    anyOf: SCRIPT_NAMES.map((name) => ({ title: name, ...jsonSchema(TEST_INPUTS[name], 'input') })),
-  });
+const testBody = z.looseObject({ source: z.string().max(MAX_SOURCE).optional().describe('A draft to run instead of the saved script.') }).meta({
+  description:
+    "The script's arguments: login { identifier, password }, getUser { query }, searchUser { keyword }, createUser { userInfo }, updateUser { id, updates }, deleteUser { id }, listUsers { page, limit }, validatePassword { id, password }.",
+  anyOf: SCRIPT_NAMES.map((name) => ({ title: name, ...jsonSchema(TEST_INPUTS[name], 'input') })),
+});
 const testResult = z.object({
   ok: z.boolean(),
   kind: outcomeKind,
   value: z.unknown().describe('What the script finished with (when ok).'),
-  message: z.string().nullable().describe('Why it failed (the script\'s own message for script_error).'),
+  message: z.string().nullable().describe("Why it failed (the script's own message for script_error)."),
   logs: z.array(logLine),
   durationMs: z.number(),
 });

@@ -9,7 +9,9 @@ const listQuery = z.object({
     .min(1)
     .max(200)
     .optional()
-    .describe('Search keyword: substring of identifiers and names (searchUser in CUSTOM_USER_STORE). page and limit then apply to the matches, and total counts them all.'),
+    .describe(
+      'Search keyword: substring of identifiers and names (searchUser in CUSTOM_USER_STORE). page and limit then apply to the matches, and total counts them all.',
+    ),
   page: z.coerce.number().int().min(1).default(1),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });

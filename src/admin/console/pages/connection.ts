@@ -8,7 +8,12 @@ import { formProblem, type ConsolePages } from '../page.ts';
 export function connectionPages(router: Router, { library, csrf, render }: ConsolePages): void {
   const show = async (ctx: Context, model: ConnectionModel, extra: { error?: string; details?: { path: string; message: string }[] } = {}, status = 200) => {
     const view = await library.connection.view();
-    await render(ctx, 'connection', { title: 'Connection', section: 'connection', model, limitFields: FORM_LIMITS, scriptsDir: view.scriptsDir, ...extra }, status);
+    await render(
+      ctx,
+      'connection',
+      { title: 'Connection', section: 'connection', model, limitFields: FORM_LIMITS, scriptsDir: view.scriptsDir, ...extra },
+      status,
+    );
   };
 
   router.get('/connection', async (ctx) => show(ctx, modelFromView(await library.connection.view())));

@@ -32,7 +32,12 @@ export function userPages(router: Router, { library, csrf, render }: ConsolePage
     } catch (error) {
       listError = formProblem(error).error;
     }
-    await render(ctx, 'users', { title: 'Users', section: 'users', q, result, listError, custom: await inCustomStore(), values: extra.values ?? {}, ...extra }, status);
+    await render(
+      ctx,
+      'users',
+      { title: 'Users', section: 'users', q, result, listError, custom: await inCustomStore(), values: extra.values ?? {}, ...extra },
+      status,
+    );
   };
 
   const inCustomStore = async () => {
@@ -45,7 +50,21 @@ export function userPages(router: Router, { library, csrf, render }: ConsolePage
   /** One user's page: the profile form (filled from `values` after a refused change) and the password form. */
   const showUser = async (ctx: Context, user: AdminUser, extra: { values?: Record<string, string> } & Problem = {}, status = 200) => {
     const label = user.email ?? user.username ?? user.phone ?? user.sub;
-    await render(ctx, 'user', { title: `User ${label}`, section: 'users', user, label, fields: PROFILE_FIELDS, custom: await inCustomStore(), ...extra, values: extra.values ?? currentValues(user) }, status);
+    await render(
+      ctx,
+      'user',
+      {
+        title: `User ${label}`,
+        section: 'users',
+        user,
+        label,
+        fields: PROFILE_FIELDS,
+        custom: await inCustomStore(),
+        ...extra,
+        values: extra.values ?? currentValues(user),
+      },
+      status,
+    );
   };
 
   router.get('/users', (ctx) => show(ctx));
