@@ -8,8 +8,8 @@
 import { Readable } from 'node:stream';
 import { verifyLegacyHash, recogniseHash } from '../src/accounts/hashes/index.ts';
 import { createPasswordHasher } from '../src/accounts/passwords.ts';
-import { createBulkImport } from '../src/federation/bulk-import.ts';
-import { ndjsonRecords } from '../src/federation/import-records.ts';
+import { createBulkImport } from '../src/connection/bulk-import.ts';
+import { ndjsonRecords } from '../src/connection/import-records.ts';
 import { createLogger } from '../src/log.ts';
 import { openDatabase } from '../src/store/index.ts';
 import { createAccountQueries } from '../src/store/queries/accounts.ts';

@@ -21,7 +21,7 @@ import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createRecoveryRoutes } from './pages/recovery.ts';
-import { createFederation, type Federation } from './federation/index.ts';
+import { createFederation, type Federation } from './connection/index.ts';
 import { createSandbox, sandboxProcessOptions, storeAddress } from './sandbox/index.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createAccountQueries } from './store/queries/accounts.ts';

@@ -20,7 +20,7 @@ export function normalisePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
-/** The weakest legacy bcrypt hash Ferry adopts for a migrated account (see src/federation/lazy-migration.ts). */
+/** The weakest legacy bcrypt hash Ferry adopts for a migrated account (see src/connection/lazy-migration.ts). */
 export const MIN_ADOPTED_BCRYPT_COST = 10;
 
 export function isBcryptHash(hash: string): boolean {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ServiceUnavailable } from '../errors.ts';
-import type { LegacyRecovery } from '../federation/recovery.ts';
+import type { LegacyRecovery } from '../connection/recovery.ts';
 import type { Logger } from '../log.ts';
 import type { Throttle } from '../security/throttle.ts';
 import type { AccountRow } from '../store/queries/accounts.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Middleware } from 'koa';
 import type { Config } from '../config/schema.ts';
-import type { Federation } from '../federation/index.ts';
+import type { Federation } from '../connection/index.ts';
 import type { Database } from '../store/db.ts';
 import { createRateBucketQueries } from '../store/queries/rate-buckets.ts';
 import type { Csrf } from '../web/csrf.ts';

@@ -4,7 +4,7 @@ import { createAdminLibrary, type AdminLibrary } from '../admin/library/index.ts
 import type { Config } from '../config/schema.ts';
 import { startLegacyDemo, withLegacyDemo } from '../demo/legacy-db.ts';
 import { Conflict } from '../errors.ts';
-import { createFederation } from '../federation/index.ts';
+import { createFederation } from '../connection/index.ts';
 import { createLogger, redact } from '../log.ts';
 import { createSandbox, sandboxProcessOptions, storeAddress } from '../sandbox/index.ts';
 import { openDatabase } from '../store/index.ts';

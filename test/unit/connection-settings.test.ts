@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectionSchema } from '../../src/config/schema.ts';
-import { createConnectionSettings } from '../../src/federation/settings.ts';
+import { createConnectionSettings } from '../../src/connection/settings.ts';
 import type { KeyQueries } from '../../src/store/queries/keys.ts';
 import type { ScriptQueries } from '../../src/store/queries/scripts.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createFailureFloor } from '../../src/federation/timing.ts';
+import { createFailureFloor } from '../../src/connection/timing.ts';
 
 describe('the failure floor', () => {
   it('learns each path on its own and holds a failure to the slowest path it could have taken', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseIdentifier, toScriptQuery } from '../../src/accounts/identifier.ts';
-import { checkProfile, profileIdentifiers } from '../../src/federation/profile.ts';
+import { checkProfile, profileIdentifiers } from '../../src/connection/profile.ts';
 import { profileToClaims } from '../../src/oidc/claims.ts';
 
 describe('identifiers typed into the login form', () => {

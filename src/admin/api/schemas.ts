@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCRIPT_NAMES } from '../../federation/connection.ts';
+import { SCRIPT_NAMES } from '../../connection/connection.ts';
 import { FAILURE_KINDS } from '../../sandbox/outcome.ts';
 
 /** Shapes shared by several admin API routes (requests and answers). */

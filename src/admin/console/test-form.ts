@@ -1,5 +1,5 @@
 import { BadRequest } from '../../errors.ts';
-import type { ScriptName } from '../../federation/connection.ts';
+import type { ScriptName } from '../../connection/connection.ts';
 
 export interface TestField {
   name: string;

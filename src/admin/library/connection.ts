@@ -1,6 +1,6 @@
 import { connectionSchema, type ConnectionConfig } from '../../config/schema.ts';
-import type { Connection } from '../../federation/connection.ts';
-import type { ConnectionSettings } from '../../federation/settings.ts';
+import type { Connection } from '../../connection/connection.ts';
+import type { ConnectionSettings } from '../../connection/settings.ts';
 import type { EgressInput, LimitsInput } from '../../sandbox/index.ts';
 import { envForm, maskEnv, mergeEnv, replaceEnv } from './secrets.ts';
 import { invalid } from './validation.ts';

@@ -1,4 +1,4 @@
-import type { ExecutionLog } from '../../federation/execution-log.ts';
+import type { ExecutionLog } from '../../connection/execution-log.ts';
 import type { ExecutionFilter, ExecutionQueries, ExecutionRow } from '../../store/queries/executions.ts';
 
 export interface ExecutionItem {

@@ -1,6 +1,6 @@
 import { BadRequest, FerryError } from '../../errors.ts';
-import type { BulkImport, ImportOptions, ImportSummary } from '../../federation/bulk-import.ts';
-import { jsonRecords, ndjsonRecords } from '../../federation/import-records.ts';
+import type { BulkImport, ImportOptions, ImportSummary } from '../../connection/bulk-import.ts';
+import { jsonRecords, ndjsonRecords } from '../../connection/import-records.ts';
 
 /** A JSON document is parsed whole; larger imports are sent as NDJSON, which streams. */
 export const MAX_JSON_IMPORT_BYTES = 64 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.ts';
-import type { Federation } from '../../federation/index.ts';
+import type { Federation } from '../../connection/index.ts';
 import type { Database } from '../../store/db.ts';
 import { createMailOutboxQueries } from '../../store/queries/mail-outbox.ts';
 import { createMigrationQueries } from '../../store/queries/migration.ts';

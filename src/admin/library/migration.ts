@@ -1,5 +1,5 @@
-import { scriptContext, type ScriptRunner } from '../../federation/scripts.ts';
-import type { ConnectionSettings } from '../../federation/settings.ts';
+import { scriptContext, type ScriptRunner } from '../../connection/scripts.ts';
+import type { ConnectionSettings } from '../../connection/settings.ts';
 import type { ExecutionQueries } from '../../store/queries/executions.ts';
 import type { MigrationQueries } from '../../store/queries/migration.ts';
 

@@ -1,6 +1,6 @@
 import { Script } from 'node:vm';
 import { BadRequest } from '../../errors.ts';
-import type { ScriptName } from '../../federation/connection.ts';
+import type { ScriptName } from '../../connection/connection.ts';
 
 /** Where a problem with a script is, for the editor to point at (1-based). */
 export interface ScriptProblem {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { normaliseEmail, normalisePhone, normaliseUsername, parseIdentifier, toScriptQuery } from '../../accounts/identifier.ts';
 import { BadRequest } from '../../errors.ts';
-import type { ScriptName } from '../../federation/connection.ts';
-import { checkProfile } from '../../federation/profile.ts';
-import type { ExecutionLog } from '../../federation/execution-log.ts';
-import { scriptContext, type ScriptRunner } from '../../federation/scripts.ts';
-import type { ConnectionSettings } from '../../federation/settings.ts';
+import type { ScriptName } from '../../connection/connection.ts';
+import { checkProfile } from '../../connection/profile.ts';
+import type { ExecutionLog } from '../../connection/execution-log.ts';
+import { scriptContext, type ScriptRunner } from '../../connection/scripts.ts';
+import type { ConnectionSettings } from '../../connection/settings.ts';
 import type { FailureKind, LogLine } from '../../sandbox/index.ts';
 import { maskIn } from '../../sandbox/secrets.ts';
 import { MASK, secretValues } from './secrets.ts';

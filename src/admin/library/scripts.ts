@@ -1,6 +1,6 @@
 import { Conflict, NotFound } from '../../errors.ts';
-import { SCRIPT_NAMES, SCRIPT_PARAMS, type ScriptName } from '../../federation/connection.ts';
-import type { ConnectionSettings } from '../../federation/settings.ts';
+import { SCRIPT_NAMES, SCRIPT_PARAMS, type ScriptName } from '../../connection/connection.ts';
+import type { ConnectionSettings } from '../../connection/settings.ts';
 import type { ScriptQueries } from '../../store/queries/scripts.ts';
 import { checkScript } from './script-check.ts';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCRIPT_NAMES, type ScriptName } from '../../federation/connection.ts';
+import { SCRIPT_NAMES, type ScriptName } from '../../connection/connection.ts';
 
 export const TEMPLATES_DIR = join(import.meta.dirname, '..', '..', '..', 'hooks', 'templates');
 

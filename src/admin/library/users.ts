@@ -1,4 +1,4 @@
-import type { Directory, DirectoryUser, NewUser, UserChanges } from '../../federation/directory.ts';
+import type { Directory, DirectoryUser, NewUser, UserChanges } from '../../connection/directory.ts';
 import type { OidcModelQueries } from '../../store/queries/oidc-models.ts';
 
 /** Profile keys that never leave Ferry, not even through the admin API. */

@@ -1,8 +1,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ImportSummary } from '../../federation/bulk-import.ts';
-import { jsonRecords, ndjsonRecords } from '../../federation/import-records.ts';
+import type { ImportSummary } from '../../connection/bulk-import.ts';
+import { jsonRecords, ndjsonRecords } from '../../connection/import-records.ts';
 import { loadConfig } from '../../config/load.ts';
 import { BadRequest, FerryError } from '../../errors.ts';
 import { openLocal } from '../local.ts';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { TestResult } from '../../admin/library/script-test.ts';
 import { loadConfig } from '../../config/load.ts';
 import { BadRequest } from '../../errors.ts';
-import { isScriptName, SCRIPT_NAMES } from '../../federation/connection.ts';
+import { isScriptName, SCRIPT_NAMES } from '../../connection/connection.ts';
 import { openLocal } from '../local.ts';
 import type { Output } from '../output.ts';
 import { callAdminApi, type Target } from '../remote.ts';

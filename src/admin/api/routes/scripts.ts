@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCRIPT_NAMES } from '../../../federation/connection.ts';
+import { SCRIPT_NAMES } from '../../../connection/connection.ts';
 import type { AdminLibrary } from '../../library/index.ts';
 import { TEST_INPUTS } from '../../library/script-test.ts';
 import { jsonSchema } from '../openapi.ts';

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { SCRIPT_NAMES } from '../../../federation/connection.ts';
+import { SCRIPT_NAMES } from '../../../connection/connection.ts';
 import { formProblem, type ConsolePages } from '../page.ts';
 import { outcomeKind, scriptName } from '../../api/schemas.ts';
 import { parseOrThrow } from '../../library/validation.ts';

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { BadRequest, NotFound } from '../../../errors.ts';
-import { isScriptName, SCRIPT_NAMES, type ScriptName } from '../../../federation/connection.ts';
+import { isScriptName, SCRIPT_NAMES, type ScriptName } from '../../../connection/connection.ts';
 import { LARGE_FORM_LIMIT, readForm } from '../../../web/body.ts';
 import type { TestResult } from '../../library/script-test.ts';
 import { isTemplateKind, readTemplate, TEMPLATES } from '../../library/templates.ts';
