@@ -5,19 +5,44 @@ import { join } from 'node:path';
 const ISOLATE_DIR = join(import.meta.dirname, 'isolate');
 const read = (file: string) => readFileSync(join(ISOLATE_DIR, file), 'utf8');
 
-/** Module name → the expression that builds it inside the runtime's closure. */
-const MODULES: Record<string, string> = {
-  bcrypt: 'bcryptModule(ferry)',
-  axios: 'axiosModule(ferry)',
-  lodash: 'lodashModule()',
-  pg: 'pgModule(ferry)',
-  mysql2: 'mysql2Module(ferry, false)',
-  'mysql2/promise': 'mysql2Module(ferry, true)',
-  mongodb: 'mongodbModule(ferry)',
-  mssql: 'mssqlModule(ferry)',
-};
+/**
+ * The runtime, one concern per file, in the order they are joined. Order matters only for the
+ * top-level statements a file runs (intrinsics are captured before anything else reads them);
+ * functions are hoisted across the whole closure.
+ */
+export const RUNTIME_FILES = [
+  'runtime/intrinsics.js',
+  'runtime/json.js',
+  'runtime/bridge.js',
+  'runtime/boundary.js',
+  'runtime/callbacks.js',
+  'runtime/console.js',
+  'runtime/timers.js',
+  'runtime/bytes.js',
+  'runtime/buffer.js',
+  'runtime/url.js',
+  'runtime/object-id.js',
+  'runtime/require.js',
+  'runtime/entry.js',
+] as const;
 
-export const ALLOWED_MODULES = Object.keys(MODULES);
+/**
+ * The modules scripts may require, in the order the "Cannot find module" error lists them: the
+ * file that defines the module's builder (none for lodash, built from its package below, or for a
+ * second name of a file already listed) and the expression that builds it inside the closure.
+ */
+export const MODULES: readonly { name: string; file?: string; build: string }[] = [
+  { name: 'bcrypt', file: 'bcrypt.js', build: 'bcryptModule(ferry)' },
+  { name: 'axios', file: 'axios.js', build: 'axiosModule(ferry)' },
+  { name: 'lodash', build: 'lodashModule()' },
+  { name: 'pg', file: 'pg.js', build: 'pgModule(ferry)' },
+  { name: 'mysql2', file: 'mysql2.js', build: 'mysql2Module(ferry, false)' },
+  { name: 'mysql2/promise', build: 'mysql2Module(ferry, true)' },
+  { name: 'mongodb', file: 'mongodb.js', build: 'mongodbModule(ferry)' },
+  { name: 'mssql', file: 'mssql.js', build: 'mssqlModule(ferry)' },
+];
+
+export const ALLOWED_MODULES = MODULES.map((module) => module.name);
 
 let cached: string | undefined;
 
@@ -29,28 +54,21 @@ let cached: string | undefined;
 export function isolateRuntimeSource(): string {
   if (cached) return cached;
   const lodash = readFileSync(createRequire(import.meta.url).resolve('lodash/lodash.min.js'), 'utf8');
-  const modules = Object.entries(MODULES)
-    .map(([name, build]) => `  ${JSON.stringify(name)}: () => ${build},`)
-    .join('\n');
+  const builders = MODULES.map((module) => `  ${JSON.stringify(module.name)}: () => ${module.build},`).join('\n');
+  const moduleFiles = MODULES.flatMap((module) => (module.file ? [module.file] : []));
   cached = [
     // The script's value is this function; the host calls it with its dispatcher and gets `setup`.
     '(function ferryRuntime(host) {',
     "'use strict';",
-    read('runtime.js'),
-    read('boundary.js'),
-    read('pg.js'),
-    read('mysql2.js'),
-    read('mongodb.js'),
-    read('mssql.js'),
-    read('axios.js'),
-    read('bcrypt.js'),
+    ...RUNTIME_FILES.map(read),
+    ...moduleFiles.map(read),
     'function lodashModule() {',
     '  const module = { exports: {} };',
     '  const exports = module.exports;',
     `  (function () {\n${lodash}\n}).call(undefined);`,
     '  return module.exports;',
     '}',
-    `const MODULES = { __proto__: null,\n${modules}\n};`,
+    `const MODULES = { __proto__: null,\n${builders}\n};`,
     'return setup;',
     '})',
   ].join('\n');

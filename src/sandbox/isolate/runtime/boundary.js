@@ -1,3 +1,4 @@
+// @ts-check
 // The boundary: every value that leaves the isolate (the script's result, the arguments of a host
 // call) is encoded here, and measured while it is, before isolated-vm copies it. isolated-vm
 // flattens and copies a string on the host whole, so a result of four fields pointing at one
