@@ -2,7 +2,7 @@ import bcrypt from 'bcrypt';
 import type { Execution } from '../execution.ts';
 import { integer, optionalString, string } from './args.ts';
 import { ScriptFacingError } from './errors.ts';
-import { op, type OpTable } from './types.ts';
+import { op, type OpGroup } from './types.ts';
 
 function checkCost(execution: Execution, cost: number): number {
   if (cost < 4 || cost > execution.limits.maxBcryptCost) {
@@ -22,7 +22,7 @@ function data(value: unknown): string | Buffer {
 }
 
 /** Host operations behind the isolate's `bcrypt`: node.bcrypt.js on libuv's thread pool, cost capped. */
-export function bcryptOps(): OpTable {
+export function bcryptOps(): OpGroup<'bcrypt'> {
   return {
     'bcrypt.genSalt': op((execution, [rounds, minor]) => {
       const variant = optionalString(minor, 'minor') ?? 'b';

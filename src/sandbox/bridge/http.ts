@@ -5,7 +5,7 @@ import type { Execution } from '../execution.ts';
 import { optionalRecord, record, string } from './args.ts';
 import { checkDestination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
-import { op, type OpTable } from './types.ts';
+import { op, type OpGroup } from './types.ts';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
@@ -92,7 +92,7 @@ async function send(execution: Execution, wire: WireRequest, url: URL): Promise<
 }
 
 /** Host operation behind the isolate's `axios`: one request, redirects followed (and vetted) by the host. */
-export function httpOps(): OpTable {
+export function httpOps(): OpGroup<'http'> {
   return {
     'http.request': op(async (execution, [raw]) => {
       const wire = readRequest(raw);

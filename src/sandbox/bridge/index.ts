@@ -9,7 +9,8 @@ import { mssqlOps } from './mssql.ts';
 import { mysqlOps } from './mysql.ts';
 import { pgOps } from './pg.ts';
 import { runtimeOps } from './runtime.ts';
-import type { OpTable } from './types.ts';
+import type { OpName } from '../op-names.ts';
+import type { Op, OpTable } from './types.ts';
 
 export type { OpTable } from './types.ts';
 export { createDriverPools, type DriverPools } from './driver-pools.ts';
@@ -17,7 +18,8 @@ export { storeAddress, type EgressPolicy, type StoreAddress } from './egress.ts'
 
 /** Every host operation the isolate's runtime and modules may call. */
 export function createOpTable(options: { pools: DriverPools; overrides?: OpTable }): OpTable {
-  return {
+  // Every group of ../op-names.ts, so that a group left out here fails tsc.
+  const table: Record<OpName, Op> = {
     ...runtimeOps(),
     ...pgOps(options.pools),
     ...mysqlOps(options.pools),
@@ -25,8 +27,8 @@ export function createOpTable(options: { pools: DriverPools; overrides?: OpTable
     ...mssqlOps(),
     ...httpOps(),
     ...bcryptOps(),
-    ...options.overrides,
   };
+  return { ...table, ...options.overrides };
 }
 
 /** A result for applySyncPromise, copied here so that a value that cannot be copied becomes an error result, not a throw. */

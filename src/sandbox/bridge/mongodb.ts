@@ -8,7 +8,7 @@ import { resolveSrv } from 'node:dns/promises';
 import { checkDestination, denied, type EgressPolicy } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
 import { resultCounter } from './result-size.ts';
-import { op, type OpTable } from './types.ts';
+import { op, type OpGroup } from './types.ts';
 
 type Driver = typeof import('mongodb');
 /** Loaded on first use: most installations never talk to MongoDB, and the driver is large. */
@@ -159,7 +159,7 @@ async function checkMongoHosts(policy: EgressPolicy, client: MongoClient): Promi
  * shared by every execution with the same URI and settings: a script's connect() joins it and its
  * close() only lets go of it.
  */
-export function mongodbOps(pools: DriverPools): OpTable {
+export function mongodbOps(pools: DriverPools): OpGroup<'mongodb'> {
   return {
     'mongo.connect': op(async (execution, [uri, options]) => {
       execution.checkConnectionSlot();

@@ -4,7 +4,7 @@ import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } f
 import { ScriptFacingError } from './errors.ts';
 import { checkDestination } from './egress.ts';
 import { resultCounter } from './result-size.ts';
-import { op, type OpTable } from './types.ts';
+import { op, type OpGroup } from './types.ts';
 
 const CONFIG_KEYS = ['server', 'port', 'user', 'password', 'database', 'domain', 'options', 'authentication'];
 const TYPE_NAMES = new Set([
@@ -95,7 +95,7 @@ function result(execution: Execution, raw: { recordsets?: unknown; rowsAffected:
 }
 
 /** Host operations behind the isolate's `mssql` module. */
-export function mssqlOps(): OpTable {
+export function mssqlOps(): OpGroup<'mssql'> {
   return {
     'mssql.connect': op(async (execution, [config]) => {
       execution.checkConnectionSlot();

@@ -4,7 +4,7 @@ import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } f
 import type { Checkout, DriverPools } from './driver-pools.ts';
 import { checkDestination, denied, type Destination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
-import { op, type OpTable } from './types.ts';
+import { op, type OpGroup } from './types.ts';
 
 const CONFIG_KEYS = [
   'uri',
@@ -96,7 +96,7 @@ function mysqlResult(execution: Execution, [rows, fields]: [unknown, unknown]) {
  * query when the script lets go of it is closed at once rather than waited for (a script stopped
  * in 'SELECT SLEEP(86400)' must not hold it for a day).
  */
-export function mysqlOps(pools: DriverPools): OpTable {
+export function mysqlOps(pools: DriverPools): OpGroup<'mysql'> {
   let driver: typeof import('mysql2/promise') | undefined;
   const checkout = async (execution: Execution, settings: mysql.PoolOptions) => {
     // Loaded on first use: most installations never talk to MySQL.

@@ -4,7 +4,7 @@ import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } f
 import type { Checkout, DriverPools } from './driver-pools.ts';
 import { checkDestination, postgresDestination } from './egress.ts';
 import { ScriptFacingError } from './errors.ts';
-import { op, type OpTable } from './types.ts';
+import { op, type OpGroup } from './types.ts';
 
 const CONFIG_KEYS = ['connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl', 'application_name', 'options', 'keepAlive'];
 const CLIENT_KINDS = ['pg.client', 'pg.poolClient'] as const;
@@ -70,7 +70,7 @@ async function runQuery(execution: Execution, client: Checkout<pg.PoolClient>, r
  * from a host pool for its settings and `end()` gives it back reset; a script's own `new Pool()`
  * shares that pool too.
  */
-export function pgOps(pools: DriverPools): OpTable {
+export function pgOps(pools: DriverPools): OpGroup<'pg'> {
   const checkout = async (execution: Execution, settings: pg.PoolConfig) => {
     await checkDestination(execution.egress, postgresDestination(settings));
     return pools.pg(execution, settings, execution.limits.poolSize);

@@ -1,7 +1,7 @@
 import type { Execution } from '../execution.ts';
 import { ScriptFacingError } from './errors.ts';
 import { array, integer, optionalString, string } from './args.ts';
-import { op, syncOp, type OpTable } from './types.ts';
+import { op, syncOp, type OpGroup } from './types.ts';
 
 const URL_PARTS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'] as const;
 const SETTABLE = new Set(['href', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash']);
@@ -23,7 +23,7 @@ function parseUrl(input: string, base?: string): URL {
  * Host sleeps behind the isolate's timers, by timer id, so that clearTimeout can cancel one at
  * once instead of leaving it pending on the host until it would have fired.
  */
-function timerOps(): OpTable {
+function timerOps(): Pick<OpGroup<'runtime'>, 'timer.sleep' | 'timer.cancel'> {
   const sleepsOf = new WeakMap<Execution, Map<number, () => void>>();
   const sleeps = (execution: Execution) => {
     let map = sleepsOf.get(execution);
@@ -55,7 +55,7 @@ function timerOps(): OpTable {
 }
 
 /** Console lines, uncaught exceptions, timers and URL parsing for the isolate's runtime. */
-export function runtimeOps(): OpTable {
+export function runtimeOps(): OpGroup<'runtime'> {
   return {
     console: op((execution, [lines]) => {
       for (const line of array(lines, 'lines')) {

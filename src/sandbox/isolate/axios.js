@@ -1,4 +1,6 @@
+// @ts-check
 // require('axios'): HTTP requests made by the host, under the connection's outbound policy.
+/** @param {Ferry} ferry the runtime's helpers (runtime/require.js) */
 function axiosModule(ferry) {
   const { call, makeError } = ferry;
   const METHODS_WITHOUT_DATA = ['get', 'delete', 'head', 'options'];
@@ -101,6 +103,11 @@ function axiosModule(ferry) {
     };
   }
 
+  /**
+   * An axios instance: a function with the request methods, defaults and interceptors on it.
+   * @param {Record<string, any>} [initial]
+   * @returns {any}
+   */
   function create(initial = {}) {
     const defaults = withHeaderGroups(initial);
     const interceptors = { request: interceptorList(), response: interceptorList() };
@@ -109,6 +116,7 @@ function axiosModule(ferry) {
       for (const handler of interceptors.request.handlers.slice().reverse()) {
         if (handler && typeof handler.fulfilled === 'function') config = (await handler.fulfilled(config)) || config;
       }
+      /** @type {Promise<{ response?: any, error?: any }>} */
       let outcome = send(config).then(
         (response) => ({ response }),
         (error) => ({ error }),
@@ -135,7 +143,7 @@ function axiosModule(ferry) {
       let raw;
       try {
         raw = await call('http.request', [wire]);
-      } catch (error) {
+      } catch (/** @type {any} */ error) {
         error.isAxiosError = true;
         error.config = config;
         throw error;
@@ -143,6 +151,7 @@ function axiosModule(ferry) {
       const response = { data: parseData(raw, config.responseType), status: raw.status, statusText: raw.statusText, headers: raw.headers, config, request: {} };
       const validate = typeof config.validateStatus === 'function' ? config.validateStatus : (status) => status >= 200 && status < 300;
       if (config.validateStatus === null || validate(response.status)) return response;
+      /** @type {CodedError & Record<string, any>} */
       const error = makeError({
         message: `Request failed with status code ${response.status}`,
         code: response.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST',

@@ -1,4 +1,6 @@
+// @ts-check
 // require('bcrypt'): hash, compare and genSalt (promise, callback and Sync forms) on the host.
+/** @param {Ferry} ferry the runtime's helpers (runtime/require.js) */
 function bcryptModule(ferry) {
   const { call, callBlocking, withCallback } = ferry;
   const rounds = (value) => (value === undefined ? 10 : value);

@@ -1,10 +1,19 @@
+// @ts-check
 // require('mongodb'): MongoClient, Db, Collection and cursors over the host's driver.
+/** @param {Ferry} ferry the runtime's helpers (runtime/require.js) */
 function mongodbModule(ferry) {
   const { call, ObjectId } = ferry;
 
   class FindCursor {
+    /** @type {{ collection: Collection, filter: any, options: Record<string, unknown>, buffer: unknown[] | undefined }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(collection, filter, options) {
-      Object.defineProperty(this, '_state', { value: { collection, filter: filter || {}, options: { ...(options || {}) }, buffer: undefined } });
+      Object.defineProperty(this, '_state', {
+        value: { collection, filter: filter || {}, options: { ...(options || {}) }, buffer: undefined },
+        writable: false,
+        enumerable: false,
+        configurable: false,
+      });
     }
     sort(sort, direction) {
       this._state.options.sort = typeof sort === 'string' ? { [sort]: direction === undefined ? 1 : direction } : sort;
@@ -25,6 +34,7 @@ function mongodbModule(ferry) {
     batchSize() {
       return this;
     }
+    /** @returns {Promise<any[]>} */
     async toArray() {
       const { collection, filter, options } = this._state;
       return collection._op('find', [filter, options]);
@@ -57,14 +67,17 @@ function mongodbModule(ferry) {
   }
 
   class AggregationCursor extends FindCursor {
+    /** @returns {Promise<any[]>} */
     async toArray() {
       return this._state.collection._op('aggregate', [this._state.filter, this._state.options]);
     }
   }
 
   class Collection {
+    /** @type {Db} set read-only and non-enumerable by the constructor */
+    _db;
     constructor(db, name) {
-      Object.defineProperty(this, '_db', { value: db });
+      Object.defineProperty(this, '_db', { value: db, writable: false, enumerable: false, configurable: false });
       this.collectionName = name;
     }
     get dbName() {
@@ -123,8 +136,10 @@ function mongodbModule(ferry) {
   }
 
   class Db {
+    /** @type {MongoClient} set read-only and non-enumerable by the constructor */
+    _client;
     constructor(client, name) {
-      Object.defineProperty(this, '_client', { value: client });
+      Object.defineProperty(this, '_client', { value: client, writable: false, enumerable: false, configurable: false });
       this.databaseName = name;
     }
     collection(name) {
@@ -134,9 +149,16 @@ function mongodbModule(ferry) {
   }
 
   class MongoClient {
+    /** @type {{ uri: string, options: object, handle: Promise<unknown> | undefined, closed: boolean }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(uri, options) {
       if (typeof uri !== 'string') throw new TypeError('The "url" argument must be of type string');
-      Object.defineProperty(this, '_state', { value: { uri, options: options || {}, handle: undefined, closed: false } });
+      Object.defineProperty(this, '_state', {
+        value: { uri, options: options || {}, handle: undefined, closed: false },
+        writable: false,
+        enumerable: false,
+        configurable: false,
+      });
     }
     static async connect(uri, options) {
       return new MongoClient(uri, options).connect();

@@ -1,4 +1,6 @@
+// @ts-check
 // require('mssql'): connection pools and requests over the host's mssql (tedious).
+/** @param {Ferry} ferry the runtime's helpers (runtime/require.js) */
 function mssqlModule(ferry) {
   const { call } = ferry;
   const TYPE = '__mssqlType';
@@ -50,8 +52,15 @@ function mssqlModule(ferry) {
   }
 
   class Request {
+    /** @type {{ pool: ConnectionPool | undefined, inputs: object[], outputs: object[] }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(pool) {
-      Object.defineProperty(this, '_state', { value: { pool: pool instanceof ConnectionPool ? pool : undefined, inputs: [], outputs: [] } });
+      Object.defineProperty(this, '_state', {
+        value: { pool: pool instanceof ConnectionPool ? pool : undefined, inputs: [], outputs: [] },
+        writable: false,
+        enumerable: false,
+        configurable: false,
+      });
     }
     input(name, typeOrValue, ...rest) {
       const value = rest[0];
@@ -63,6 +72,7 @@ function mssqlModule(ferry) {
       this._state.outputs.push({ name: String(name), type: describeType(type), value });
       return this;
     }
+    /** @param {OpName} op */
     async _run(op, text) {
       const state = this._state;
       const pool = state.pool || globalPool;
@@ -70,8 +80,9 @@ function mssqlModule(ferry) {
       const handle = await pool._handle();
       return call(op, [handle, text, state.inputs, state.outputs]);
     }
+    /** @param {any} command a text, or a template's strings (with `raw`) */
     query(command, ...values) {
-      if (Array.isArray(command) && command.raw) return this._run('mssql.query', templateToText(this, command, values));
+      if (Array.isArray(command) && /** @type {any} */ (command).raw) return this._run('mssql.query', templateToText(this, command, values));
       return this._run('mssql.query', String(command));
     }
     execute(procedure) {
@@ -89,9 +100,14 @@ function mssqlModule(ferry) {
   }
 
   class ConnectionPool {
+    /** @type {{ config: Record<string, unknown>, handle: Promise<unknown> | undefined }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(config) {
       Object.defineProperty(this, '_state', {
         value: { config: typeof config === 'string' ? { connectionString: config } : { ...config }, handle: undefined },
+        writable: false,
+        enumerable: false,
+        configurable: false,
       });
     }
     _handle() {

@@ -1,4 +1,6 @@
+// @ts-check
 // require('mysql2') and require('mysql2/promise'): connections and pools over the host's mysql2.
+/** @param {Ferry} ferry the runtime's helpers (runtime/require.js) */
 function mysql2Module(ferry, promiseApi) {
   const { call, withCallback } = ferry;
   const CONFIG_KEYS = [
@@ -88,9 +90,11 @@ function mysql2Module(ferry, promiseApi) {
 
   /** Shared by connections and pools: a host handle created on first use. */
   class Handle extends EventStub {
+    /** @type {{ open: () => Promise<unknown>, handle: Promise<unknown> | undefined, closed: boolean }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(open) {
       super();
-      Object.defineProperty(this, '_state', { value: { open, handle: undefined, closed: false } });
+      Object.defineProperty(this, '_state', { value: { open, handle: undefined, closed: false }, writable: false, enumerable: false, configurable: false });
     }
     _handle() {
       const state = this._state;
@@ -99,10 +103,16 @@ function mysql2Module(ferry, promiseApi) {
       state.handle = state.handle || state.open();
       return state.handle;
     }
+    /**
+     * @param {OpName} op
+     * @param {unknown} sqlOrOptions
+     * @param {unknown} [values]
+     */
     _run(op, sqlOrOptions, values) {
       const [query] = queryArgs(sqlOrOptions, values);
       return this._handle().then((handle) => call(op, [handle, query]));
     }
+    /** @param {OpName} op */
     _close(op) {
       const state = this._state;
       state.closed = true;

@@ -1,4 +1,6 @@
+// @ts-check
 // require('pg'): Client and Pool over the host's node-postgres.
+/** @param {Ferry} ferry the runtime's helpers (runtime/require.js) */
 function pgModule(ferry) {
   const { call, withCallback } = ferry;
   const CONFIG_KEYS = [
@@ -58,9 +60,16 @@ function pgModule(ferry) {
   }
 
   class Client extends EventStub {
+    /** @type {{ config: Record<string, unknown>, handle: unknown, connecting: Promise<Client> | undefined, ended: boolean }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(config = {}) {
       super();
-      Object.defineProperty(this, '_state', { value: { config: connectionConfig(config), handle: undefined, connecting: undefined, ended: false } });
+      Object.defineProperty(this, '_state', {
+        value: { config: connectionConfig(config), handle: undefined, connecting: undefined, ended: false },
+        writable: false,
+        enumerable: false,
+        configurable: false,
+      });
     }
     connect(callback) {
       const state = this._state;
@@ -110,9 +119,11 @@ function pgModule(ferry) {
   }
 
   class PoolClient extends EventStub {
+    /** @type {{ handle: unknown, released: boolean }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(handle) {
       super();
-      Object.defineProperty(this, '_state', { value: { handle, released: false } });
+      Object.defineProperty(this, '_state', { value: { handle, released: false }, writable: false, enumerable: false, configurable: false });
     }
     query(textOrConfig, values, callback) {
       const [query, cb] = queryArgs(textOrConfig, values, callback);
@@ -127,9 +138,16 @@ function pgModule(ferry) {
   }
 
   class Pool extends EventStub {
+    /** @type {{ config: Record<string, unknown>, handle: Promise<unknown> | undefined, ended: boolean }} set read-only and non-enumerable by the constructor */
+    _state;
     constructor(config = {}) {
       super();
-      Object.defineProperty(this, '_state', { value: { config: connectionConfig(config), handle: undefined, ended: false } });
+      Object.defineProperty(this, '_state', {
+        value: { config: connectionConfig(config), handle: undefined, ended: false },
+        writable: false,
+        enumerable: false,
+        configurable: false,
+      });
     }
     _handle() {
       const state = this._state;

@@ -28,6 +28,7 @@ function clip(text, max) {
  */
 function refuse(kind, message) {
   callSync('boundary.refuse', [kind, message], Infinity);
+  /** @type {CodedError} */
   const error = new $RangeError(message);
   error.code = kind === 'limit' ? 'ERR_FERRY_LIMIT' : 'ERR_FERRY_INVALID_VALUE';
   return error;
@@ -64,9 +65,15 @@ function encode(value, budget = limits.resultBytes, what = resultWhat) {
   if (value === null || typeof value !== 'object') return encodeLeaf(value, { left: budget, budget, what, ancestors: [] });
   return encodeValue(value, 0, { left: budget, budget, what, ancestors: [] });
 }
+/** @typedef {{ name: string, plural: boolean, limit: string }} What */
+/** @type {Readonly<What>} */
 const resultWhat = $freeze({ __proto__: null, name: "The script's result", plural: false, limit: 'maxResultKb' });
+/**
+ * @param {OpName} op
+ * @returns {What}
+ */
 function callWhat(op) {
-  return { __proto__: null, name: `The values passed to ${op}`, plural: true, limit: 'maxResultKb' };
+  return /** @type {What} */ ({ __proto__: null, name: `The values passed to ${op}`, plural: true, limit: 'maxResultKb' });
 }
 
 /** True when `value` encodes within `budget` bytes; nothing is refused or reported. */

@@ -7,8 +7,10 @@ const SYNC = $freeze({ __proto__: null, arguments: COPY, result: COPY });
 const IGNORED = $freeze({ __proto__: null, arguments: COPY });
 const SYNC_PROMISE = $freeze({ __proto__: null, arguments: COPY });
 
+/** @param {HostError | undefined} error */
 function makeError(error) {
   const Kind = error && error.name === 'TypeError' ? $TypeError : error && error.name === 'RangeError' ? $RangeError : $Error;
+  /** @type {CodedError} */
   const made = new Kind(error && typeof error.message === 'string' ? error.message : 'Unknown error');
   if (error && error.code !== undefined) made.code = error.code;
   if (error && error.errno !== undefined) made.errno = error.errno;
@@ -18,6 +20,7 @@ function makeError(error) {
 }
 
 let inflight = 0;
+/** @param {HostAnswer} result */
 function settle(result) {
   if (result && result.ok === true) return decode(result.value);
   throw makeError(result?.error);
@@ -26,6 +29,10 @@ function settle(result) {
 /**
  * An asynchronous host operation. At most `limits.maxBridgeOps` run at once per execution
  * (timers are limited by `limits.maxTimers` instead, so they pass `counted = false`).
+ */
+/**
+ * @param {OpName} op
+ * @param {unknown[]} args
  */
 async function call(op, args, counted = true) {
   if (counted && inflight >= limits.maxBridgeOps) {
@@ -38,7 +45,7 @@ async function call(op, args, counted = true) {
     pending = $apply(hostApply, host, [undefined, ['async', op, encoded], ASYNC]);
   } catch (error) {
     if (counted) inflight -= 1;
-    throw makeError({ message: `Values of this type cannot be passed to ${op}: ${error?.message}` });
+    throw makeError({ message: `Values of this type cannot be passed to ${op}: ${/** @type {Error | undefined} */ (error)?.message}` });
   }
   let result;
   try {
@@ -56,11 +63,16 @@ async function call(op, args, counted = true) {
  * anyway, isolated-vm could not copy the answer or the arguments, and its error may quote host
  * values and carry the host's stack: the script gets a plain error instead.
  */
+/** @param {OpName} op */
 function hostFailure(op) {
   return makeError({ message: `The host could not answer ${op}, or could not take its arguments.` });
 }
 
-/** A synchronous host operation (URL parsing and the like). */
+/**
+ * A synchronous host operation (URL parsing and the like).
+ * @param {OpName} op
+ * @param {unknown[]} args
+ */
 function callSync(op, args, budget = limits.resultBytes) {
   const encoded = encode(args, budget, callWhat(op));
   let result;
@@ -72,7 +84,11 @@ function callSync(op, args, budget = limits.resultBytes) {
   return settle(result);
 }
 
-/** A host operation that is asynchronous on the host but blocks this script (bcrypt's *Sync). */
+/**
+ * A host operation that is asynchronous on the host but blocks this script (bcrypt's *Sync).
+ * @param {OpName} op
+ * @param {unknown[]} args
+ */
 function callBlocking(op, args) {
   const encoded = encode(args, limits.resultBytes, callWhat(op));
   let result;
@@ -84,7 +100,11 @@ function callBlocking(op, args) {
   return settle(result);
 }
 
-/** Notifications carry console lines and failure messages, already cut to their own limits. */
+/**
+ * Notifications carry console lines and failure messages, already cut to their own limits.
+ * @param {OpName} op
+ * @param {unknown[]} args
+ */
 function notify(op, args) {
   $apply(hostApplyIgnored, host, [undefined, ['ignored', op, encode(args, Infinity, callWhat(op))], IGNORED]);
 }
@@ -93,7 +113,8 @@ function notify(op, args) {
 const TAG = '__ferryType';
 /** A key named "__proto__" is copied as data: assigning it would set the copy's prototype instead. */
 function setOwn(target, key, value) {
-  if (key === '__proto__') $defineProperty(target, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__')
+    $defineProperty(target, key, /** @type {PropertyDescriptor} */ ({ __proto__: null, value, writable: true, enumerable: true, configurable: true }));
   else target[key] = value;
 }
 // encode(): see boundary.js, which measures what it encodes.

@@ -4,6 +4,7 @@
 // only in this closure. The function returns `setup` (see below) to the host.
 const global = globalThis;
 /** Set by the host through `setup` before each execution. */
+// biome-ignore lint/style/useConst: entry.js's setup assigns it (these files share one closure)
 let limits = { maxBridgeOps: 16, maxTimers: 64, consoleBytes: 65536, resultBytes: 1048576 };
 
 // Intrinsics captured before any script code can replace them.
@@ -51,11 +52,13 @@ const hostApplySyncPromise = host.applySyncPromise;
 
 // Script code gets no shared memory, no WebAssembly and no blocking waits: nothing that could
 // outlive or sidestep the host's deadline.
-delete global.SharedArrayBuffer;
-delete global.WebAssembly;
-if (global.Atomics) {
-  delete global.Atomics.wait;
-  delete global.Atomics.waitAsync;
+/** @type {Record<string, any>} */
+const removable = global;
+delete removable.SharedArrayBuffer;
+delete removable.WebAssembly;
+if (removable.Atomics) {
+  delete removable.Atomics.wait;
+  delete removable.Atomics.waitAsync;
 }
 // Nor V8's gc(), which every context has when Node runs with --expose-gc (in NODE_OPTIONS, say).
 // V8 makes it non-configurable: it cannot be deleted, only overwritten for good.

@@ -21,14 +21,18 @@ function jsonTooDeep(text) {
   }
   return false;
 }
-$defineProperty($JSON, 'parse', {
-  __proto__: null,
-  value: function parse(text, reviver) {
-    const source = $String(text);
-    // A text shorter than twice the limit cannot nest deeper than it: no scan for everyday sizes.
-    if (source.length > 2 * MAX_JSON_DEPTH && jsonTooDeep(source)) throw new $RangeError(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    return $apply($parse, $JSON, [source, reviver]);
-  },
-  writable: true,
-  configurable: true,
-});
+$defineProperty(
+  $JSON,
+  'parse',
+  /** @type {PropertyDescriptor} */ ({
+    __proto__: null,
+    value: function parse(text, reviver) {
+      const source = $String(text);
+      // A text shorter than twice the limit cannot nest deeper than it: no scan for everyday sizes.
+      if (source.length > 2 * MAX_JSON_DEPTH && jsonTooDeep(source)) throw new $RangeError(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels`);
+      return $apply($parse, $JSON, [source, reviver]);
+    },
+    writable: true,
+    configurable: true,
+  }),
+);

@@ -3,6 +3,8 @@
 let objectIdCounter = $Math.floor($Math.random() * 0xffffff);
 const objectIdRandom = bytesToHex([0, 0, 0, 0, 0].map(() => $Math.floor($Math.random() * 256)));
 class ObjectId {
+  /** @type {string} Declared for the checker; the constructor makes it read-only and non-enumerable, as before it was declared. */
+  __id;
   constructor(value) {
     let hex;
     if (value === undefined || value === null) {
@@ -17,7 +19,7 @@ class ObjectId {
     } else if (value instanceof ObjectId) hex = value.toHexString();
     else if (typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value)) hex = value.toLowerCase();
     else throw new $TypeError('input must be a 24 character hex string, 12 byte Uint8Array, or an integer');
-    $defineProperty(this, '__id', { value: hex });
+    $defineProperty(this, '__id', /** @type {PropertyDescriptor} */ ({ __proto__: null, value: hex, writable: false, enumerable: false, configurable: false }));
   }
   static isValid(value) {
     return value instanceof ObjectId || (typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value));

@@ -40,8 +40,10 @@ function startTimer(fn, ms, args, repeat) {
   return new Timeout(id);
 }
 class Timeout {
+  /** @type {number} Declared for the checker; the constructor makes it read-only and non-enumerable, as before it was declared. */
+  id;
   constructor(id) {
-    $defineProperty(this, 'id', { value: id });
+    $defineProperty(this, 'id', /** @type {PropertyDescriptor} */ ({ __proto__: null, value: id, writable: false, enumerable: false, configurable: false }));
   }
   ref() {
     return this;

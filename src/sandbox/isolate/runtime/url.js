@@ -3,6 +3,7 @@
 const URL_PARTS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'];
 const urlState = new WeakMap();
 class URLSearchParams {
+  /** @param {any} [init] a query string, an iterable of pairs, or a record */
   constructor(init = '') {
     urlState.set(this, { list: [], url: undefined });
     if (typeof init === 'string') this._parse(init);
@@ -138,11 +139,12 @@ class URL {
   get searchParams() {
     return urlState.get(this).params;
   }
+  // href and the other parts are accessors defined on the prototype below.
   toString() {
-    return this.href;
+    return /** @type {any} */ (this).href;
   }
   toJSON() {
-    return this.href;
+    return /** @type {any} */ (this).href;
   }
 }
 for (const part of URL_PARTS) {
@@ -153,7 +155,7 @@ for (const part of URL_PARTS) {
     set:
       part === 'origin'
         ? undefined
-        : function set(value) {
+        : /** @this {URL} */ function set(value) {
             this._set(part, value);
           },
     enumerable: true,
