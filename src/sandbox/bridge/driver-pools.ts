@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { Execution } from '../execution.ts';
+import { mysqlPoolCounts, mysqlSocket, pgSocket } from './driver-internals.ts';
 import { isUnavailable, ScriptFacingError } from './errors.ts';
 
 /** A pool (or shared client) per database, by driver and connection settings. */
@@ -259,7 +260,7 @@ export function createDriverPools() {
         give: () => client.release(),
         destroy: () => client.release(true),
         detach: () => client.off('error', onError),
-        socket: (client as unknown as { connection?: { stream?: Duplex } }).connection?.stream,
+        socket: pgSocket(client),
       });
       return handle;
     },
@@ -282,32 +283,22 @@ export function createDriverPools() {
           resetOnRelease: false,
         });
         pool.on('connection', (connection) => connection.on('error', () => {}));
-        const core = (
-          pool as unknown as { pool: { _allConnections: { length: number }; _freeConnections: { length: number }; _connectionQueue: { length: number } } }
-        ).pool;
-        return {
-          value: pool,
-          close: () => pool.end(),
-          stats: () => ({ total: core._allConnections.length, idle: core._freeConnections.length, waiting: core._connectionQueue.length }),
-        };
+        return { value: pool, close: () => pool.end(), stats: () => mysqlPoolCounts(pool) };
       });
       const connection = await untilDeadline(execution, item.value.getConnection(), (late) => late.release());
-      const core = (connection as unknown as { connection: { destroy(): void; stream?: Duplex } }).connection;
+      const socket = mysqlSocket(connection);
       return checkout(execution, item, connection, {
         // COM_RESET_CONNECTION: rolls back, drops temporary tables, clears variables and locks.
         reset: async (dirty) => {
-          if (dirty)
-            await new Promise<void>((resolve, reject) =>
-              (core as unknown as { reset(cb: (error?: Error) => void): void }).reset((error) => (error ? reject(error) : resolve())),
-            );
+          if (dirty) await connection.reset();
         },
         give: () => connection.release(),
         destroy: () => {
           connection.destroy();
-          core.stream?.destroy();
+          socket?.destroy();
         },
         detach: () => {},
-        socket: core.stream,
+        socket,
       });
     },
 
