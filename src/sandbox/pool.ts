@@ -93,7 +93,7 @@ export function createIsolatePool(options: PoolOptions) {
             scripts.set(key, hit);
             return hit;
           }
-          // The script's own source, then the call: one run does both (see invoke in runtime.js).
+          // The script's own source, then the call: one run does both (see invoke in isolate/runtime/entry.js).
           const script = await cachedCompile(isolate, `${source}\n;__ferry_invoke();`, filename);
           counts.compiled += 1;
           if (scripts.size >= SCRIPTS_PER_ISOLATE) {

@@ -40,7 +40,7 @@ function copyForBlocking(result: unknown) {
   }
 }
 
-/** The four ways the isolate calls the host; see `callSync` and friends in isolate/runtime.js. */
+/** The four ways the isolate calls the host; see `callSync` and friends in isolate/runtime/bridge.js. */
 type Mode = 'async' | 'sync' | 'blocking' | 'ignored';
 
 /**
