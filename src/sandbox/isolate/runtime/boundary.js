@@ -15,7 +15,11 @@ const MAX_DEPTH = 64;
  */
 const MAX_CLIPPED_TEXT = 2 ** 25;
 
-/** `text` cut to `max` characters, without ever flattening a huge rope (see MAX_CLIPPED_TEXT). */
+/**
+ * `text` cut to `max` characters, without ever flattening a huge rope (see MAX_CLIPPED_TEXT).
+ * @param {string} text
+ * @param {number} max
+ */
 function clip(text, max) {
   if (text.length <= max) return text;
   if (text.length > MAX_CLIPPED_TEXT) return `[${text.length} characters, too long to keep]`;
@@ -25,6 +29,8 @@ function clip(text, max) {
 /**
  * Stops the execution with `kind` ('limit' or 'invalid_result'): the host is told synchronously,
  * so the outcome says why even if the script catches the error this returns.
+ * @param {string} kind
+ * @param {string} message
  */
 function refuse(kind, message) {
   callSync('boundary.refuse', [kind, message], Infinity);
@@ -37,6 +43,8 @@ function refuse(kind, message) {
 /**
  * UTF-8 bytes of `text`, or any number above `left` once it is clear the text does not fit. A
  * UTF-16 unit is at least one UTF-8 byte, so a text longer than what is left is refused unread.
+ * @param {string} text
+ * @param {number} left
  */
 function utf8Bytes(text, left) {
   const length = text.length;
@@ -60,12 +68,17 @@ function utf8Bytes(text, left) {
  * instances, functions and undefined properties left out. Refused (see `refuse`) when it counts
  * more than `budget` bytes, nests deeper than MAX_DEPTH, or refers to itself (a cycle, or a
  * toJSON that returns its own object). `what` names the value and the limit in the message.
+ * @param {unknown} value
+ * @param {number} [budget]
+ * @param {What} [what]
+ * @returns {unknown}
  */
 function encode(value, budget = limits.resultBytes, what = resultWhat) {
   if (value === null || typeof value !== 'object') return encodeLeaf(value, { left: budget, budget, what, ancestors: [] });
   return encodeValue(value, 0, { left: budget, budget, what, ancestors: [] });
 }
 /** @typedef {{ name: string, plural: boolean, limit: string }} What */
+/** @typedef {{ left: number, budget: number, what: What, ancestors: object[], quiet?: boolean }} EncodeState one walk's budget left and path */
 /** @type {Readonly<What>} */
 const resultWhat = $freeze({ __proto__: null, name: "The script's result", plural: false, limit: 'maxResultKb' });
 /**
@@ -76,7 +89,11 @@ function callWhat(op) {
   return /** @type {What} */ ({ __proto__: null, name: `The values passed to ${op}`, plural: true, limit: 'maxResultKb' });
 }
 
-/** True when `value` encodes within `budget` bytes; nothing is refused or reported. */
+/**
+ * True when `value` encodes within `budget` bytes; nothing is refused or reported.
+ * @param {object} value
+ * @param {number} budget
+ */
 function fitsQuietly(value, budget) {
   try {
     encodeValue(value, 0, { left: budget, budget, what: resultWhat, ancestors: [], quiet: true });
@@ -88,6 +105,10 @@ function fitsQuietly(value, budget) {
 }
 const TOO_LARGE = $freeze({ __proto__: null });
 
+/**
+ * @param {EncodeState} state
+ * @param {number} bytes
+ */
 function charge(state, bytes) {
   state.left -= bytes;
   if (state.left < 0) {
@@ -102,6 +123,8 @@ function charge(state, bytes) {
 /**
  * A value that cannot be copied: the result ends the execution as `invalid_result`; a call's
  * arguments are only refused, with an error the script may catch, as a driver's own check would.
+ * @param {EncodeState} state
+ * @param {string} message
  */
 function unusable(state, message) {
   if (state.quiet) return TOO_LARGE;
@@ -109,6 +132,10 @@ function unusable(state, message) {
   return new $TypeError(message);
 }
 
+/**
+ * @param {unknown} value
+ * @param {EncodeState} state
+ */
 function encodeLeaf(value, state) {
   if (typeof value === 'string') charge(state, utf8Bytes(value, state.left));
   else if (typeof value === 'bigint') charge(state, $String(value).length);
@@ -116,6 +143,12 @@ function encodeLeaf(value, state) {
   return value;
 }
 
+/**
+ * @param {any} value
+ * @param {number} depth
+ * @param {EncodeState} state
+ * @returns {unknown}
+ */
 function encodeValue(value, depth, state) {
   if (value === null || typeof value !== 'object') return encodeLeaf(value, state);
   if (depth > MAX_DEPTH) throw unusable(state, `${state.what.name} ${state.what.plural ? 'are' : 'is'} nested deeper than ${MAX_DEPTH} levels.`);
@@ -149,12 +182,14 @@ function encodeValue(value, depth, state) {
       const length = value.length;
       // A byte per element before any is read: `new Array(1e9)` is refused, not walked.
       charge(state, length);
+      /** @type {unknown[]} */
       const out = [];
       for (let i = 0; i < length; i += 1) push(out, encodeValue(value[i], depth + 1, state));
       return out;
     }
     const proto = $getPrototypeOf(value);
     if (proto !== null && proto !== $Object.prototype && typeof value.toJSON === 'function') return encodeValue(value.toJSON(), depth + 1, state);
+    /** @type {Record<string, unknown>} */
     const out = {};
     const names = $keys(value);
     for (let i = 0; i < names.length; i += 1) {

@@ -111,13 +111,22 @@ function notify(op, args) {
 
 // ObjectId crosses the boundary as a tagged plain object; Uint8Array coming back becomes Buffer.
 const TAG = '__ferryType';
-/** A key named "__proto__" is copied as data: assigning it would set the copy's prototype instead. */
+/**
+ * A key named "__proto__" is copied as data: assigning it would set the copy's prototype instead.
+ * @param {Record<string, unknown>} target
+ * @param {string} key
+ * @param {unknown} value
+ */
 function setOwn(target, key, value) {
   if (key === '__proto__')
     $defineProperty(target, key, /** @type {PropertyDescriptor} */ ({ __proto__: null, value, writable: true, enumerable: true, configurable: true }));
   else target[key] = value;
 }
 // encode(): see boundary.js, which measures what it encodes.
+/**
+ * @param {any} value
+ * @returns {any}
+ */
 function decode(value, depth = 0) {
   if (value === null || typeof value !== 'object' || depth > 64) return value;
   if (value instanceof $Uint8Array) return $setPrototypeOf(value, Buffer.prototype);

@@ -1,6 +1,12 @@
 // @ts-check
 // Buffer, TextEncoder/TextDecoder, atob/btoa, over the byte codecs in bytes.js.
 class Buffer extends $Uint8Array {
+  /**
+   * @param {any} value
+   * @param {any} [encodingOrOffset]
+   * @param {number} [length]
+   * @returns {Buffer}
+   */
   static from(value, encodingOrOffset, length) {
     if (typeof value === 'string') {
       const bytes = encodeString(value, encodingOrOffset);
@@ -18,17 +24,25 @@ class Buffer extends $Uint8Array {
     if (value && value.type === 'Buffer' && $isArray(value.data)) return Buffer.from(value.data);
     throw new $TypeError('The first argument must be a string, Buffer, ArrayBuffer or Array');
   }
+  /**
+   * @param {number} size
+   * @param {any} [fill]
+   * @param {unknown} [encoding]
+   */
   static alloc(size, fill, encoding) {
     const out = new Buffer(size);
     if (fill !== undefined) out.fill(typeof fill === 'string' ? encodeString(fill, encoding)[0] || 0 : fill);
     return out;
   }
+  /** @param {number} size */
   static allocUnsafe(size) {
     return new Buffer(size);
   }
+  /** @param {unknown} value */
   static isBuffer(value) {
     return value instanceof Buffer;
   }
+  /** @param {unknown} encoding */
   static isEncoding(encoding) {
     try {
       normaliseEncoding(encoding);
@@ -37,11 +51,19 @@ class Buffer extends $Uint8Array {
       return false;
     }
   }
+  /**
+   * @param {string | ArrayBufferView | ArrayBuffer} value
+   * @param {unknown} [encoding]
+   */
   static byteLength(value, encoding) {
     return typeof value === 'string' ? encodeString(value, encoding).length : value.byteLength;
   }
+  /**
+   * @param {Uint8Array[]} list
+   * @param {number} [total]
+   */
   static concat(list, total) {
-    const size = total === undefined ? list.reduce((sum, item) => sum + item.length, 0) : total;
+    const size = total === undefined ? list.reduce((/** @type {number} */ sum, item) => sum + item.length, 0) : total;
     const out = Buffer.alloc(size);
     let offset = 0;
     for (const item of list) {
@@ -51,9 +73,18 @@ class Buffer extends $Uint8Array {
     }
     return out;
   }
+  /**
+   * @param {Buffer} a
+   * @param {Uint8Array} b
+   */
   static compare(a, b) {
     return a.compare(b);
   }
+  /**
+   * @param {unknown} [encoding]
+   * @param {number} [start]
+   * @param {number} [end]
+   */
   toString(encoding, start = 0, end = this.length) {
     const view = this.subarray(start, end);
     switch (normaliseEncoding(encoding)) {
@@ -81,17 +112,29 @@ class Buffer extends $Uint8Array {
   toJSON() {
     return { type: 'Buffer', data: $Array.from(this) };
   }
+  /** @param {Uint8Array} other */
   equals(other) {
     return this.compare(other) === 0;
   }
+  /** @param {Uint8Array} other */
   compare(other) {
     const n = $Math.min(this.length, other.length);
     for (let i = 0; i < n; i += 1) if (this[i] !== other[i]) return this[i] < other[i] ? -1 : 1;
     return this.length === other.length ? 0 : this.length < other.length ? -1 : 1;
   }
+  /**
+   * @param {number} [start]
+   * @param {number} [end]
+   */
   slice(start, end) {
     return this.subarray(start, end);
   }
+  /**
+   * @param {string} text
+   * @param {number} [offset]
+   * @param {number | string} [length]
+   * @param {unknown} [encoding]
+   */
   write(text, offset = 0, length, encoding) {
     const bytes = encodeString(text, typeof length === 'string' ? length : encoding);
     const count = $Math.min(bytes.length, this.length - offset, typeof length === 'number' ? length : Infinity);
@@ -104,28 +147,33 @@ class TextEncoder {
   get encoding() {
     return 'utf-8';
   }
+  /** @param {unknown} [text] */
   encode(text = '') {
     return new $Uint8Array(utf8Encode($String(text)));
   }
 }
 class TextDecoder {
+  /** @param {unknown} [label] */
   constructor(label = 'utf-8') {
     if (normaliseEncoding(label) !== 'utf8') throw new $RangeError(`The "${label}" encoding is not supported`);
   }
   get encoding() {
     return 'utf-8';
   }
+  /** @param {ArrayBuffer | ArrayBufferView} [bytes] */
   decode(bytes) {
     if (bytes === undefined) return '';
     const view = bytes instanceof $ArrayBuffer ? new $Uint8Array(bytes) : new $Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return utf8Decode(view);
   }
 }
+/** @param {unknown} text */
 function btoa(text) {
   const value = $String(text);
   for (let i = 0; i < value.length; i += 1) if (value.charCodeAt(i) > 255) throw new $Error('Invalid character');
   return base64Encode(encodeString(value, 'latin1'), false);
 }
+/** @param {unknown} text */
 function atob(text) {
   const bytes = base64Decode($String(text));
   let out = '';

@@ -1,6 +1,11 @@
 // @ts-check
 // bytes: UTF-8, base64 and hex, for Buffer, TextEncoder and TextDecoder.
+/**
+ * @param {string} text
+ * @returns {number[]}
+ */
 function utf8Encode(text) {
+  /** @type {number[]} */
   const out = [];
   for (let i = 0; i < text.length; i += 1) {
     let code = text.charCodeAt(i);
@@ -28,8 +33,14 @@ function utf8Encode(text) {
   }
   return out;
 }
+/**
+ * @param {ArrayLike<number>} bytes
+ * @param {number} [start]
+ * @param {number} [end]
+ */
 function utf8Decode(bytes, start = 0, end = bytes.length) {
   let out = '';
+  /** @type {number[]} */
   let chunk = [];
   for (let i = start; i < end; ) {
     const b = bytes[i];
@@ -66,6 +77,10 @@ function utf8Decode(bytes, start = 0, end = bytes.length) {
   return out + $apply($String.fromCharCode, undefined, chunk);
 }
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+/**
+ * @param {ArrayLike<number>} bytes
+ * @param {boolean} url
+ */
 function base64Encode(bytes, url) {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
@@ -74,11 +89,16 @@ function base64Encode(bytes, url) {
   }
   return url ? out.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') : out;
 }
+/**
+ * @param {string} text
+ * @returns {number[]}
+ */
 function base64Decode(text) {
   const clean = $String(text)
     .replace(/-/g, '+')
     .replace(/_/g, '/')
     .replace(/[^A-Za-z0-9+/]/g, '');
+  /** @type {number[]} */
   const out = [];
   let bits = 0;
   let value = 0;
@@ -92,12 +112,18 @@ function base64Decode(text) {
   }
   return out;
 }
+/** @param {ArrayLike<number>} bytes */
 function bytesToHex(bytes) {
   let out = '';
   for (let i = 0; i < bytes.length; i += 1) out += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
   return out;
 }
+/**
+ * @param {string} text
+ * @returns {number[]}
+ */
 function hexToBytes(text) {
+  /** @type {number[]} */
   const out = [];
   for (let i = 0; i + 1 < text.length; i += 2) {
     const byte = parseInt(text.slice(i, i + 2), 16);
@@ -106,6 +132,7 @@ function hexToBytes(text) {
   }
   return out;
 }
+/** @param {unknown} encoding */
 function normaliseEncoding(encoding) {
   const name = $String(encoding || 'utf8').toLowerCase();
   if (name === 'utf8' || name === 'utf-8') return 'utf8';
@@ -114,6 +141,11 @@ function normaliseEncoding(encoding) {
   if (name === 'ucs2' || name === 'ucs-2' || name === 'utf16le' || name === 'utf-16le') return 'utf16le';
   throw new $TypeError(`Unknown encoding: ${encoding}`);
 }
+/**
+ * @param {string} text
+ * @param {unknown} encoding
+ * @returns {number[]}
+ */
 function encodeString(text, encoding) {
   switch (normaliseEncoding(encoding)) {
     case 'hex':
@@ -123,11 +155,13 @@ function encodeString(text, encoding) {
       return base64Decode(text);
     case 'latin1':
     case 'ascii': {
+      /** @type {number[]} */
       const out = [];
       for (let i = 0; i < text.length; i += 1) push(out, text.charCodeAt(i) & 255);
       return out;
     }
     case 'utf16le': {
+      /** @type {number[]} */
       const out = [];
       for (let i = 0; i < text.length; i += 1) {
         const c = text.charCodeAt(i);

@@ -3,10 +3,14 @@
 /**
  * Node-style optional trailing callback on a promise-returning function; the callback runs once.
  * With `spread`, a resolved [a, b] is passed as callback(null, a, b) (mysql's results, fields).
+ * @param {Promise<any>} promise
+ * @param {unknown} callback
+ * @param {boolean} [spread]
  */
 function withCallback(promise, callback, spread = false) {
   if (typeof callback !== 'function') return promise;
   let called = false;
+  /** @type {(error: unknown, value?: unknown, extra?: unknown) => void} */
   const once = (error, value, extra) => {
     if (called) return;
     called = true;
@@ -15,6 +19,12 @@ function withCallback(promise, callback, spread = false) {
   $apply($then, promise, [(value) => (spread ? once(null, value[0], value[1]) : once(null, value)), (error) => once(error)]);
   return undefined;
 }
+/**
+ * @param {Function} callback
+ * @param {unknown} error
+ * @param {unknown} [value]
+ * @param {unknown} [extra]
+ */
 function runCallback(callback, error, value, extra) {
   try {
     if (extra === undefined) callback(error, value);
@@ -32,6 +42,7 @@ function runCallback(callback, error, value, extra) {
 let uncaughtReported = false;
 /** The host keeps 2,000 characters of a failure message (capMessage): copying more only costs time. */
 const MAX_FAILURE_MESSAGE = 4096;
+/** @param {any} error */
 function uncaught(error) {
   if (uncaughtReported) return;
   uncaughtReported = true;

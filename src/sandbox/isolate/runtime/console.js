@@ -2,6 +2,12 @@
 // console: lines formatted as Node would, cut to limits.consoleBytes in all, sent to the host in batches.
 let consoleUsed = 0;
 let consoleClosed = false;
+/**
+ * @param {unknown} value
+ * @param {number} depth
+ * @param {unknown[]} seen
+ * @returns {string}
+ */
 function format(value, depth, seen) {
   if (typeof value === 'string') {
     // Never more than a line may hold: stringifying or joining a huge string copies all of it.
@@ -21,18 +27,25 @@ function format(value, depth, seen) {
   if (depth > 3) return $isArray(value) ? '[Array]' : '[Object]';
   seen = seen.concat([value]);
   if ($isArray(value)) {
+    /** @type {string[]} */
     const parts = [];
     for (let i = 0; i < value.length && i < 100; i += 1) push(parts, format(value[i], depth + 1, seen));
     if (value.length > 100) push(parts, `... ${value.length - 100} more items`);
     return `[ ${$apply($join, parts, [', '])} ]`;
   }
   const names = $keys(value);
+  /** @type {string[]} */
   const parts = [];
-  for (let i = 0; i < names.length && i < 100; i += 1) push(parts, `${names[i]}: ${format(value[names[i]], depth + 1, seen)}`);
+  for (let i = 0; i < names.length && i < 100; i += 1) push(parts, `${names[i]}: ${format(/** @type {any} */ (value)[names[i]], depth + 1, seen)}`);
   return parts.length ? `{ ${$apply($join, parts, [', '])} }` : '{}';
 }
+/**
+ * @param {string} level
+ * @param {unknown[]} args
+ */
 function writeConsole(level, args) {
   if (consoleClosed) return;
+  /** @type {string[]} */
   const parts = [];
   for (let i = 0; i < args.length; i += 1) push(parts, format(args[i], 0, []));
   let text = $apply($join, parts, [' ']);
@@ -52,6 +65,7 @@ function writeConsole(level, args) {
  * lines is then a few hundred host calls, not one per line.
  */
 const CONSOLE_BATCH = 100;
+/** @type {[level: string, text: string, time: number][]} */
 let consoleBatch = [];
 let flushScheduled = false;
 function sendLines() {
@@ -60,6 +74,10 @@ function sendLines() {
   consoleBatch = [];
   notify('console', [lines]);
 }
+/**
+ * @param {string} level
+ * @param {string} text
+ */
 function queueLine(level, text) {
   push(consoleBatch, [level, text, $apply($now, $Date, [])]);
   if (!flushScheduled) {
@@ -74,12 +92,12 @@ function queueLine(level, text) {
   } else if (consoleBatch.length >= CONSOLE_BATCH) sendLines();
 }
 const console = $freeze({
-  log: (...args) => writeConsole('log', args),
-  info: (...args) => writeConsole('info', args),
-  debug: (...args) => writeConsole('debug', args),
-  warn: (...args) => writeConsole('warn', args),
-  error: (...args) => writeConsole('error', args),
-  trace: (...args) => writeConsole('trace', args),
-  dir: (value) => writeConsole('log', [value]),
-  table: (value) => writeConsole('log', [value]),
+  log: (/** @type {unknown[]} */ ...args) => writeConsole('log', args),
+  info: (/** @type {unknown[]} */ ...args) => writeConsole('info', args),
+  debug: (/** @type {unknown[]} */ ...args) => writeConsole('debug', args),
+  warn: (/** @type {unknown[]} */ ...args) => writeConsole('warn', args),
+  error: (/** @type {unknown[]} */ ...args) => writeConsole('error', args),
+  trace: (/** @type {unknown[]} */ ...args) => writeConsole('trace', args),
+  dir: (/** @type {unknown} */ value) => writeConsole('log', [value]),
+  table: (/** @type {unknown} */ value) => writeConsole('log', [value]),
 });

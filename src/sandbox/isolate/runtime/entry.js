@@ -5,9 +5,10 @@
  * The host's `setup` stores the call; the script's compiled source ends with `__ferry_invoke()`,
  * so the script's top level and the call run in one step, whose promise the host awaits.
  */
+/** @type {{ name: string, args: unknown[] } | undefined} */
 let pendingCall;
 function invoke() {
-  const { name, args } = pendingCall;
+  const { name, args } = /** @type {{ name: string, args: unknown[] }} */ (pendingCall);
   pendingCall = undefined;
   if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new $TypeError('Invalid script name');
   let fn;
@@ -35,6 +36,7 @@ function invoke() {
  * What the script failed with, cut to MAX_FAILURE_MESSAGE: a thrown string or Error of megabytes
  * (message or stack) would otherwise be copied out whole, and so would anything else thrown (a
  * plain object is copied with all it holds), so that is kept only if it is small.
+ * @param {any} error
  */
 function shortened(error) {
   if (typeof error === 'string') return clip(error, MAX_FAILURE_MESSAGE);
@@ -51,7 +53,13 @@ function shortened(error) {
   return new $Error(message);
 }
 
-/** Called by the host before the script runs: the connection's variables, this execution's limits, and the call to make. */
+/**
+ * Called by the host before the script runs: the connection's variables, this execution's limits, and the call to make.
+ * @param {unknown} env
+ * @param {typeof limits} executionLimits
+ * @param {string} name
+ * @param {unknown[]} args
+ */
 function setup(env, executionLimits, name, args) {
   limits = $freeze(executionLimits);
   pendingCall = { name, args };
@@ -69,13 +77,13 @@ const GLOBALS = {
   URLSearchParams,
   atob,
   btoa,
-  setTimeout: (fn, ms, ...args) => startTimer(fn, ms, args, false),
-  setInterval: (fn, ms, ...args) => startTimer(fn, ms, args, true),
-  setImmediate: (fn, ...args) => startTimer(fn, 0, args, false),
+  setTimeout: (/** @type {unknown} */ fn, /** @type {unknown} */ ms, /** @type {unknown[]} */ ...args) => startTimer(fn, ms, args, false),
+  setInterval: (/** @type {unknown} */ fn, /** @type {unknown} */ ms, /** @type {unknown[]} */ ...args) => startTimer(fn, ms, args, true),
+  setImmediate: (/** @type {unknown} */ fn, /** @type {unknown[]} */ ...args) => startTimer(fn, 0, args, false),
   clearTimeout: clearTimer,
   clearInterval: clearTimer,
   clearImmediate: clearTimer,
-  queueMicrotask: (fn) => {
+  queueMicrotask: (/** @type {() => void} */ fn) => {
     $apply($then, $Promise.resolve(), [
       () => {
         try {
@@ -87,5 +95,6 @@ const GLOBALS = {
     ]);
   },
 };
-for (const name of $keys(GLOBALS)) $defineProperty(global, name, { value: GLOBALS[name], writable: true, configurable: true, enumerable: false });
+for (const name of $keys(GLOBALS))
+  $defineProperty(global, name, { value: /** @type {Record<string, unknown>} */ (GLOBALS)[name], writable: true, configurable: true, enumerable: false });
 $defineProperty(global, '__ferry_invoke', { value: invoke, configurable: true });

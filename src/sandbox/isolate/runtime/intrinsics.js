@@ -43,7 +43,9 @@ const $slice = $String.prototype.slice;
 const $now = $Date.now;
 const RESOLVED = $Promise.resolve();
 const $eval = global.eval;
+/** @type {(object: object, key: PropertyKey) => boolean} */
 const hasOwn = (object, key) => $apply($hasOwn, object, [key]);
+/** @type {<T>(array: T[], value: T) => number} */
 const push = (array, value) => $apply($push, array, [value]);
 const hostApply = host.apply;
 const hostApplySync = host.applySync;

@@ -4,6 +4,7 @@
 // the deadline. Nesting deeper than any real document is refused before parsing.
 const MAX_JSON_DEPTH = 5000;
 const $parse = $JSON.parse;
+/** @param {string} text */
 function jsonTooDeep(text) {
   let depth = 0;
   let inString = false;
@@ -26,12 +27,14 @@ $defineProperty(
   'parse',
   /** @type {PropertyDescriptor} */ ({
     __proto__: null,
-    value: function parse(text, reviver) {
-      const source = $String(text);
-      // A text shorter than twice the limit cannot nest deeper than it: no scan for everyday sizes.
-      if (source.length > 2 * MAX_JSON_DEPTH && jsonTooDeep(source)) throw new $RangeError(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels`);
-      return $apply($parse, $JSON, [source, reviver]);
-    },
+    value: /** @type {(text: unknown, reviver?: (this: any, key: string, value: any) => any) => any} */ (
+      function parse(text, reviver) {
+        const source = $String(text);
+        // A text shorter than twice the limit cannot nest deeper than it: no scan for everyday sizes.
+        if (source.length > 2 * MAX_JSON_DEPTH && jsonTooDeep(source)) throw new $RangeError(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels`);
+        return $apply($parse, $JSON, [source, reviver]);
+      }
+    ),
     writable: true,
     configurable: true,
   }),

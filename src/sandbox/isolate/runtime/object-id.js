@@ -5,6 +5,7 @@ const objectIdRandom = bytesToHex([0, 0, 0, 0, 0].map(() => $Math.floor($Math.ra
 class ObjectId {
   /** @type {string} Declared for the checker; the constructor makes it read-only and non-enumerable, as before it was declared. */
   __id;
+  /** @param {unknown} [value] a 24-digit hex string or an ObjectId; none makes a new one */
   constructor(value) {
     let hex;
     if (value === undefined || value === null) {
@@ -21,9 +22,11 @@ class ObjectId {
     else throw new $TypeError('input must be a 24 character hex string, 12 byte Uint8Array, or an integer');
     $defineProperty(this, '__id', /** @type {PropertyDescriptor} */ ({ __proto__: null, value: hex, writable: false, enumerable: false, configurable: false }));
   }
+  /** @param {unknown} value */
   static isValid(value) {
     return value instanceof ObjectId || (typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value));
   }
+  /** @param {string} hex */
   static createFromHexString(hex) {
     return new ObjectId(hex);
   }
@@ -36,6 +39,7 @@ class ObjectId {
   toJSON() {
     return this.__id;
   }
+  /** @param {unknown} other */
   equals(other) {
     return other != null && $String(other instanceof ObjectId ? other.toHexString() : other).toLowerCase() === this.__id;
   }

@@ -4,6 +4,7 @@
 const ferry = $freeze({ call, callSync, callBlocking, notify, withCallback, runCallback, uncaught, makeError, Buffer, ObjectId, encode, decode });
 /** @typedef {typeof ferry} Ferry what a module file's builder is given */
 const moduleCache = new $Map();
+/** @param {unknown} name */
 function requireModule(name) {
   if (typeof name !== 'string' || !hasOwn(MODULES, name)) {
     /** @type {CodedError} */

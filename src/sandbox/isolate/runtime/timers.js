@@ -9,6 +9,12 @@ const timers = new $Map();
 const timerGet = $Map.prototype.get;
 const timerSet = $Map.prototype.set;
 const timerDelete = $Map.prototype.delete;
+/**
+ * @param {unknown} fn
+ * @param {unknown} ms
+ * @param {unknown[]} args
+ * @param {boolean} repeat
+ */
 function startTimer(fn, ms, args, repeat) {
   if (typeof fn !== 'function') throw new $TypeError('The "callback" argument must be of type function');
   if (sleeping >= limits.maxTimers) throw new $Error(`Too many timers (the limit is ${limits.maxTimers}).`);
@@ -42,6 +48,7 @@ function startTimer(fn, ms, args, repeat) {
 class Timeout {
   /** @type {number} Declared for the checker; the constructor makes it read-only and non-enumerable, as before it was declared. */
   id;
+  /** @param {number} id */
   constructor(id) {
     $defineProperty(this, 'id', /** @type {PropertyDescriptor} */ ({ __proto__: null, value: id, writable: false, enumerable: false, configurable: false }));
   }
@@ -58,6 +65,7 @@ class Timeout {
     return this.id;
   }
 }
+/** @param {unknown} timer */
 function clearTimer(timer) {
   const id = timer instanceof Timeout ? timer.id : $Number(timer);
   if ($apply(timerDelete, timers, [id])) notify('timer.cancel', [id]);

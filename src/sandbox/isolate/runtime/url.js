@@ -1,7 +1,19 @@
 // @ts-check
 // URL: parsed by the host's WHATWG parser, so it behaves exactly like Node's.
 const URL_PARTS = ['href', 'origin', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'];
-const urlState = new WeakMap();
+/**
+ * @typedef {object} UrlEntry
+ * @property {[string, string][]} list a URLSearchParams' pairs
+ * @property {URL} [url] the URL a URLSearchParams belongs to
+ * @property {Record<string, string>} parts a URL's parts, as the host parsed them
+ * @property {URLSearchParams} params a URL's searchParams
+ */
+/**
+ * Each URLSearchParams' state and each URL's, kept where script code cannot reach it. Typed as
+ * always answering: every instance is entered by its constructor.
+ * @type {{ get(owner: object): UrlEntry, set(owner: object, entry: Partial<UrlEntry>): unknown }}
+ */
+const urlState = /** @type {any} */ (new WeakMap());
 class URLSearchParams {
   /** @param {any} [init] a query string, an iterable of pairs, or a record */
   constructor(init = '') {
@@ -10,6 +22,7 @@ class URLSearchParams {
     else if (init && typeof init[$Symbol.iterator] === 'function') for (const [key, value] of init) this.append(key, value);
     else if (init && typeof init === 'object') for (const key of $keys(init)) this.append(key, init[key]);
   }
+  /** @param {string} text */
   _parse(text) {
     const state = urlState.get(this);
     state.list = [];
@@ -27,28 +40,40 @@ class URLSearchParams {
     const state = urlState.get(this);
     if (state.url) state.url._setSearch(this.toString());
   }
+  /**
+   * @param {unknown} key
+   * @param {unknown} value
+   */
   append(key, value) {
     push(urlState.get(this).list, [$String(key), $String(value)]);
     this._update();
   }
+  /** @param {unknown} key */
   delete(key) {
     const state = urlState.get(this);
     state.list = state.list.filter(([k]) => k !== $String(key));
     this._update();
   }
+  /** @param {unknown} key */
   get(key) {
     const found = urlState.get(this).list.find(([k]) => k === $String(key));
     return found ? found[1] : null;
   }
+  /** @param {unknown} key */
   getAll(key) {
     return urlState
       .get(this)
       .list.filter(([k]) => k === $String(key))
       .map(([, v]) => v);
   }
+  /** @param {unknown} key */
   has(key) {
     return urlState.get(this).list.some(([k]) => k === $String(key));
   }
+  /**
+   * @param {unknown} key
+   * @param {unknown} value
+   */
   set(key, value) {
     const state = urlState.get(this);
     const name = $String(key);
@@ -64,6 +89,10 @@ class URLSearchParams {
     urlState.get(this).list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this._update();
   }
+  /**
+   * @param {Function} fn
+   * @param {unknown} [thisArg]
+   */
   forEach(fn, thisArg) {
     for (const [k, v] of urlState.get(this).list) $apply(fn, thisArg, [v, k, this]);
   }
@@ -98,11 +127,13 @@ class URLSearchParams {
       .join('&');
   }
 }
+/** @param {string} text */
 function formEncode(text) {
   return encodeURIComponent(text)
     .replace(/%20/g, '+')
     .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+/** @param {string} text */
 function formDecode(text) {
   try {
     return decodeURIComponent(text.replace(/\+/g, ' '));
@@ -112,12 +143,20 @@ function formDecode(text) {
 }
 
 class URL {
+  /**
+   * @param {unknown} input
+   * @param {unknown} [base]
+   */
   constructor(input, base) {
     const parts = callSync('url.parse', [$String(input), base === undefined ? undefined : $String(base)]);
     const params = new URLSearchParams(parts.search);
     urlState.get(params).url = this;
     urlState.set(this, { parts, params });
   }
+  /**
+   * @param {unknown} input
+   * @param {unknown} [base]
+   */
   static canParse(input, base) {
     try {
       new URL(input, base);
@@ -126,9 +165,14 @@ class URL {
       return false;
     }
   }
+  /** @param {string} search */
   _setSearch(search) {
     this._set('search', search);
   }
+  /**
+   * @param {string} part
+   * @param {unknown} value
+   */
   _set(part, value) {
     const state = urlState.get(this);
     state.parts = callSync('url.set', [state.parts.href, part, $String(value)]);
@@ -155,7 +199,7 @@ for (const part of URL_PARTS) {
     set:
       part === 'origin'
         ? undefined
-        : /** @this {URL} */ function set(value) {
+        : /** @this {URL} @param {unknown} value */ function set(value) {
             this._set(part, value);
           },
     enumerable: true,
