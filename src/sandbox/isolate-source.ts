@@ -8,6 +8,8 @@ const read = (file: string) => readFileSync(join(ISOLATE_DIR, file), 'utf8');
 /** Module name → the expression that builds it inside the runtime's closure. */
 const MODULES: Record<string, string> = {
   bcrypt: 'bcryptModule(ferry)',
+  crypto: 'cryptoModule(ferry)',
+  util: 'utilModule()',
   axios: 'axiosModule(ferry)',
   lodash: 'lodashModule()',
   pg: 'pgModule(ferry)',
@@ -44,6 +46,8 @@ export function isolateRuntimeSource(): string {
     read('mssql.js'),
     read('axios.js'),
     read('bcrypt.js'),
+    read('crypto.js'),
+    read('util.js'),
     'function lodashModule() {',
     '  const module = { exports: {} };',
     '  const exports = module.exports;',
