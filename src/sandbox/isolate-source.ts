@@ -33,6 +33,8 @@ export const RUNTIME_FILES = [
  */
 export const MODULES: readonly { name: string; file?: string; build: string }[] = [
   { name: 'bcrypt', file: 'bcrypt.js', build: 'bcryptModule(ferry)' },
+  { name: 'crypto', file: 'crypto.js', build: 'cryptoModule(ferry)' },
+  { name: 'util', file: 'util.js', build: 'utilModule()' },
   { name: 'axios', file: 'axios.js', build: 'axiosModule(ferry)' },
   { name: 'lodash', build: 'lodashModule()' },
   { name: 'pg', file: 'pg.js', build: 'pgModule(ferry)' },

@@ -32,6 +32,17 @@ export const limitsSchema = z.strictObject({
   /** Highest bcrypt cost a script may hash or compare with. */
   maxBcryptCost: int(4, 16, 14),
   /**
+   * crypto.pbkdf2's work a script may ask for, counted as iterations × output blocks (a key
+   * longer than the digest is computed block by block, each block costing every iteration).
+   */
+  maxPbkdf2Iterations: int(1, 100_000_000, 2_000_000),
+  /** crypto.scrypt's memory and work a script may ask for, as 128·N·r·p bytes, in MiB. */
+  maxScryptMemoryMb: int(1, 1024, 64),
+  /** Bytes one crypto hash or HMAC may take (all its updates), and one key, password or salt, in KiB. */
+  maxCryptoInputKb: int(1, 65_536, 1024),
+  /** Bytes crypto.randomBytes may make and pbkdf2/scrypt may derive in one call. */
+  maxCryptoOutputBytes: int(16, 1_048_576, 4096),
+  /**
    * Largest value that leaves the isolate, in KiB (UTF-8 bytes of its strings, 8 per number): the
    * script's result, and the arguments of each driver, axios or bcrypt call. Measured inside the
    * isolate before anything is copied to Ferry's process; over it the execution ends as `limit`.
@@ -99,5 +110,6 @@ export function isolateLimits(limits: Limits) {
     maxTimers: limits.maxTimers,
     consoleBytes: limits.maxConsoleKb * 1024,
     resultBytes: limits.maxResultKb * 1024,
+    cryptoInputBytes: limits.maxCryptoInputKb * 1024,
   };
 }

@@ -25,6 +25,7 @@ export const OP_NAMES = {
   mssql: ['mssql.connect', 'mssql.query', 'mssql.execute', 'mssql.close'],
   http: ['http.request'],
   bcrypt: ['bcrypt.genSalt', 'bcrypt.hash', 'bcrypt.compare'],
+  crypto: ['crypto.digest', 'crypto.pbkdf2', 'crypto.scrypt', 'crypto.randomBytes', 'crypto.randomUUID', 'crypto.timingSafeEqual'],
 } as const;
 
 export type OpGroupName = keyof typeof OP_NAMES;

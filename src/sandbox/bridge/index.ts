@@ -1,6 +1,7 @@
 import ivm from 'isolated-vm';
 import type { Execution } from '../execution.ts';
 import { bcryptOps } from './bcrypt.ts';
+import { cryptoOps } from './crypto.ts';
 import type { DriverPools } from './driver-pools.ts';
 import { safeBridgeError } from './errors.ts';
 import { httpOps } from './http.ts';
@@ -27,6 +28,7 @@ export function createOpTable(options: { pools: DriverPools; overrides?: OpTable
     ...mssqlOps(),
     ...httpOps(),
     ...bcryptOps(),
+    ...cryptoOps(),
   };
   return { ...table, ...options.overrides };
 }
