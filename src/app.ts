@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordRecovery } from './accounts/recovery.ts';
-import { composeParts, type Parts } from './compose.ts';
+import { composeParts, type Factories, type Parts } from './compose.ts';
 import type { Config } from './config/schema.ts';
 import type { Federation } from './connection/index.ts';
 import type { Database } from './store/index.ts';
@@ -50,14 +50,15 @@ export interface Ferry {
 
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
 
-/** Builds the HTTP side of Ferry over the parts composed once in src/compose.ts. */
-export async function createFerry(config: Config, log: Logger): Promise<Ferry> {
+/** Builds the HTTP side of Ferry over the parts composed once in src/compose.ts (`factories` is for tests). */
+export async function createFerry(config: Config, log: Logger, factories?: Partial<Factories>): Promise<Ferry> {
   let listeningPort: number | undefined = config.port || undefined;
   const metrics = createMetrics();
   const parts = await composeParts(config, {
     log,
     metrics,
     sandbox: { poolSize: config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2), ferryPort: () => listeningPort },
+    ...(factories ? { factories } : {}),
   });
   try {
     return await assemble(config, log, parts, metrics, (port) => {
