@@ -2,32 +2,26 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type Provider from 'oidc-provider';
-import { createAccountLibrary } from './accounts/library.ts';
 import { createAdmin, type Admin } from './admin/index.ts';
-import { createPasswordHasher } from './accounts/passwords.ts';
 import { createPasswordRecovery } from './accounts/recovery.ts';
+import { composeParts, type Factories, type Parts } from './compose.ts';
 import type { Config } from './config/schema.ts';
-import { startLegacyDemo, withLegacyDemo } from './demo/legacy-db.ts';
+import type { Federation } from './connection/index.ts';
+import type { Database } from './store/index.ts';
 import { demoMigrationStatus } from './demo/migration-status.ts';
 import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
 import type { Logger } from './log.ts';
-import { createMail, type Mail } from './mail/index.ts';
+import type { Mail } from './mail/index.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
 import { memoiseReadsPerRequest } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createHealthRoutes } from './ops/health.ts';
-import { BREAKER_STATE_VALUE, createMetrics } from './ops/metrics.ts';
+import { createGaugeSampler } from './ops/gauges.ts';
+import { createMetrics, type Metrics } from './ops/metrics.ts';
 import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createRecoveryRoutes } from './pages/recovery.ts';
-import { createFederation, type Federation } from './connection/index.ts';
-import { createSandbox, sandboxProcessOptions, storeAddress } from './sandbox/index.ts';
-import { openDatabase, type Database } from './store/index.ts';
-import { createAccountQueries } from './store/queries/accounts.ts';
-import { createOidcModelQueries } from './store/queries/oidc-models.ts';
-import { createPasswordResetQueries } from './store/queries/password-resets.ts';
-import { createThrottleQueries } from './store/queries/throttle.ts';
 import { createThrottle } from './security/throttle.ts';
 import { createCsrf } from './web/csrf.ts';
 import { errorHandler } from './web/errors.ts';
@@ -56,71 +50,39 @@ export interface Ferry {
 
 const CLEANUP_EVERY_MS = 10 * 60 * 1000;
 
-/** Wires every part of Ferry together over one database. */
-export async function createFerry(config: Config, log: Logger): Promise<Ferry> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+/** Builds the HTTP side of Ferry over the parts composed once in src/compose.ts (`factories` is for tests). */
+export async function createFerry(config: Config, log: Logger, factories?: Partial<Factories>): Promise<Ferry> {
+  let listeningPort: number | undefined = config.port || undefined;
+  const metrics = createMetrics();
+  const parts = await composeParts(config, {
+    log,
+    metrics,
+    sandbox: { poolSize: config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2), ferryPort: () => listeningPort },
+    ...(factories ? { factories } : {}),
+  });
   try {
-    return await assemble(config, log, db);
+    return await assemble(config, log, parts, metrics, (port) => {
+      listeningPort = port ?? listeningPort;
+    });
   } catch (error) {
-    await db.close();
+    await parts.shutDown();
     throw error;
   }
 }
 
-async function assemble(config: Config, log: Logger, db: Database): Promise<Ferry> {
+async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metrics, setPort: (port: number | undefined) => void): Promise<Ferry> {
+  const { db, queries, accounts, sandbox, legacyDemo, mail, connection: federation } = parts;
   const keys: KeyMaterial = await loadKeyMaterial(db);
   const views = createViews();
   const csrf = createCsrf(keys.cookieKeys[0]!);
-  const models = createOidcModelQueries(db);
-  const accountQueries = createAccountQueries(db);
-  const hasher = createPasswordHasher();
-  const accounts = createAccountLibrary({ queries: accountQueries, hasher, policy: config.passwordPolicy, subjectPrefix: config.subjectPrefix });
+  const models = queries.oidcModels;
   let internalUrl = config.issuer;
-  let listeningPort: number | undefined = config.port || undefined;
-  const sandbox = createSandbox({
-    log,
-    ferryPort: () => listeningPort,
-    store: storeAddress(config.databaseUrl),
-    ...sandboxProcessOptions(config, config.sandboxPoolSize ?? Math.max(4, availableParallelism() * 2)),
-  });
   // With a legacy connection configured, the first sign-ins should not wait for sandbox processes
   // to start; without one they start with the first script (a connection enabled later, a test).
   if (config.connection.enabled) sandbox.start();
-  const legacyDemo = config.demo && !config.connection.enabled ? await startLegacyDemo(config.dataDir) : undefined;
-  const effective = withLegacyDemo(config, legacyDemo);
-  const metrics = createMetrics();
-  const mail = createMail({ config: config.mail, issuer: config.issuer, db, log, metrics });
-  const federation = createFederation({ config: effective, db, accounts, accountQueries, hasher, sandbox, metrics, log });
-  const sampleGauges = async () => {
-    // First, before this scrape waits for a connection of its own.
-    const storePool = db.poolStats?.();
-    if (storePool) for (const [state, value] of Object.entries(storePool)) metrics.storePool.set({ state }, value);
-    for (const pool of Object.values(sandbox.stats())) {
-      metrics.isolates.set({ state: 'alive' }, pool.alive);
-      metrics.isolates.set({ state: 'idle' }, pool.idle);
-      metrics.isolates.set({ state: 'waiting' }, pool.waiting);
-    }
-    metrics.sandboxBroken.set(sandbox.broken ? 1 : 0);
-    const processes = sandbox.processStats();
-    if (processes) {
-      metrics.sandboxProcesses.set({ state: 'ready' }, processes.ready);
-      metrics.sandboxProcesses.set({ state: 'starting' }, processes.starting);
-      for (const [reason, count] of Object.entries(processes.restarts)) metrics.sandboxProcessRestarts.set({ reason }, count);
-    }
-    for (const [driver, stats] of Object.entries(sandbox.connectionStats())) {
-      for (const [state, value] of Object.entries(stats)) metrics.legacyPool.set({ driver, state }, value);
-    }
-    const connection = await federation.settings.current();
-    const status = federation.runner.status(connection);
-    metrics.scriptsRunning.set({ state: 'running' }, status.running);
-    metrics.scriptsRunning.set({ state: 'waiting' }, status.waiting);
-    // The breaker of the settings as they are now (a settings change starts a new one).
-    metrics.breaker.reset();
-    metrics.breaker.set({ connection: connection.id }, BREAKER_STATE_VALUE[status.breaker]);
-    await mail.sampleGauges();
-  };
+  const sampleGauges = createGaugeSampler({ metrics, db, sandbox, connection: federation, mail });
   const { signIn } = federation;
-  const admin = createAdmin({ config, db, federation, views, csrf, reloadKeys: () => reloadKeys() });
+  const admin = createAdmin({ config, db, queries, connection: federation, views, csrf, reloadKeys: () => reloadKeys() });
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
 
   // Built once: a key rotation rebuilds the provider, not the routes around it (they reach it through `current`).
@@ -137,8 +99,8 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     policy: config.passwordPolicy,
     accounts,
     legacy: federation.legacyRecovery,
-    queries: createPasswordResetQueries(db),
-    throttle: createThrottle(createThrottleQueries(db), reset.throttle),
+    queries: queries.passwordResets,
+    throttle: createThrottle(queries.throttle, reset.throttle),
     revokeAccount: (sub) => models.revokeAccount(sub),
     mail,
     log,
@@ -182,7 +144,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
         client: demo,
         views,
         csrf,
-        ...(legacyDemo ? { extras: (sub: string | undefined) => demoMigrationStatus(accountQueries, sub) } : {}),
+        ...(legacyDemo ? { extras: (sub: string | undefined) => demoMigrationStatus(queries.accounts, sub) } : {}),
       });
       provider.use(demoRoutes.routes());
       provider.use(async (ctx, next) => (ctx.path === '/' ? ctx.redirect('/demo') : next()));
@@ -219,6 +181,11 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     every(CLEANUP_EVERY_MS, () => recovery.prune(), 'password reset link clean-up'),
   ];
   mail.start({ demo: config.demo });
+  // Before any part stops (src/compose.ts): no timer fires on a closed part, no reset is half sent.
+  parts.onShutDown(() => {
+    for (const timer of timers) clearInterval(timer);
+  });
+  parts.onShutDown(() => recovery.settle());
 
   return {
     config,
@@ -230,17 +197,9 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     provider: () => current,
     setInternalUrl(url) {
       internalUrl = url;
-      listeningPort = Number(new URL(url).port) || listeningPort;
+      setPort(Number(new URL(url).port) || undefined);
     },
     reloadKeys,
-    async close() {
-      for (const timer of timers) clearInterval(timer);
-      await recovery.settle();
-      await mail.stop();
-      await federation.executions.close();
-      await sandbox.close();
-      await legacyDemo?.close();
-      await db.close();
-    },
+    close: parts.shutDown,
   };
 }

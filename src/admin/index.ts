@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Middleware } from 'koa';
-import type { Config } from '../config/schema.ts';
-import type { Federation } from '../connection/index.ts';
-import type { Database } from '../store/db.ts';
-import { createRateBucketQueries } from '../store/queries/rate-buckets.ts';
+import type { Queries } from '../store/queries/index.ts';
 import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
 import { createAdminAccess } from './access.ts';
 import { createAdminApi } from './api/router.ts';
 import { createConsole } from './console/index.ts';
-import { createAdminLibrary } from './library/index.ts';
+import { createAdminLibrary, type AdminLibraryDeps } from './library/index.ts';
 import { createRateLimiter } from './rate-limit.ts';
 
 export { resolveAdminToken } from './access.ts';
@@ -23,10 +20,17 @@ const RATE = { perSecond: 20, burst: 60 };
  * library of operations and one admin token. Created once; its middleware is mounted on every
  * provider that `build()` makes.
  */
-export function createAdmin(deps: { config: Config; db: Database; federation: Federation; views: Views; csrf: Csrf; reloadKeys: () => Promise<unknown> }) {
+export function createAdmin(
+  deps: AdminLibraryDeps & {
+    queries: AdminLibraryDeps['queries'] & Pick<Queries, 'rateBuckets'>;
+    views: Views;
+    csrf: Csrf;
+    reloadKeys: () => Promise<unknown>;
+  },
+) {
   const library = createAdminLibrary(deps);
   const access = createAdminAccess(deps);
-  const limiter = createRateLimiter(createRateBucketQueries(deps.db), RATE);
+  const limiter = createRateLimiter(deps.queries.rateBuckets, RATE);
   const api = createAdminApi({ library, access, limiter, version: packageVersion() });
   const console = createConsole({ library, access, limiter, views: deps.views, csrf: deps.csrf });
   const middleware: Middleware = (ctx, next) => api.middleware(ctx, () => console.middleware(ctx, next));

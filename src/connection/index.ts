@@ -3,11 +3,7 @@ import type { PasswordHasher } from '../accounts/passwords.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { Sandbox } from '../sandbox/index.ts';
-import type { Database } from '../store/db.ts';
-import type { AccountQueries } from '../store/queries/accounts.ts';
-import { createExecutionQueries } from '../store/queries/executions.ts';
-import { createKeyQueries } from '../store/queries/keys.ts';
-import { createScriptQueries } from '../store/queries/scripts.ts';
+import type { Queries } from '../store/queries/index.ts';
 import { createBulkImport } from './bulk-import.ts';
 import { createClaimsCache } from './claims-cache.ts';
 import { createDirectory } from './directory.ts';
@@ -20,7 +16,6 @@ import { createFederatedSignIn } from './sign-in.ts';
 import { createFailureFloor } from './timing.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { createThrottle } from '../security/throttle.ts';
-import { createThrottleQueries } from '../store/queries/throttle.ts';
 
 export { CONNECTION_ID } from './settings.ts';
 export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './connection.ts';
@@ -28,25 +23,22 @@ export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './
 /** The custom-database connection wired over Ferry's database and the sandbox. */
 export function createFederation(deps: {
   config: Config;
-  db: Database;
+  queries: Pick<Queries, 'accounts' | 'executions' | 'keys' | 'scripts' | 'throttle'>;
   accounts: AccountLibrary;
-  accountQueries: AccountQueries;
   hasher: PasswordHasher;
   sandbox: Sandbox;
   metrics?: Metrics | undefined;
   log: Logger;
 }) {
-  const { config, db, log } = deps;
-  const executionQueries = createExecutionQueries(db);
-  const scriptQueries = createScriptQueries(db);
-  const settings = createConnectionSettings({ config: config.connection, settings: createKeyQueries(db), scripts: scriptQueries });
-  const executions = createExecutionLog(executionQueries, log);
+  const { config, queries, log } = deps;
+  const settings = createConnectionSettings({ config: config.connection, settings: queries.keys, scripts: queries.scripts });
+  const executions = createExecutionLog(queries.executions, log);
   const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions, metrics: deps.metrics });
-  const throttle = createThrottle(createThrottleQueries(db), config.bruteForce);
+  const throttle = createThrottle(queries.throttle, config.bruteForce);
   const claimsCache = createClaimsCache();
   const migration = createLazyMigration({
-    queries: deps.accountQueries,
-    executions: executionQueries,
+    queries: queries.accounts,
+    executions: queries.executions,
     hasher: deps.hasher,
     subjectPrefix: config.subjectPrefix,
     log,
@@ -72,14 +64,14 @@ export function createFederation(deps: {
     subjectPrefix: config.subjectPrefix,
     policy: config.passwordPolicy,
     accounts: deps.accounts,
-    queries: deps.accountQueries,
+    queries: queries.accounts,
     settings,
     runner,
     forget: (sub) => claimsCache.delete(sub),
   });
-  const bulkImport = createBulkImport({ queries: deps.accountQueries, subjectPrefix: config.subjectPrefix, log });
+  const bulkImport = createBulkImport({ queries: queries.accounts, subjectPrefix: config.subjectPrefix, log });
   const legacyRecovery = createLegacyRecovery({ issuer: config.issuer, settings, runner, migration, metrics: deps.metrics });
-  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory, bulkImport, legacyRecovery };
+  return { settings, runner, executions, claimsCache, floor, throttle, signIn, directory, bulkImport, legacyRecovery };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

@@ -1,9 +1,7 @@
 import type { Config } from '../../config/schema.ts';
 import type { Federation } from '../../connection/index.ts';
 import type { Database } from '../../store/db.ts';
-import { createMailOutboxQueries } from '../../store/queries/mail-outbox.ts';
-import { createMigrationQueries } from '../../store/queries/migration.ts';
-import { createOidcModelQueries } from '../../store/queries/oidc-models.ts';
+import type { Queries } from '../../store/queries/index.ts';
 import { createConnectionLibrary } from './connection.ts';
 import { createExecutionHistory } from './executions.ts';
 import { createImportLibrary } from './import.ts';
@@ -14,28 +12,33 @@ import { createScriptTester } from './script-test.ts';
 import { createScriptLibrary } from './scripts.ts';
 import { createUserLibrary } from './users.ts';
 
+/** The parts the admin library works on, named: no bag to reach into. */
+export interface AdminLibraryDeps {
+  config: Config;
+  /** For key rotation, which runs in a transaction of its own. */
+  db: Database;
+  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox'>;
+  connection: Pick<Federation, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport'>;
+  reloadKeys?: () => Promise<unknown>;
+}
+
 /**
  * What an administrator can do, whichever door they come through (the admin API, the console or
  * the CLI): every operation is a call on the federation's parts, never HTTP to Ferry itself.
  */
-export function createAdminLibrary(deps: { config: Config; db: Database; federation: Federation; reloadKeys?: () => Promise<unknown> }) {
-  const { config, db, federation } = deps;
+export function createAdminLibrary(deps: AdminLibraryDeps) {
+  const { config, queries, connection } = deps;
+  const { settings, runner, executions } = connection;
   return {
-    users: createUserLibrary(federation.directory, createOidcModelQueries(db)),
-    imports: createImportLibrary(federation.bulkImport),
-    connection: createConnectionLibrary(federation.settings),
-    scripts: createScriptLibrary({ settings: federation.settings, queries: federation.scriptQueries }),
-    tester: createScriptTester({ issuer: config.issuer, settings: federation.settings, runner: federation.runner, executions: federation.executions }),
-    executions: createExecutionHistory({ log: federation.executions, queries: federation.executionQueries }),
-    migration: createMigrationReport({
-      issuer: config.issuer,
-      queries: createMigrationQueries(db),
-      executions: federation.executionQueries,
-      settings: federation.settings,
-      runner: federation.runner,
-    }),
-    mail: createMailOutbox({ config: config.mail, queries: createMailOutboxQueries(db) }),
-    keys: createKeyRotation({ config, db, reloadKeys: deps.reloadKeys }),
+    users: createUserLibrary(connection.directory, queries.oidcModels),
+    imports: createImportLibrary(connection.bulkImport),
+    connection: createConnectionLibrary(settings),
+    scripts: createScriptLibrary({ settings, queries: queries.scripts }),
+    tester: createScriptTester({ issuer: config.issuer, settings, runner, executions }),
+    executions: createExecutionHistory({ log: executions, queries: queries.executions }),
+    migration: createMigrationReport({ issuer: config.issuer, queries: queries.migration, executions: queries.executions, settings, runner }),
+    mail: createMailOutbox({ config: config.mail, queries: queries.mailOutbox }),
+    keys: createKeyRotation({ config, db: deps.db, reloadKeys: deps.reloadKeys }),
   };
 }
 

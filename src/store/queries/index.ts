@@ -1,0 +1,33 @@
+import type { Queryable } from '../db.ts';
+import { createAccountQueries } from './accounts.ts';
+import { createExecutionQueries } from './executions.ts';
+import { createKeyQueries } from './keys.ts';
+import { createMailOutboxQueries } from './mail-outbox.ts';
+import { createMigrationQueries } from './migration.ts';
+import { createOidcModelQueries } from './oidc-models.ts';
+import { createPasswordResetQueries } from './password-resets.ts';
+import { createRateBucketQueries } from './rate-buckets.ts';
+import { createScriptQueries } from './scripts.ts';
+import { createThrottleQueries } from './throttle.ts';
+
+/**
+ * Every query object over one database, built once by the composition root (src/compose.ts) and
+ * handed to each part by name, so no part builds its own from `db`. Queries inside a transaction
+ * (src/oidc/keys.ts) still call their factory on the transaction.
+ */
+export function createQueries(db: Queryable) {
+  return {
+    accounts: createAccountQueries(db),
+    executions: createExecutionQueries(db),
+    keys: createKeyQueries(db),
+    mailOutbox: createMailOutboxQueries(db),
+    migration: createMigrationQueries(db),
+    oidcModels: createOidcModelQueries(db),
+    passwordResets: createPasswordResetQueries(db),
+    rateBuckets: createRateBucketQueries(db),
+    scripts: createScriptQueries(db),
+    throttle: createThrottleQueries(db),
+  };
+}
+
+export type Queries = ReturnType<typeof createQueries>;
