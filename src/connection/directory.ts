@@ -1,10 +1,11 @@
 import { normaliseIdentifiers, conflictFor, type AccountLibrary } from '../accounts/library.ts';
 import { checkPasswordPolicy, type PasswordPolicy } from '../accounts/passwords.ts';
 import { idOfSubject, subjectOf } from '../accounts/subject.ts';
-import { BadRequest, Conflict, NotFound, ServiceUnavailable } from '../errors.ts';
+import { BadRequest, FerryError, NotFound } from '../errors.ts';
 import type { Outcome } from '../sandbox/index.ts';
 import { isUniqueViolation, type AccountQueries, type AccountRow, type Profile } from '../store/queries/accounts.ts';
 import type { Connection, ScriptName } from './connection.ts';
+import { failureOf } from './failures.ts';
 import { checkProfile, profileIdentifiers } from './profile.ts';
 import { scriptContext, type ScriptRunner } from './scripts.ts';
 import type { ConnectionSettings } from './settings.ts';
@@ -64,15 +65,18 @@ export function createDirectory(deps: {
     return id;
   };
 
-  /** Runs a script whose failure is the operator's problem: its message is shown (this is the admin API). */
+  /** Runs a script whose failure is the operator's problem: its message is shown (this is the admin API); failures.ts says with what status. */
   const script = async <T>(connection: Connection, name: ScriptName, args: unknown[], secrets: string[] = []): Promise<T> => {
     const outcome: Outcome<T> = await runner.run<T>(connection, name, [...args, context()], { secrets });
     if (outcome.ok) return outcome.value;
-    if (outcome.kind === 'unavailable' || outcome.kind === 'timeout')
-      throw new ServiceUnavailable(`The ${name} script could not reach the legacy database: ${outcome.message}`);
-    if (outcome.kind === 'script_error' && /not exist|not found/i.test(outcome.message)) throw new NotFound(outcome.message);
-    if (outcome.kind === 'script_error' && /exist/i.test(outcome.message)) throw new Conflict(outcome.message, 'user_exists');
-    throw new BadRequest(`The ${name} script failed (${outcome.kind}): ${outcome.message}`, 'script_failed');
+    const { status, code } = failureOf(outcome, name).rule.admin;
+    const message =
+      status === 503
+        ? `The ${name} script could not reach the legacy database: ${outcome.message}`
+        : status === 400
+          ? `The ${name} script failed (${outcome.kind}): ${outcome.message}`
+          : outcome.message;
+    throw new FerryError(message, { status, code, expose: true });
   };
 
   const fromLegacy = (value: unknown): DirectoryUser => {

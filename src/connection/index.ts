@@ -12,10 +12,10 @@ import { createExecutionLog } from './execution-log.ts';
 import { createLazyMigration } from './lazy-migration.ts';
 import { createScriptRunner } from './scripts.ts';
 import { createConnectionSettings } from './settings.ts';
-import { createFederatedSignIn } from './sign-in.ts';
 import { createFailureFloor } from './timing.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { createThrottle } from '../security/throttle.ts';
+import { createSignIn } from '../sign-in/index.ts';
 
 export { CONNECTION_ID } from './settings.ts';
 export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './connection.ts';
@@ -44,7 +44,7 @@ export function createFederation(deps: {
     log,
   });
   const floor = createFailureFloor();
-  const signIn = createFederatedSignIn({
+  const signIn = createSignIn({
     issuer: config.issuer,
     subjectPrefix: config.subjectPrefix,
     customClaims: config.customClaims,

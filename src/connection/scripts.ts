@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Outcome, Sandbox } from '../sandbox/index.ts';
-import { maskIn, secretValues } from '../sandbox/secrets.ts';
+import { maskSecrets, secretValues } from '../sandbox/secrets.ts';
 import { createBreaker, createLimiter, type Breaker } from './breaker.ts';
 import type { Connection, ScriptName } from './connection.ts';
 import type { ExecutionLog } from './execution-log.ts';
@@ -27,7 +27,7 @@ export interface RunOptions {
   unlogged?: boolean;
   /** Neither stopped by nor counted in the circuit breaker (the console's Test button). */
   unguarded?: boolean;
-  /** Values (the password) replaced by ******** in the console lines and message before they are logged. */
+  /** Values (the password) replaced by MASK in the console lines and message before they are logged. */
   secrets?: readonly string[];
   /** The login's password, to learn the legacy bcrypt hash it was verified against (RunRequest.watchPassword). */
   watchPassword?: string | undefined;
@@ -91,7 +91,7 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
       deps.metrics?.scriptDuration.observe({ script: name }, outcome.durationMs / 1000);
       // The message and console lines go on to the log, the admin API's errors and, with
       // showScriptErrors, the sign-in page: none of them may show a secret.
-      const masked = maskSecrets(outcome, [...(options.secrets ?? []), ...secretValues(connection.env)]);
+      const masked = maskOutcome(outcome, [...(options.secrets ?? []), ...secretValues(connection.env)]);
       if (!options.unlogged) deps.executions.record(connection.id, name, masked);
       return masked;
     },
@@ -107,14 +107,11 @@ export function createScriptRunner(deps: { sandbox: Sandbox; settings: Connectio
 export type ScriptRunner = ReturnType<typeof createScriptRunner>;
 
 /**
- * The outcome as logged: console lines and message with the password (4+ characters) and the
- * connection's secrets replaced, so that a script printing env.DB_PASSWORD does not put it in a
- * log that every admin can read.
+ * The outcome as logged: console lines and message with the password and the connection's secrets
+ * masked, so that a script printing env.DB_PASSWORD does not put it in a log that every admin can read.
  */
-function maskSecrets<T>(outcome: Outcome<T>, secrets: readonly string[]): Outcome<T> {
-  const hidden = secrets.filter((secret) => secret.length >= 4);
-  if (hidden.length === 0) return outcome;
-  const mask = (text: string) => maskIn(text, hidden, '********');
+function maskOutcome<T>(outcome: Outcome<T>, secrets: readonly string[]): Outcome<T> {
+  const mask = (text: string) => maskSecrets(text, secrets);
   const logs = outcome.logs.map((line) => ({ ...line, message: mask(line.message) }));
   return outcome.ok ? { ...outcome, logs } : { ...outcome, logs, message: mask(outcome.message) };
 }

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { FerryError, TooManyRequests } from '../errors.ts';
-import type { SignInService, RequestContext } from '../sign-in/service.ts';
+import { STATUS_OF_REASON, type SignInService, type RequestContext } from '../sign-in/service.ts';
 import { readForm } from '../web/body.ts';
 import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
@@ -19,8 +19,6 @@ type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** Checked before the interaction is even looked up: a bad value is refused before any database sees it. */
 const LINE_FIELDS = ['identifier', 'email', 'phone', 'username', 'name'] as const;
-
-const FAILURE_STATUS = { invalid_credentials: 401, invalid_identifier: 400, unavailable: 503, conflict: 403, throttled: 429 } as const;
 
 const SCOPE_TEXT: Record<string, string> = {
   profile: 'your name, username and profile details',
@@ -89,7 +87,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     const result = await deps.signIn.signIn(identifier, form.password ?? '', await requestContext(ctx, interaction, form));
     if (!result.ok) {
       if (result.retryAfterSeconds) ctx.set('retry-after', String(result.retryAfterSeconds));
-      return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, FAILURE_STATUS[result.reason]);
+      return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, STATUS_OF_REASON[result.reason]);
     }
     await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: result.sub } }, { mergeWithLastSubmission: false });
     ctx.respond = false;

@@ -29,11 +29,33 @@ export function secretValues(env: Readonly<Record<string, string>>): string[] {
   return [...found];
 }
 
-/** `text` with each of `secrets` replaced by `mask`, the longest first (a secret may contain another). */
-export function maskIn(text: string, secrets: readonly string[], mask: string): string {
-  let out = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) if (secret) out = out.split(secret).join(mask);
+/** What a secret looks like wherever Ferry shows or logs text that may contain one. */
+export const MASK = '********';
+
+/**
+ * Secrets shorter than this are left alone: masking every "ab" would make console lines and driver
+ * errors unreadable, and a secret that short is not protected by hiding it.
+ */
+export const MIN_SECRET_LENGTH = 3;
+
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi;
+
+/**
+ * The one masking rule, for driver errors crossing into the isolate, the execution log and the
+ * admin API's answers: the password of any URL in `text` (a driver prints its connection string,
+ * configured or not), then each of `secrets` of at least MIN_SECRET_LENGTH characters, the
+ * longest first (a secret may contain another), each replaced by MASK.
+ */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let out = text.replace(URL_CREDENTIALS, `$1${MASK}@`);
+  const hidden = [...new Set(secrets)].filter((secret) => secret.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of hidden) out = out.split(secret).join(MASK);
   return out;
+}
+
+/** Whether `text` holds one of `secrets` that maskSecrets would hide (for values that are not text: numbers, bytes). */
+export function holdsSecret(text: string | Buffer, secrets: readonly string[]): boolean {
+  return secrets.some((secret) => secret.length >= MIN_SECRET_LENGTH && text.includes(secret));
 }
 
 function uriSecrets(value: string): string[] {

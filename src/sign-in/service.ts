@@ -1,7 +1,4 @@
-import type { Identifier } from '../accounts/identifier.ts';
-import type { AccountLibrary, Registration } from '../accounts/library.ts';
-import type { Logger } from '../log.ts';
-import type { AccountRow } from '../store/queries/accounts.ts';
+import type { Registration } from '../accounts/library.ts';
 
 /** What Ferry knows of the request a sign-in comes from (passed to scripts as `context.request`). */
 export interface RequestContext {
@@ -30,17 +27,19 @@ export const MESSAGES = {
   conflict: 'This account cannot be signed in to yet. Please contact support.',
 } as const;
 
+/** The status the hosted login page answers a refused sign-in with. */
+export const STATUS_OF_REASON = {
+  invalid_credentials: 401,
+  invalid_identifier: 400,
+  unavailable: 503,
+  conflict: 403,
+  throttled: 429,
+} as const satisfies Record<Extract<SignInResult, { ok: false }>['reason'], number>;
+
 export interface SignInService {
   signIn(identifier: string, password: string, context: RequestContext): Promise<SignInResult>;
   /** Creates an account and returns its subject; throws a FerryError the page can show. */
   register(registration: Registration, context: RequestContext): Promise<{ sub: string }>;
   /** The claims of a subject for ID tokens and userinfo. */
   findClaims(sub: string): Promise<Record<string, unknown> | undefined>;
-}
-
-export async function localSignIn(accounts: AccountLibrary, identifier: Identifier, password: string, log: Logger, found?: AccountRow): Promise<SignInResult> {
-  const result = await accounts.verifyLogin(identifier, password, found);
-  if (result.ok) return { ok: true, sub: result.account.sub, path: 'local' };
-  log.info({ kind: identifier.kind, reason: result.reason }, 'local sign-in refused');
-  return { ok: false, reason: 'invalid_credentials', message: MESSAGES.invalidCredentials, path: 'local' };
 }

@@ -7,8 +7,8 @@ import type { ExecutionLog } from '../../connection/execution-log.ts';
 import { scriptContext, type ScriptRunner } from '../../connection/scripts.ts';
 import type { ConnectionSettings } from '../../connection/settings.ts';
 import type { FailureKind, LogLine } from '../../sandbox/index.ts';
-import { maskIn } from '../../sandbox/secrets.ts';
-import { MASK, secretValues } from './secrets.ts';
+import { holdsSecret, MASK, maskSecrets } from '../../sandbox/secrets.ts';
+import { secretValues } from './secrets.ts';
 import { parseOrThrow } from './validation.ts';
 
 const id = z.union([z.string().min(1), z.number()]);
@@ -81,7 +81,7 @@ export function createScriptTester(deps: { issuer: string; settings: ConnectionS
       const result: TestResult = outcome.ok
         ? { ok: true, kind: 'ok', value: outcome.value ?? null, message: null, logs: outcome.logs, durationMs: outcome.durationMs }
         : { ok: false, kind: outcome.kind, value: null, message: outcome.message, logs: outcome.logs, durationMs: outcome.durationMs };
-      const clean = scrub(result, [...secrets.filter((secret) => secret.length >= 3), ...secretValues(connection.env)]);
+      const clean = scrub(result, [...secrets, ...secretValues(connection.env)]);
       deps.executions.record(
         connection.id,
         name,
@@ -158,12 +158,11 @@ const NEVER_SHOWN = /^(password|passwordHash|password_hash|hashedPassword|salt|p
 
 /** The answer never repeats a secret, even if the script printed or returned it, in a string, a key, a number or bytes. */
 function scrub(result: TestResult, secrets: readonly string[]): TestResult {
-  const words = [...new Set(secrets)].filter(Boolean);
-  const clean = (text: string) => maskIn(text, words, MASK);
+  const clean = (text: string) => maskSecrets(text, secrets);
   const deep = (value: unknown): unknown => {
     if (typeof value === 'string') return clean(value);
     if (typeof value === 'number' || typeof value === 'bigint') return clean(String(value)) === String(value) ? value : MASK;
-    if (Buffer.isBuffer(value)) return words.some((word) => value.includes(word)) ? MASK : value;
+    if (Buffer.isBuffer(value)) return holdsSecret(value, secrets) ? MASK : value;
     if (Array.isArray(value)) return value.map(deep);
     // Plain objects only: a Date is not taken apart.
     if (value && typeof value === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value))) {

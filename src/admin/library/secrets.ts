@@ -1,10 +1,8 @@
 import { BadRequest } from '../../errors.ts';
-import { decodeUriPart, isSecretName, SECRET_PARAM, URI_NAME } from '../../sandbox/secrets.ts';
+import { decodeUriPart, isSecretName, MASK, SECRET_PARAM, URI_NAME } from '../../sandbox/secrets.ts';
 
-export { isSecretName, secretValues } from '../../sandbox/secrets.ts';
-
-/** What a secret looks like on its way out. Sending it back unchanged keeps the stored value. */
-export const MASK = '********';
+/** MASK is what a secret looks like on its way out; sending it back unchanged keeps the stored value. */
+export { isSecretName, MASK, secretValues } from '../../sandbox/secrets.ts';
 
 /** The URI form's variable and the programmatic form's five: a connection uses one form or the other. */
 export const URI_FORM = ['DB_CONNECTION_URI'] as const;

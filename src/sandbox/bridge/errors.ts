@@ -1,5 +1,5 @@
 import { capMessage } from '../outcome.ts';
-import { maskIn } from '../secrets.ts';
+import { maskSecrets } from '../secrets.ts';
 
 /**
  * Errors crossing into the isolate are plain `{ message, code }` records: no host stack, no
@@ -64,17 +64,9 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message) && !(error instanceof ScriptFacingError);
 }
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi;
-
-/** Removes credentials from a message: URL passwords and every secret value passed in. */
+/** Removes credentials from a message: URL passwords and every secret value passed in (sandbox/secrets.ts's one rule). */
 export function scrub(message: string, secrets: readonly string[]): string {
-  return capMessage(
-    maskIn(
-      message.replace(URL_CREDENTIALS, '$1***@'),
-      secrets.filter((secret) => secret.length >= 4),
-      '***',
-    ),
-  );
+  return capMessage(maskSecrets(message, secrets));
 }
 
 /**

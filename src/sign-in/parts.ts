@@ -1,0 +1,36 @@
+import type { AccountLibrary } from '../accounts/library.ts';
+import type { PasswordPolicy } from '../accounts/passwords.ts';
+import type { ClaimsCache } from '../connection/claims-cache.ts';
+import type { Connection } from '../connection/connection.ts';
+import type { LazyMigration } from '../connection/lazy-migration.ts';
+import type { ScriptRunner } from '../connection/scripts.ts';
+import type { ConnectionSettings } from '../connection/settings.ts';
+import type { FailureFloor } from '../connection/timing.ts';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { Throttle } from '../security/throttle.ts';
+
+/** Everything the sign-in works with, passed in explicitly: tests give fakes through the same factories. */
+export interface SignInParts {
+  issuer: string;
+  subjectPrefix: string;
+  customClaims: readonly string[];
+  policy: PasswordPolicy;
+  accounts: AccountLibrary;
+  settings: ConnectionSettings;
+  runner: ScriptRunner;
+  migration: LazyMigration;
+  claimsCache: ClaimsCache;
+  floor: FailureFloor;
+  throttle: Throttle;
+  metrics?: Metrics | undefined;
+  log: Logger;
+}
+
+/** Where users live under the connection as it is now: Ferry's own accounts, or one of the connection's two modes. */
+export type SignInMode = 'local' | 'LAZY_MIGRATION' | 'CUSTOM_USER_STORE';
+
+/** The one place that reads `enabled` and `mode` together. */
+export function modeOf(connection: Connection): SignInMode {
+  return connection.enabled ? connection.mode : 'local';
+}
