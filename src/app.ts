@@ -219,6 +219,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     every(CLEANUP_EVERY_MS, () => recovery.prune(), 'password reset link clean-up'),
   ];
   mail.start({ demo: config.demo });
+  federation.sweep.watch();
 
   return {
     config,
@@ -236,6 +237,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     async close() {
       for (const timer of timers) clearInterval(timer);
       await recovery.settle();
+      await federation.sweep.stop();
       await mail.stop();
       await federation.executions.close();
       await sandbox.close();

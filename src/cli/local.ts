@@ -60,6 +60,7 @@ export async function openLocal(config: Config): Promise<Local> {
     config,
     library: createAdminLibrary({ config, db, federation }),
     async close() {
+      await federation.sweep.stop();
       await federation.executions.close();
       await sandbox.close();
       await legacyDemo?.close();

@@ -21,6 +21,10 @@ import { createFailureFloor } from './timing.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { createThrottle } from '../security/throttle.ts';
 import { createThrottleQueries } from '../store/queries/throttle.ts';
+import { createMigrationQueries } from '../store/queries/migration.ts';
+import { createSweepQueries } from '../store/queries/sweeps.ts';
+import { createRetirement } from './retire.ts';
+import { createSweep } from './sweep.ts';
 
 export { CONNECTION_ID } from './settings.ts';
 export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './connection.ts';
@@ -39,7 +43,8 @@ export function createFederation(deps: {
   const { config, db, log } = deps;
   const executionQueries = createExecutionQueries(db);
   const scriptQueries = createScriptQueries(db);
-  const settings = createConnectionSettings({ config: config.connection, settings: createKeyQueries(db), scripts: scriptQueries });
+  const keyQueries = createKeyQueries(db);
+  const settings = createConnectionSettings({ config: config.connection, settings: keyQueries, scripts: scriptQueries });
   const executions = createExecutionLog(executionQueries, log);
   const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions, metrics: deps.metrics });
   const throttle = createThrottle(createThrottleQueries(db), config.bruteForce);
@@ -79,7 +84,26 @@ export function createFederation(deps: {
   });
   const bulkImport = createBulkImport({ queries: deps.accountQueries, subjectPrefix: config.subjectPrefix, log });
   const legacyRecovery = createLegacyRecovery({ issuer: config.issuer, settings, runner, migration, metrics: deps.metrics });
-  return { settings, runner, executions, executionQueries, scriptQueries, claimsCache, floor, throttle, signIn, directory, bulkImport, legacyRecovery };
+  // Finishing the migration: the sweep imports the users who never came back, and retiring
+  // switches the connection off once none remain.
+  const sweep = createSweep({ issuer: config.issuer, settings, runner, bulkImport, queries: createSweepQueries(db), log });
+  const retirement = createRetirement({ issuer: config.issuer, settings, runner, queries: createMigrationQueries(db), keys: keyQueries, log });
+  return {
+    settings,
+    runner,
+    executions,
+    executionQueries,
+    scriptQueries,
+    claimsCache,
+    floor,
+    throttle,
+    signIn,
+    directory,
+    bulkImport,
+    legacyRecovery,
+    sweep,
+    retirement,
+  };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

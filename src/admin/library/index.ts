@@ -28,12 +28,14 @@ export function createAdminLibrary(deps: { config: Config; db: Database; federat
     tester: createScriptTester({ issuer: config.issuer, settings: federation.settings, runner: federation.runner, executions: federation.executions }),
     executions: createExecutionHistory({ log: federation.executions, queries: federation.executionQueries }),
     migration: createMigrationReport({
-      issuer: config.issuer,
       queries: createMigrationQueries(db),
       executions: federation.executionQueries,
-      settings: federation.settings,
-      runner: federation.runner,
+      retirement: federation.retirement,
+      sweep: federation.sweep,
+      connectionEnabled: async () => (await federation.settings.current()).enabled,
     }),
+    sweep: federation.sweep,
+    retirement: federation.retirement,
     mail: createMailOutbox({ config: config.mail, queries: createMailOutboxQueries(db) }),
     keys: createKeyRotation({ config, db, reloadKeys: deps.reloadKeys }),
   };
