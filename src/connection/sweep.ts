@@ -46,6 +46,7 @@ export function createSweep(deps: {
   const { queries, log } = deps;
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   let loop: Promise<void> | undefined;
+  let again = false;
   let stopping = false;
   let watcher: NodeJS.Timeout | undefined;
   const sleepers = new Set<() => void>();
@@ -78,7 +79,7 @@ export function createSweep(deps: {
   };
 
   /** One page: read, import, count. False when the sweep should stop here. */
-  const step = async (row: SweepRow, failures: { count: number }, onProgress?: (status: SweepStatus) => void): Promise<boolean> => {
+  const step = async (row: SweepRow, failures: { count: number }): Promise<boolean> => {
     const id = row.connection_id;
     const connection = await deps.settings.current();
     if (!connection.enabled || connection.mode !== 'LAZY_MIGRATION') {
@@ -133,10 +134,10 @@ export function createSweep(deps: {
       skipped: summary.skipped,
       failed: summary.failedCount,
       failures: pageFailures,
-      last: list.length < row.page_size,
+      // A short page ends it, and so does reaching totalCount (no extra call for an empty page).
+      last: list.length < row.page_size || page * row.page_size >= Number(outcome.value.totalCount),
     });
     if (!done) return false;
-    onProgress?.(sweepView(done));
     if (done.state === 'done') log.info({ created: done.created, skipped: done.skipped, failed: done.failed, pages: page }, 'migration sweep finished');
     if (done.state !== 'running') return false;
     if (done.delay_ms > 0) await sleep(done.delay_ms);
@@ -144,12 +145,12 @@ export function createSweep(deps: {
   };
 
   /** Runs the sweep here while this instance holds the lease. */
-  const drive = async (connectionId: string, onProgress?: (status: SweepStatus) => void): Promise<void> => {
+  const drive = async (connectionId: string): Promise<void> => {
     const failures = { count: 0 };
     try {
       while (!stopping) {
         const row = await queries.lease(connectionId, owner);
-        if (!row || !(await step(row, failures, onProgress))) break;
+        if (!row || !(await step(row, failures))) break;
       }
     } catch (error) {
       log.warn({ err: error }, 'migration sweep stopped by an error; another instance or a restart resumes it');
@@ -158,9 +159,19 @@ export function createSweep(deps: {
     }
   };
 
-  const kick = (connectionId: string, onProgress?: (status: SweepStatus) => void): Promise<void> => {
+  /** Drives the sweep here; asked while a drive is ending (a new sweep started as the last one finished), drives again. */
+  const kick = (connectionId: string): Promise<void> => {
     if (stopping) return Promise.resolve();
-    loop ??= drive(connectionId, onProgress).finally(() => {
+    if (loop) {
+      again = true;
+      return loop;
+    }
+    loop = (async () => {
+      do {
+        again = false;
+        await drive(connectionId);
+      } while (again && !stopping);
+    })().finally(() => {
       loop = undefined;
     });
     return loop;

@@ -54,10 +54,10 @@ export function sweepRoutes(library: AdminLibrary) {
       summary: 'Start the sweep, or resume a paused or failed one; it runs in the background on one instance at a time',
       description:
         'Walks listUsers page by page and imports each user not yet in Ferry, with the legacy hash when listUsers returns passwordHash. Progress is kept in the store: a crash or restart resumes at the page it was on. 409 when the connection is not an enabled LAZY_MIGRATION one, or listUsers is not written.',
-      body: sweepStart.optional(),
+      body: sweepStart,
       response: sweepStatus,
       errors: [400, 409],
-      handle: ({ body }) => library.sweep.start(body ?? {}),
+      handle: ({ body }) => library.sweep.start(body),
     }),
     defineRoute({
       method: 'post',
@@ -74,10 +74,10 @@ export function sweepRoutes(library: AdminLibrary) {
       summary: 'Retire the legacy database: switch the connection off; every Ferry account keeps signing in',
       description:
         'Refused (409 users_remaining) while users are still only in the legacy database, unless force is true: a forced retirement is logged with how many were left behind, who cannot sign in any more.',
-      body: z.object({ force: z.boolean().optional() }).strict().optional(),
+      body: z.object({ force: z.boolean().optional().describe('Retire even though users remain only in the legacy database (logged).') }).strict(),
       response: retirement,
       errors: [400, 409],
-      handle: ({ body }) => library.retirement.retire({ force: body?.force, by: 'api' }),
+      handle: ({ body }) => library.retirement.retire({ force: body.force, by: 'api' }),
     }),
   ];
 }
