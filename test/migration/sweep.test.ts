@@ -123,10 +123,18 @@ describe('the sweep imports every legacy user who never signed in, survives a cr
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
     const exited = new Promise((resolve) => child.on('exit', resolve));
     let before: { next_page: number; started_at: Date; lease_owner: string | null } | undefined;
+    let holder: string | null = null;
     for (const until = Date.now() + 60_000; Date.now() < until; await wait(50)) {
       [before] = await query<{ next_page: number; started_at: Date; lease_owner: string | null }>(
         'select next_page, started_at, lease_owner from migration_sweeps',
       );
+      if (before && before.next_page >= 2 && holder === null) {
+        // Asked to sweep while the CLI holds the lease, the server only reports: one instance at a time.
+        holder = before.lease_owner;
+        const asked = await api.post('/migration/sweep', {});
+        assert.equal(asked.body.runningOn, holder, 'the server names the instance that runs it');
+      }
+      if (holder !== null) assert.equal(before?.lease_owner, holder, 'the lease stays with the CLI while it renews it');
       if (before && before.next_page >= 4) break;
     }
     assert.ok(before && before.next_page >= 4, `the CLI swept some pages: ${stderr}`);
