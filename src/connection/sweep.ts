@@ -88,9 +88,11 @@ export function createSweep(deps: {
     }
     const guard = deps.runner.status(connection);
     if (guard.breaker === 'open') {
+      // Wait out the open period, then go on: the breaker lets the next script through as its probe
+      // (it only leaves the open state when asked), and that run tells whether the database is back.
       await queries.problem(id, owner, 'The legacy database is unavailable (the circuit breaker is open); the sweep waits for it.');
       await sleep(connection.breaker.openSeconds * 1000);
-      return true;
+      if (stopping) return false;
     }
     // Sign-ins first: the sweep takes a script slot only when nobody is waiting for one.
     if (guard.waiting > 0 || guard.running >= connection.maxConcurrentScripts) {
