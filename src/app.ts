@@ -186,6 +186,8 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     for (const timer of timers) clearInterval(timer);
   });
   parts.onShutDown(() => recovery.settle());
+  // Picks up a sweep another instance left (src/connection/sweep.ts); compose.ts stops it at shut-down.
+  parts.connection.sweep.watch();
 
   return {
     config,

@@ -50,6 +50,7 @@ export async function composeParts(config: Config, options: ComposeOptions) {
     // processes, then the legacy database they may use, then Ferry's database everything wrote to.
     // A part with a stop() is one line here.
     await made.mail?.stop();
+    await made.connection?.sweep.stop();
     await made.connection?.executions.close();
     await made.sandbox?.close();
     await made.legacyDemo?.close();

@@ -14,7 +14,14 @@ const USAGE = `Usage: ferry <command> [options]
   test-script <name> [json-args]      run one script with the configured connection, like the
       [--identifier x] [--password y | --password-stdin] [--id x] [--keyword x] [--file draft.js]
                                       console's Test button; exit code 0 when it succeeded
-  migration status [--json]           how far the lazy migration has come
+  migration status [--json]           how far the migration has come: by sign-in, imported,
+                                      swept, still only in the legacy database
+  migration sweep [--page-size n] [--delay-ms n] [--restart] [--detach] [--json]
+                                      import through listUsers every legacy user not yet in
+                                      Ferry (with passwordHash when listUsers returns it);
+                                      resumes where it stopped; \`migration sweep pause\` pauses
+  migration retire [--force]          switch the legacy database off once nobody remains only
+                                      there (--force: anyway, logged)
   users import FILE [--update] [--json]
                                       import users with legacy ids and password hashes from
                                       NDJSON (one user per line) or a .json file; already
@@ -22,7 +29,7 @@ const USAGE = `Usage: ferry <command> [options]
                                       \`ferry import FILE\` is the same
   keys rotate                         make new signing keys the active ones
 
-  test-script, migration status, users import and keys rotate open the configured database, or ask a running
+  test-script, migration, users import and keys rotate open the configured database, or ask a running
   server's admin API with --url <http://host:port> (or FERRY_URL) and --token (or FERRY_ADMIN_TOKEN).
   The configuration is read as the server reads it: FERRY_CONFIG, ./ferry.config.json, FERRY_* variables.
 `;
@@ -72,10 +79,39 @@ export async function run(argv: readonly string[], out: Output = createOutput(),
       return testScript({ ...values, passwordStdin: values['password-stdin'], name, json, cwd, stdin: process.stdin }, remoteTarget(values, env), out);
     }
     case 'migration': {
-      const { values, positionals } = parse({ ...REMOTE, json: { type: 'boolean' } }, 1);
-      if (positionals[0] !== 'status') throw new BadRequest(`Use: ferry migration status. ${HELP}`, 'usage');
-      const { migrationStatus } = await import('./commands/migration.ts');
-      return migrationStatus({ json: values.json, cwd }, remoteTarget(values, env), out);
+      const options = {
+        ...REMOTE,
+        json: { type: 'boolean' },
+        force: { type: 'boolean' },
+        restart: { type: 'boolean' },
+        detach: { type: 'boolean' },
+        'page-size': { type: 'string' },
+        'delay-ms': { type: 'string' },
+        'lease-seconds': { type: 'string' },
+      } as const;
+      const { values, positionals } = parse(options, 2);
+      const [verb, sub] = positionals;
+      const target = remoteTarget(values, env);
+      if (verb === 'status' && sub === undefined) {
+        const { migrationStatus } = await import('./commands/migration.ts');
+        return migrationStatus({ json: values.json, cwd }, target, out);
+      }
+      if (verb === 'sweep' && (sub === undefined || sub === 'pause')) {
+        const number = (name: 'page-size' | 'delay-ms' | 'lease-seconds') => {
+          const text = values[name];
+          if (text === undefined) return undefined;
+          if (!/^\d+$/.test(text)) throw new BadRequest(`--${name} takes a whole number (got "${text}"). ${HELP}`, 'usage');
+          return Number(text);
+        };
+        const { sweep } = await import('./commands/sweep.ts');
+        const sizes = { pageSize: number('page-size'), delayMs: number('delay-ms'), leaseSeconds: number('lease-seconds') };
+        return sweep({ ...sizes, restart: values.restart, detach: values.detach, json: values.json, pause: sub === 'pause', cwd }, target, out);
+      }
+      if (verb === 'retire' && sub === undefined) {
+        const { retire } = await import('./commands/sweep.ts');
+        return retire({ force: values.force, cwd }, target, out);
+      }
+      throw new BadRequest(`Use: ferry migration status | sweep [pause] | retire [--force]. ${HELP}`, 'usage');
     }
     case 'users':
     case 'import': {

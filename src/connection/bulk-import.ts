@@ -26,6 +26,8 @@ export interface ImportSummary {
 export interface ImportOptions {
   /** What to do with a legacy id Ferry already has: leave it (default) or update it from the record. */
   existing?: 'skip' | 'update';
+  /** A sweep's page rather than an import: the accounts are marked as swept. */
+  swept?: boolean;
 }
 
 /** A line of the input that is not JSON: reported as that record's failure. */
@@ -130,7 +132,10 @@ export function createBulkImport(deps: { queries: AccountQueries; subjectPrefix:
       let processed = 0;
 
       const flush = async () => {
-        const inserted = await queries.insertImported(batch.map((item) => item.account));
+        const inserted = await queries.insertImported(
+          batch.map((item) => item.account),
+          options.swept === true,
+        );
         const rest = batch.filter((item) => !inserted.has(item.account.legacyId));
         const existing = await queries.existingLegacyIds(rest.map((item) => item.account.legacyId));
         summary.created += inserted.size;

@@ -16,6 +16,8 @@ import { createFailureFloor } from './timing.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { createThrottle } from '../security/throttle.ts';
 import { createSignIn } from '../sign-in/index.ts';
+import { createRetirement } from './retire.ts';
+import { createSweep } from './sweep.ts';
 
 export { CONNECTION_ID } from './settings.ts';
 export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './connection.ts';
@@ -23,7 +25,7 @@ export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './
 /** The custom-database connection wired over Ferry's database and the sandbox. */
 export function createFederation(deps: {
   config: Config;
-  queries: Pick<Queries, 'accounts' | 'executions' | 'keys' | 'scripts' | 'throttle'>;
+  queries: Pick<Queries, 'accounts' | 'executions' | 'keys' | 'migration' | 'scripts' | 'sweeps' | 'throttle'>;
   accounts: AccountLibrary;
   hasher: PasswordHasher;
   sandbox: Sandbox;
@@ -71,7 +73,11 @@ export function createFederation(deps: {
   });
   const bulkImport = createBulkImport({ queries: queries.accounts, subjectPrefix: config.subjectPrefix, log });
   const legacyRecovery = createLegacyRecovery({ issuer: config.issuer, settings, runner, migration, metrics: deps.metrics });
-  return { settings, runner, executions, claimsCache, floor, throttle, signIn, directory, bulkImport, legacyRecovery };
+  // Finishing the migration: the sweep imports the users who never came back, and retiring
+  // switches the connection off once none remain.
+  const sweep = createSweep({ issuer: config.issuer, settings, runner, bulkImport, queries: queries.sweeps, log });
+  const retirement = createRetirement({ issuer: config.issuer, settings, runner, queries: queries.migration, keys: queries.keys, log });
+  return { settings, runner, executions, claimsCache, floor, throttle, signIn, directory, bulkImport, legacyRecovery, sweep, retirement };
 }
 
 export type Federation = ReturnType<typeof createFederation>;

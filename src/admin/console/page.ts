@@ -14,6 +14,9 @@ const NOTICES: Record<string, string> = {
   updated: "The user's profile was saved.",
   unchanged: 'Nothing was changed.',
   password: 'The new password was set.',
+  sweep: 'The sweep runs in the background; this page shows its progress.',
+  'sweep-paused': 'The sweep is paused after the page it was on; start it again to resume.',
+  retired: 'The legacy database is retired: the connection is off, and every Ferry account signs in without it.',
 };
 
 export const SECTIONS = [

@@ -18,7 +18,7 @@ export interface AdminLibraryDeps {
   /** For key rotation, which runs in a transaction of its own. */
   db: Database;
   queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox'>;
-  connection: Pick<Federation, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport'>;
+  connection: Pick<Federation, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
   reloadKeys?: () => Promise<unknown>;
 }
 
@@ -36,7 +36,15 @@ export function createAdminLibrary(deps: AdminLibraryDeps) {
     scripts: createScriptLibrary({ settings, queries: queries.scripts }),
     tester: createScriptTester({ issuer: config.issuer, settings, runner, executions }),
     executions: createExecutionHistory({ log: executions, queries: queries.executions }),
-    migration: createMigrationReport({ issuer: config.issuer, queries: queries.migration, executions: queries.executions, settings, runner }),
+    migration: createMigrationReport({
+      queries: queries.migration,
+      executions: queries.executions,
+      retirement: connection.retirement,
+      sweep: connection.sweep,
+      connectionEnabled: async () => (await settings.current()).enabled,
+    }),
+    sweep: connection.sweep,
+    retirement: connection.retirement,
     mail: createMailOutbox({ config: config.mail, queries: queries.mailOutbox }),
     keys: createKeyRotation({ config, db: deps.db, reloadKeys: deps.reloadKeys }),
   };

@@ -1,5 +1,5 @@
-import { scriptContext, type ScriptRunner } from '../../connection/scripts.ts';
-import type { ConnectionSettings } from '../../connection/settings.ts';
+import type { RetirementLibrary, Retirement } from '../../connection/retire.ts';
+import type { Sweep, SweepStatus } from '../../connection/sweep.ts';
 import type { ExecutionQueries } from '../../store/queries/executions.ts';
 import type { MigrationQueries } from '../../store/queries/migration.ts';
 
@@ -20,37 +20,54 @@ export interface MigrationStatus {
   perDay: { day: string; count: number }[];
   /** Refused migrations by kind (conflicts: someone else already holds the identifier). */
   failures: Record<string, number>;
+  /** Of `migrated`: by a sign-in (lazy migration), by a bulk import, by a sweep. */
+  bySignIn: number;
+  imported: number;
+  swept: number;
+  /** Users still only in the legacy database (legacyTotal minus migrated); null when legacyTotal is unknown. */
+  remaining: number | null;
+  /** The sweep of listUsers: its state, cursor and counts. */
+  sweep: SweepStatus;
+  /** When the legacy database was retired (the connection switched off), if it was and is still off. */
+  retired: Retirement | null;
 }
 
 /** How far the lazy migration has come. */
 export function createMigrationReport(deps: {
-  issuer: string;
   queries: MigrationQueries;
   executions: ExecutionQueries;
-  settings: ConnectionSettings;
-  runner: ScriptRunner;
+  retirement: RetirementLibrary;
+  sweep: Sweep;
+  connectionEnabled: () => Promise<boolean>;
 }) {
-  /** listUsers(1, 1).totalCount, when the connection is on and the script was written. */
-  const legacyTotal = async (): Promise<{ total: number | null; error: string | null }> => {
-    const connection = await deps.settings.current();
-    if (!connection.enabled) return { total: null, error: null };
-    if ((await deps.settings.script('listUsers')).origin === 'default') return { total: null, error: null };
-    const outcome = await deps.runner.run<{ totalCount?: unknown }>(connection, 'listUsers', [1, 1, scriptContext(deps.issuer, {})], { unlogged: true });
-    if (!outcome.ok) return { total: null, error: `listUsers failed (${outcome.kind}): ${outcome.message}` };
-    const total = Number(outcome.value?.totalCount);
-    return Number.isFinite(total) && total >= 0 ? { total, error: null } : { total: null, error: 'listUsers returned no usable totalCount.' };
-  };
-
   return {
     async status(now = new Date()): Promise<MigrationStatus> {
-      const [counts, days, failures, legacy] = await Promise.all([
+      // listUsers(1, 1).totalCount, when the connection is on and the script was written.
+      const [counts, days, failures, census, sweep, retired, enabled] = await Promise.all([
         deps.queries.accountCounts(),
         deps.queries.migratedPerDay(PER_DAY_DAYS),
         deps.executions.migrationFailuresByKind(),
-        legacyTotal(),
+        deps.retirement.census(),
+        deps.sweep.status(),
+        deps.retirement.retired(),
+        deps.connectionEnabled(),
       ]);
-      const progress = legacy.total === null ? null : legacy.total === 0 ? 100 : Math.min(100, Math.round((counts.migrated / legacy.total) * 1000) / 10);
-      return { ...counts, legacyTotal: legacy.total, legacyError: legacy.error, progress, perDay: fillDays(days, now), failures };
+      const total = census.legacyTotal;
+      const progress = total === null ? null : total === 0 ? 100 : Math.min(100, Math.round((counts.migrated / total) * 1000) / 10);
+      return {
+        ...counts,
+        legacyTotal: total,
+        legacyError: census.legacyError,
+        progress,
+        perDay: fillDays(days, now),
+        failures,
+        bySignIn: census.bySignIn,
+        imported: census.imported,
+        swept: census.swept,
+        remaining: census.remaining,
+        sweep,
+        retired: enabled ? null : (retired ?? null),
+      };
     },
   };
 }

@@ -31,11 +31,21 @@ export async function migrationStatus(options: { json?: boolean | undefined; cwd
   } else {
     out.line(`            ${status.legacyError ?? 'The total comes from the listUsers script (enable the connection and write it).'}`);
   }
+  out.line(`  by sign-in ${status.bySignIn}, imported ${status.imported}, swept ${status.swept}`);
+  out.line(`Remaining:  ${status.remaining === null ? 'unknown' : status.remaining} only in the legacy database`);
   out.line(`Registered: ${status.local} ${status.local === 1 ? 'account' : 'accounts'} created in Ferry itself`);
   const last30 = status.perDay.reduce((sum, day) => sum + day.count, 0);
   const today = status.perDay[status.perDay.length - 1];
   out.line(`Last 30 days: ${last30} migrated, ${today?.count ?? 0} of them today`);
   const failures = Object.entries(status.failures);
   out.line(`Refused:    ${failures.length ? failures.map(([kind, count]) => `${count} ${kind}`).join(', ') : 'none'}`);
+  const { sweep } = status;
+  if (sweep.state !== 'idle')
+    out.line(
+      `Sweep:      ${sweep.state}, page ${sweep.nextPage}, ${sweep.created} created, ${sweep.skipped} already in Ferry, ${sweep.failed} failed${sweep.lastError ? ` (${sweep.lastError})` : ''}`,
+    );
+  if (status.retired)
+    out.line(`Retired:    ${status.retired.at}${status.retired.forced ? `, forced with ${status.retired.remaining ?? 'unknown'} remaining` : ''}`);
+  else if (status.remaining === 0) out.line('Every legacy user is in Ferry: `ferry migration retire` switches the legacy database off.');
   return 0;
 }

@@ -67,14 +67,14 @@ export function createAccountQueries(db: Queryable) {
 
     /**
      * Inserts imported accounts in one statement, skipping any whose unique columns (legacy id,
-     * sub, identifiers) are taken; returns the legacy ids that were inserted.
+     * sub, identifiers) are taken; returns the legacy ids that were inserted. `swept`: a sweep made them.
      */
-    async insertImported(accounts: readonly NewAccount[]): Promise<Set<string>> {
+    async insertImported(accounts: readonly NewAccount[], swept = false): Promise<Set<string>> {
       if (accounts.length === 0) return new Set();
       const column = (pick: (account: NewAccount) => unknown) => accounts.map((account) => pick(account) ?? null);
       const { rows } = await db.query<{ legacy_id: string }>(
-        `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, imported_at)
-         select id, sub, email, phone, username, password_hash, profile::jsonb, legacy_id, now()
+        `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, imported_at, swept_at)
+         select id, sub, email, phone, username, password_hash, profile::jsonb, legacy_id, now(), case when $9::boolean then now() end
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
            as t(id, sub, email, phone, username, password_hash, profile, legacy_id)
          on conflict do nothing returning legacy_id`,
@@ -87,6 +87,7 @@ export function createAccountQueries(db: Queryable) {
           column((a) => a.passwordHash),
           column((a) => JSON.stringify(a.profile)),
           column((a) => a.legacyId),
+          swept,
         ],
       );
       return new Set(rows.map((row) => row.legacy_id));

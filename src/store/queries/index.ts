@@ -8,6 +8,7 @@ import { createOidcModelQueries } from './oidc-models.ts';
 import { createPasswordResetQueries } from './password-resets.ts';
 import { createRateBucketQueries } from './rate-buckets.ts';
 import { createScriptQueries } from './scripts.ts';
+import { createSweepQueries } from './sweeps.ts';
 import { createThrottleQueries } from './throttle.ts';
 
 /**
@@ -26,6 +27,7 @@ export function createQueries(db: Queryable) {
     passwordResets: createPasswordResetQueries(db),
     rateBuckets: createRateBucketQueries(db),
     scripts: createScriptQueries(db),
+    sweeps: createSweepQueries(db),
     throttle: createThrottleQueries(db),
   };
 }

@@ -13,6 +13,18 @@ export function createMigrationQueries(db: Queryable) {
       return rows[0] ?? { migrated: 0, local: 0 };
     },
 
+    /** Accounts from the legacy database by how they came: a sign-in (or reset), a bulk import, a sweep. */
+    async originCounts(): Promise<{ bySignIn: number; imported: number; swept: number; inFerry: number }> {
+      const { rows } = await db.query<{ bySignIn: number; imported: number; swept: number; inFerry: number }>(
+        `select count(*) filter (where migrated_at is not null)::int as "bySignIn",
+                count(*) filter (where imported_at is not null and swept_at is null)::int as imported,
+                count(*) filter (where swept_at is not null)::int as swept,
+                count(*)::int as "inFerry"
+         from accounts where legacy_id is not null`,
+      );
+      return rows[0] ?? { bySignIn: 0, imported: 0, swept: 0, inFerry: 0 };
+    },
+
     /** Migrations per UTC day over the last `days` days (today included); days without any are absent. */
     async migratedPerDay(days: number): Promise<{ day: string; count: number }[]> {
       const { rows } = await db.query<{ day: string; count: number }>(

@@ -6,6 +6,7 @@ import { importRoutes } from './import.ts';
 import { mailRoutes } from './mail.ts';
 import { migrationRoutes } from './migration.ts';
 import { scriptRoutes } from './scripts.ts';
+import { sweepRoutes } from './sweep.ts';
 import { userRoutes } from './users.ts';
 
 /** Every admin API operation except the OpenAPI document, which is generated from this list. */
@@ -17,6 +18,7 @@ export function apiRoutes(library: AdminLibrary): ApiRoute[] {
     ...scriptRoutes(library),
     ...executionRoutes(library),
     ...migrationRoutes(library),
+    ...sweepRoutes(library),
     ...mailRoutes(library),
   ];
 }
