@@ -9,7 +9,7 @@ import { composeParts, defaultFactories, type Factories } from '../../src/compos
 import { parseConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 
-const SHUTDOWN_ORDER = ['mail', 'executions', 'sandbox', 'legacyDemo', 'db'];
+const SHUTDOWN_ORDER = ['mail', 'sweep', 'executions', 'sandbox', 'legacyDemo', 'db'];
 const log = createLogger({ level: 'silent' });
 
 function configIn(dataDir: string, demo: boolean) {
@@ -27,7 +27,7 @@ function fakeFactories(closed: string[], legacyDemo: () => Promise<unknown> = as
       return { url: 'postgres://legacy', close: closing('legacyDemo') };
     }) as unknown as Factories['startLegacyDemo'],
     createMail: (() => ({ stop: closing('mail') })) as unknown as Factories['createMail'],
-    createConnection: (() => ({ executions: { close: closing('executions') } })) as unknown as Factories['createConnection'],
+    createConnection: (() => ({ sweep: { stop: closing('sweep') }, executions: { close: closing('executions') } })) as unknown as Factories['createConnection'],
   };
 }
 
@@ -47,6 +47,7 @@ function recordingFactories(closed: string[]): Partial<Factories> {
     createMail: (deps) => record('mail', defaultFactories.createMail(deps), 'stop'),
     createConnection: (deps) => {
       const connection = defaultFactories.createConnection(deps);
+      record('sweep', connection.sweep, 'stop');
       record('executions', connection.executions, 'close');
       return connection;
     },
