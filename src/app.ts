@@ -6,6 +6,7 @@ import { createAccountLibrary } from './accounts/library.ts';
 import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import { createPasswordRecovery } from './accounts/recovery.ts';
+import { createEmailVerification } from './accounts/verification.ts';
 import type { Config } from './config/schema.ts';
 import { startLegacyDemo, withLegacyDemo } from './demo/legacy-db.ts';
 import { demoMigrationStatus } from './demo/migration-status.ts';
@@ -21,11 +22,13 @@ import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createRecoveryRoutes } from './pages/recovery.ts';
+import { createVerificationPages } from './pages/verification.ts';
 import { createFederation, type Federation } from './connection/index.ts';
 import { createSandbox, sandboxProcessOptions, storeAddress } from './sandbox/index.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createAccountQueries } from './store/queries/accounts.ts';
 import { createOidcModelQueries } from './store/queries/oidc-models.ts';
+import { createEmailVerificationQueries } from './store/queries/email-verifications.ts';
 import { createPasswordResetQueries } from './store/queries/password-resets.ts';
 import { createThrottleQueries } from './store/queries/throttle.ts';
 import { createThrottle } from './security/throttle.ts';
@@ -127,7 +130,27 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
   const assets = staticFiles(join(VIEWS_DIR, 'static'));
   const health = createHealthRoutes(db, () => sandbox.broken).routes();
   const metricsRoutes = config.metrics ? createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes() : undefined;
-  const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true }).routes();
+  const verificationPages = createVerificationPages({
+    provider: () => current,
+    verification: createEmailVerification({
+      issuer: config.issuer,
+      linkMinutes: config.registration.verificationLinkMinutes,
+      perHour: config.registration.verificationMailsPerHour,
+      accounts: accountQueries,
+      queries: createEmailVerificationQueries(db),
+      mail,
+      log,
+    }),
+    mailEnabled: mail.enabled,
+    available: mail.enabled || config.demo,
+    required: config.registration.requireVerifiedEmail,
+    views,
+    csrf,
+  });
+  if (config.registration.requireVerifiedEmail && !mail.enabled && !config.demo) {
+    log.warn('registration.requireVerifiedEmail is on but mail.smtpUrl is not set: users with an unverified address cannot sign in');
+  }
+  const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true, verification: verificationPages }).routes();
   const reset = config.passwordReset;
   const recovery = createPasswordRecovery({
     issuer: config.issuer,
@@ -174,6 +197,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     if (metricsRoutes) provider.use(metricsRoutes);
     provider.use(interactions);
     provider.use(recoveryRoutes);
+    provider.use(verificationPages.routes());
     provider.use(account);
     if (demo) {
       const demoRoutes = createDemoRoutes({
@@ -217,6 +241,7 @@ async function assemble(config: Config, log: Logger, db: Database): Promise<Ferr
     every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
     every(CLEANUP_EVERY_MS, () => admin.limiter.prune(), 'admin rate limit clean-up'),
     every(CLEANUP_EVERY_MS, () => recovery.prune(), 'password reset link clean-up'),
+    every(CLEANUP_EVERY_MS, () => verificationPages.prune(), 'email verification link clean-up'),
   ];
   mail.start({ demo: config.demo });
 
