@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordRecovery } from './accounts/recovery.ts';
+import { createEmailVerification } from './accounts/verification.ts';
 import { composeParts, type Factories, type Parts } from './compose.ts';
 import type { Config } from './config/schema.ts';
 import type { Federation } from './connection/index.ts';
@@ -22,6 +23,7 @@ import { createMetricsRoutes } from './ops/metrics-routes.ts';
 import { createAccountRoutes } from './pages/account.ts';
 import { createInteractionRoutes } from './pages/interactions.ts';
 import { createRecoveryRoutes } from './pages/recovery.ts';
+import { createVerificationPages } from './pages/verification.ts';
 import { createThrottle } from './security/throttle.ts';
 import { createCsrf } from './web/csrf.ts';
 import { errorHandler } from './web/errors.ts';
@@ -89,7 +91,27 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   const assets = staticFiles(join(VIEWS_DIR, 'static'));
   const health = createHealthRoutes(db, () => sandbox.broken).routes();
   const metricsRoutes = config.metrics ? createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes() : undefined;
-  const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true }).routes();
+  const verificationPages = createVerificationPages({
+    provider: () => current,
+    verification: createEmailVerification({
+      issuer: config.issuer,
+      linkMinutes: config.registration.verificationLinkMinutes,
+      perHour: config.registration.verificationMailsPerHour,
+      accounts: queries.accounts,
+      queries: queries.emailVerifications,
+      mail,
+      log,
+    }),
+    mailEnabled: mail.enabled,
+    available: mail.enabled || config.demo,
+    required: config.registration.requireVerifiedEmail,
+    views,
+    csrf,
+  });
+  if (config.registration.requireVerifiedEmail && !mail.enabled && !config.demo) {
+    log.warn('registration.requireVerifiedEmail is on but mail.smtpUrl is not set: users with an unverified address cannot sign in');
+  }
+  const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true, verification: verificationPages }).routes();
   const reset = config.passwordReset;
   const recovery = createPasswordRecovery({
     issuer: config.issuer,
@@ -136,6 +158,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     if (metricsRoutes) provider.use(metricsRoutes);
     provider.use(interactions);
     provider.use(recoveryRoutes);
+    provider.use(verificationPages.routes());
     provider.use(account);
     if (demo) {
       const demoRoutes = createDemoRoutes({
@@ -179,6 +202,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
     every(CLEANUP_EVERY_MS, () => admin.limiter.prune(), 'admin rate limit clean-up'),
     every(CLEANUP_EVERY_MS, () => recovery.prune(), 'password reset link clean-up'),
+    every(CLEANUP_EVERY_MS, () => verificationPages.prune(), 'email verification link clean-up'),
   ];
   mail.start({ demo: config.demo });
   // Before any part stops (src/compose.ts): no timer fires on a closed part, no reset is half sent.

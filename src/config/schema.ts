@@ -267,6 +267,22 @@ export const configSchema = z.strictObject({
         ip: { freeFailures: 20, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 200, resetAfterSeconds: 900 },
       },
     }),
+  /** Self-registration on the hosted pages and email verification of Ferry's own accounts. */
+  registration: z
+    .strictObject({
+      /**
+       * Hold back every sign-in of an account whose email address is not verified (a page says to
+       * open the mailed link, with a button to send a new one). Off by default: an unverified user
+       * signs in, and relying parties see `email_verified: false`. Accounts without an email
+       * address, and those of a custom user store, are not held back. Needs mail to be useful.
+       */
+      requireVerifiedEmail: boolean().default(false),
+      /** Minutes a verification link works (it works once). */
+      verificationLinkMinutes: integer().min(10).max(10_080).default(1440),
+      /** Verification links one account may be sent per hour (at registration and by resending). */
+      verificationMailsPerHour: integer().min(1).max(100).default(5),
+    })
+    .default({ requireVerifiedEmail: false, verificationLinkMinutes: 1440, verificationMailsPerHour: 5 }),
   /** Seconds between checks for signing keys rotated by another instance. */
   keyRefreshSeconds: integer().min(1).max(3600).default(30),
   /** Serve Prometheus metrics at /metrics; with `metricsToken` set, a bearer token is required. */

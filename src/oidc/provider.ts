@@ -5,6 +5,7 @@ import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
 import type { Views } from '../web/views.ts';
 import { createAdapterClass } from './adapter.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
+import { rememberedGrant } from './remembered-grant.ts';
 import type { KeyMaterial } from './keys.ts';
 
 /** Looks up the claims of a subject; undefined when the account no longer exists. */
@@ -88,7 +89,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    loadExistingGrant,
+    loadExistingGrant: (ctx) => loadExistingGrant(ctx, deps.models),
     ttl: {
       AccessToken: config.ttl.accessToken,
       AuthorizationCode: config.ttl.authorizationCode,
@@ -121,11 +122,11 @@ function clientName(ctx: KoaContextWithOIDC): string | undefined {
 }
 
 /** First-party clients (`skip_consent`) get their grant without a consent page. */
-async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+async function loadExistingGrant(ctx: KoaContextWithOIDC, models: OidcModelQueries) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
-  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  const existing = (grantId ? await oidc.provider.Grant.find(grantId) : undefined) ?? (await rememberedGrant(ctx, models));
   if (!(client as unknown as { skip_consent?: boolean }).skip_consent) return existing;
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session!.accountId! });
   const scope = [...oidc.requestParamScopes].join(' ');

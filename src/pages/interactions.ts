@@ -6,6 +6,7 @@ import { STATUS_OF_REASON, type SignInService, type RequestContext } from '../si
 import { readForm } from '../web/body.ts';
 import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
+import type { VerificationPages } from './verification.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -13,6 +14,8 @@ export interface InteractionDeps {
   views: Views;
   csrf: Csrf;
   registration: boolean;
+  /** Email verification's say in registration and sign-in (src/pages/verification.ts). */
+  verification?: Pick<VerificationPages, 'holdSignIn' | 'register'> | undefined;
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -89,6 +92,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       if (result.retryAfterSeconds) ctx.set('retry-after', String(result.retryAfterSeconds));
       return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, STATUS_OF_REASON[result.reason]);
     }
+    if (await deps.verification?.holdSignIn(ctx, result.sub)) return;
     await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: result.sub } }, { mergeWithLastSubmission: false });
     ctx.respond = false;
   });
@@ -109,7 +113,9 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       clientOf(interaction).then((client) => page(ctx, 'register', { title: 'Create an account', client, values, error }, status));
     if ((form.password ?? '') !== (form.password_confirm ?? '')) return retry('The two passwords do not match.', 400);
     try {
-      const { sub } = await deps.signIn.register({ ...values, password: form.password ?? '' }, await requestContext(ctx, interaction, form));
+      const register = async () => deps.signIn.register({ ...values, password: form.password ?? '' }, await requestContext(ctx, interaction, form));
+      const sub = deps.verification ? await deps.verification.register(ctx, register, values.email) : (await register()).sub;
+      if (sub === undefined) return;
       await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
       ctx.respond = false;
     } catch (error) {

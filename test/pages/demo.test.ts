@@ -80,7 +80,7 @@ describe('hosted pages in a real browser', () => {
     assert.equal(await page.getByLabel('Email, phone or username').inputValue(), 'grace@example.com', 'the identifier is kept');
     await page.getByLabel('Password').fill('a long enough password');
     await page.getByLabel('Password').press('Enter');
-    // A new browser is a new session, so consent is asked again; "Allow" has the focus.
+    // grace signed out above, which revoked her grant, so consent is asked again; "Allow" has the focus.
     await page.getByRole('button', { name: 'Allow' }).waitFor();
     await page.keyboard.press('Enter');
     await page.waitForURL(`${ferry.issuer}/demo`);

@@ -57,7 +57,8 @@ describe('web security of the hosted pages', () => {
       assert.match(page.html, /<link rel="icon" href="\/static\/favicon.svg"/, `${name}: names its icon`);
     };
     const browser = new Browser();
-    const { page: login } = await beginAuthorization(ferry, config, browser);
+    // Consent is remembered across browser sessions: prompt=consent asks for it again.
+    const { page: login } = await beginAuthorization(ferry, config, browser, { prompt: 'consent' });
     check('login', login);
     const register = await browser.get(new URL(`${new URL(login.url).pathname}/register`, login.url).href);
     assert.match(register.html, /action="[^"]*\/register"/);

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.ts';
 import { createAccountQueries } from './accounts.ts';
+import { createEmailVerificationQueries } from './email-verifications.ts';
 import { createExecutionQueries } from './executions.ts';
 import { createKeyQueries } from './keys.ts';
 import { createMailOutboxQueries } from './mail-outbox.ts';
@@ -19,6 +20,7 @@ import { createThrottleQueries } from './throttle.ts';
 export function createQueries(db: Queryable) {
   return {
     accounts: createAccountQueries(db),
+    emailVerifications: createEmailVerificationQueries(db),
     executions: createExecutionQueries(db),
     keys: createKeyQueries(db),
     mailOutbox: createMailOutboxQueries(db),

@@ -95,6 +95,16 @@ export function createOidcModelQueries(db: Queryable) {
       return rowCount;
     },
 
+    /** The id of the account's grant (consent) to a client that lives longest, if any: consent is remembered across browser sessions. */
+    async liveGrantId(accountId: string, clientId: string): Promise<string | undefined> {
+      const { rows } = await db.query<{ id: string }>(
+        `select id from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = $1
+           and payload ->> 'clientId' = $2 and ${live} order by expires_at desc nulls first limit 1`,
+        [accountId, clientId],
+      );
+      return rows[0]?.id;
+    },
+
     /** Deletes expired rows; returns how many. */
     async deleteExpired(): Promise<number> {
       const { rowCount } = await db.query('delete from oidc_models where expires_at < now()');
