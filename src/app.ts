@@ -7,7 +7,7 @@ import { createPasswordRecovery } from './accounts/recovery.ts';
 import { createEmailVerification } from './accounts/verification.ts';
 import { composeParts, type Factories, type Parts } from './compose.ts';
 import type { Config } from './config/schema.ts';
-import type { Federation } from './connection/index.ts';
+import type { ConnectionParts } from './connection/index.ts';
 import type { Database } from './store/index.ts';
 import { demoMigrationStatus } from './demo/migration-status.ts';
 import { createDemoRoutes, demoClient } from './demo/relying-party.ts';
@@ -35,7 +35,7 @@ import { createViews, VIEWS_DIR } from './web/views.ts';
 export interface Ferry {
   config: Config;
   db: Database;
-  federation: Federation;
+  federation: ConnectionParts;
   /** The admin API and console (mounted on every provider). */
   admin: Admin;
   /** Outgoing mail through the outbox. */

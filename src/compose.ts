@@ -1,7 +1,7 @@
 import { createAccountLibrary } from './accounts/library.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import type { Config } from './config/schema.ts';
-import { createFederation, type Federation as Connection } from './connection/index.ts';
+import { createConnection, type ConnectionParts as Connection } from './connection/index.ts';
 import { startLegacyDemo, withLegacyDemo, type LegacyDemo } from './demo/legacy-db.ts';
 import type { Logger } from './log.ts';
 import { createMail, type Mail } from './mail/index.ts';
@@ -11,7 +11,7 @@ import { openDatabase, type Database } from './store/index.ts';
 import { createQueries } from './store/queries/index.ts';
 
 /** The constructors of the parts that hold resources; tests pass fakes here (no module mocking). */
-export const defaultFactories = { openDatabase, createSandbox, startLegacyDemo, createMail, createConnection: createFederation };
+export const defaultFactories = { openDatabase, createSandbox, startLegacyDemo, createMail, createConnection };
 export type Factories = typeof defaultFactories;
 
 export interface ComposeOptions {

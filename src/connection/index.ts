@@ -23,7 +23,7 @@ export { CONNECTION_ID } from './settings.ts';
 export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './connection.ts';
 
 /** The custom-database connection wired over Ferry's database and the sandbox. */
-export function createFederation(deps: {
+export function createConnection(deps: {
   config: Config;
   queries: Pick<Queries, 'accounts' | 'executions' | 'keys' | 'migration' | 'scripts' | 'sweeps' | 'throttle'>;
   accounts: AccountLibrary;
@@ -80,4 +80,4 @@ export function createFederation(deps: {
   return { settings, runner, executions, claimsCache, floor, throttle, signIn, directory, bulkImport, legacyRecovery, sweep, retirement };
 }
 
-export type Federation = ReturnType<typeof createFederation>;
+export type ConnectionParts = ReturnType<typeof createConnection>;

@@ -1,4 +1,4 @@
-import type { Federation } from '../connection/index.ts';
+import type { ConnectionParts } from '../connection/index.ts';
 import type { Mail } from '../mail/index.ts';
 import type { Sandbox } from '../sandbox/index.ts';
 import type { Database } from '../store/db.ts';
@@ -13,7 +13,7 @@ export function createGaugeSampler(deps: {
   metrics: Metrics;
   db: Pick<Database, 'poolStats'>;
   sandbox: Pick<Sandbox, 'stats' | 'broken' | 'processStats' | 'connectionStats'>;
-  connection: Pick<Federation, 'settings' | 'runner'>;
+  connection: Pick<ConnectionParts, 'settings' | 'runner'>;
   mail: Pick<Mail, 'sampleGauges'>;
 }) {
   const { metrics, db, sandbox, connection, mail } = deps;

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.ts';
-import type { Federation } from '../../connection/index.ts';
+import type { ConnectionParts } from '../../connection/index.ts';
 import type { Database } from '../../store/db.ts';
 import type { Queries } from '../../store/queries/index.ts';
 import { createConnectionLibrary } from './connection.ts';
@@ -18,7 +18,7 @@ export interface AdminLibraryDeps {
   /** For key rotation, which runs in a transaction of its own. */
   db: Database;
   queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox'>;
-  connection: Pick<Federation, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
+  connection: Pick<ConnectionParts, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
   reloadKeys?: () => Promise<unknown>;
 }
 
