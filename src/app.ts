@@ -91,19 +91,21 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   const assets = staticFiles(join(VIEWS_DIR, 'static'));
   const health = createHealthRoutes(db, () => sandbox.broken).routes();
   const metricsRoutes = config.metrics ? createMetricsRoutes(metrics, { token: config.metricsToken, refresh: sampleGauges }).routes() : undefined;
+  const mailAvailable = mail.enabled || config.demo;
+  const verification = createEmailVerification({
+    issuer: config.issuer,
+    linkMinutes: config.registration.verificationLinkMinutes,
+    perHour: config.registration.verificationMailsPerHour,
+    accounts: queries.accounts,
+    queries: queries.emailVerifications,
+    mail,
+    log,
+  });
   const verificationPages = createVerificationPages({
     provider: () => current,
-    verification: createEmailVerification({
-      issuer: config.issuer,
-      linkMinutes: config.registration.verificationLinkMinutes,
-      perHour: config.registration.verificationMailsPerHour,
-      accounts: queries.accounts,
-      queries: queries.emailVerifications,
-      mail,
-      log,
-    }),
+    verification,
     mailEnabled: mail.enabled,
-    available: mail.enabled || config.demo,
+    available: mailAvailable,
     required: config.registration.requireVerifiedEmail,
     views,
     csrf,
@@ -129,14 +131,25 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   });
   const recoveryRoutes = createRecoveryRoutes({
     recovery,
-    available: mail.enabled || config.demo,
+    available: mailAvailable,
     linkMinutes: reset.linkMinutes,
     revokeSessions: reset.revokeSessions,
     minPasswordLength: config.passwordPolicy.minLength,
     views,
     csrf,
   }).routes();
-  const account = createAccountRoutes({ provider: () => current, changePassword: signIn.changePassword, throttle: federation.throttle, views, csrf }).routes();
+  const account = createAccountRoutes({
+    provider: () => current,
+    changePassword: signIn.changePassword,
+    accounts,
+    updateAccount: queries.accounts.update,
+    verification,
+    mailAvailable,
+    models,
+    throttle: federation.throttle,
+    views,
+    csrf,
+  }).routes();
 
   const build = (material: KeyMaterial): Provider => {
     const provider = createProvider({

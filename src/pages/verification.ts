@@ -60,8 +60,9 @@ export function createVerificationPages(deps: VerificationDeps) {
   router.post('/account/verify', async (ctx) => {
     const form = await readForm(ctx);
     csrf.verify(ctx, form.csrf);
-    const done = await verification.verify(form.token ?? '');
-    return page(ctx, 'verify-email', { title: 'Confirm your email address', state: done ? 'done' : 'invalid' }, done ? 200 : 400);
+    const result = await verification.verify(form.token ?? '');
+    const state = result === 'verified' ? 'done' : result;
+    return page(ctx, 'verify-email', { title: 'Confirm your email address', state }, result === 'invalid' ? 400 : result === 'taken' ? 409 : 200);
   });
 
   router.get('/account/email', async (ctx) => {

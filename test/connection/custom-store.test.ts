@@ -116,7 +116,13 @@ function customStore(kind: 'postgres' | 'mysql') {
     it('lets a signed-in user change the password on the hosted page, through validatePassword then updateUser', async () => {
       const browser = new Browser();
       await signIn(ferry, config, browser, 'ada@example.com', 'ada-legacy-pw');
-      const form = await browser.get(`${ferry.issuer}/account/password`);
+      // The account page: her profile is the legacy database's, so it offers no form for it.
+      const overview = await browser.get(`${ferry.issuer}/account`);
+      assert.equal(overview.status, 200);
+      assert.match(overview.html, /kept by your organisation’s user directory/);
+      assert.doesNotMatch(overview.html, /action="\/account\/(profile|email\/change)"/);
+      assert.match(overview.html, /<tr data-client="test-app">/);
+      const form = await browser.get(new URL(/href="(\/account\/password)"/.exec(overview.html)![1]!, ferry.issuer).href);
       const wrong = await browser.submit(form, '/account/password', {
         current_password: 'not it',
         password: 'analytical engine 1843',

@@ -9,34 +9,11 @@ import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, completeLogin, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
+import { mailbox, type Smtp } from '../helpers/mailbox.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
 
-type Smtp = Awaited<ReturnType<typeof startSmtpServer>>;
 const VERIFY_SUBJECT = 'Confirm your email address';
 const EXISTS_SUBJECT = 'You already have an account';
-
-/** The mailbox of the real SMTP server, as the people the mails go to read it. */
-function mailbox(smtp: () => Smtp) {
-  const mailsTo = (address: string, subject: string) => smtp().received.filter((mail) => mail.to.includes(address) && mail.subject === subject);
-  /** The mail with `subject` to `address` after the `seen` first ones. */
-  const next = async (address: string, subject: string, seen: number) => {
-    await smtp().waitFor(() => mailsTo(address, subject).length > seen);
-    return mailsTo(address, subject)[seen]!;
-  };
-  const linkIn = (text: string) => {
-    const link = /(http\S+\/account\/verify\?token=[A-Za-z0-9_-]+)/.exec(text)?.[1];
-    assert.ok(link, `a verification link in the mail:\n${text}`);
-    return link;
-  };
-  /** Opens the mailed link in a new browser (the mail app's) and presses its button. */
-  const confirm = async (link: string): Promise<Page> => {
-    const browser = new Browser();
-    const page = await browser.get(link);
-    if (page.status !== 200) return page;
-    return browser.submit(page, '/account/verify');
-  };
-  return { mailsTo, next, linkIn, confirm };
-}
 
 const accountsWithEmail = async (ferry: TestFerry, email: string) =>
   (await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts where email = $1', [email])).rows[0]!.n;

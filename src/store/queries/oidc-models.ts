@@ -2,6 +2,15 @@ import type { Queryable } from '../db.ts';
 
 export type ModelPayload = Record<string, unknown>;
 
+/** A consent as the account page shows it. */
+export interface AccountGrant {
+  id: string;
+  clientId: string;
+  scopes: string[];
+  grantedAt: Date | null;
+  expiresAt: Date | null;
+}
+
 /** The models oidc-provider revokes by grant (lib/helpers/revoke.js), plus ClientCredentials. */
 const TOKEN_MODELS = [
   'AccessToken',
@@ -103,6 +112,39 @@ export function createOidcModelQueries(db: Queryable) {
         [accountId, clientId],
       );
       return rows[0]?.id;
+    },
+
+    /** The account's live grants (consents), one per client, newest first: what the account page lists. */
+    async grantsOf(accountId: string): Promise<AccountGrant[]> {
+      const { rows } = await db.query<{ id: string; client_id: string; scope: string | null; granted_at: Date | null; expires_at: Date | null }>(
+        `select distinct on (payload ->> 'clientId') id, payload ->> 'clientId' as client_id, payload #>> '{openid,scope}' as scope,
+           to_timestamp((payload ->> 'iat')::bigint) as granted_at, expires_at
+         from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = $1 and ${live}
+         order by payload ->> 'clientId', expires_at desc nulls first`,
+        [accountId],
+      );
+      return rows
+        .map((row) => ({
+          id: row.id,
+          clientId: row.client_id,
+          scopes: (row.scope ?? '').split(' ').filter(Boolean),
+          grantedAt: row.granted_at,
+          expiresAt: row.expires_at,
+        }))
+        .sort((a, b) => (b.grantedAt?.getTime() ?? 0) - (a.grantedAt?.getTime() ?? 0));
+    },
+
+    /**
+     * Revokes every grant the account gave a client, and the codes and tokens issued under them;
+     * false when the account has none (a grant of another account is never touched).
+     */
+    async revokeClientGrants(accountId: string, clientId: string): Promise<boolean> {
+      const { rowCount } = await db.query(
+        `with owned as (select id from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = $1 and payload ->> 'clientId' = $2)
+         delete from oidc_models where grant_id in (select id from owned) or (model = 'Grant' and id in (select id from owned))`,
+        [accountId, clientId],
+      );
+      return rowCount > 0;
     },
 
     /** Deletes expired rows; returns how many. */
