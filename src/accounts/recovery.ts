@@ -23,7 +23,8 @@ const UNAVAILABLE = 'Your account cannot be reached right now. Please try again 
  * new password follows the registration policy, signs the user out everywhere (when
  * `revokeSessions`) and mails them that their password changed. A registered or migrated user's
  * password changes in Ferry; a lazy-migration user who never signed in (found by `legacy`) is
- * migrated at that moment with the new password.
+ * migrated at that moment with the new password; a custom user store's user gets it through the
+ * store's `updateUser`.
  */
 export function createPasswordRecovery(deps: {
   issuer: string;
@@ -64,16 +65,22 @@ export function createPasswordRecovery(deps: {
     log.info({ sub: recipient.link.sub, legacy: Boolean(recipient.link.legacy) }, 'password reset link sent');
   };
 
-  /** The link's account, migrating an unmigrated legacy user with the new password first. */
-  const accountFor = async (link: ResetLink, password: string): Promise<{ account: AccountRow; created: boolean } | 'conflict' | undefined> => {
+  /**
+   * Whose password the link sets: a Ferry account (`account`, `created` when this call migrated
+   * the user with the new password), or a custom user store's user whose store already took it
+   * (`stored`).
+   */
+  type Target = { sub: string; email: string | null | undefined; account?: AccountRow; created: boolean };
+  const targetFor = async (link: ResetLink, password: string): Promise<Target | 'conflict' | undefined> => {
     const account = await deps.accounts.findBySub(link.sub);
-    if (account) return { account, created: false };
+    if (account) return { sub: account.sub, email: account.email, account, created: false };
     if (!link.legacy || !deps.legacy) return undefined;
-    const migrated = await deps.legacy.migrate(link.legacy.legacyId, link.legacy.identifier, password);
-    if (migrated.ok) return { account: migrated.account, created: migrated.created };
+    const done = await deps.legacy.setPassword(link.legacy.legacyId, link.legacy.identifier, password);
+    if (done.ok && 'stored' in done) return { sub: link.sub, email: done.stored.email, created: true };
+    if (done.ok) return { sub: done.account.sub, email: done.account.email, account: done.account, created: done.created };
     // Unavailable: the link stays unused, to be tried again.
-    if (migrated.reason === 'unavailable') throw new ServiceUnavailable(UNAVAILABLE);
-    return migrated.reason === 'conflict' ? 'conflict' : undefined;
+    if (done.reason === 'unavailable') throw new ServiceUnavailable(UNAVAILABLE);
+    return done.reason === 'conflict' ? 'conflict' : undefined;
   };
 
   return {
@@ -102,17 +109,16 @@ export function createPasswordRecovery(deps: {
       const hash = hashOf(token);
       const link = await queries.peek(hash);
       if (!link) return { ok: false, reason: 'invalid_link' };
-      const target = await accountFor(link, normalised);
+      const target = await targetFor(link, normalised);
       if (target === 'conflict') return { ok: false, reason: 'conflict' };
       if (!target || !(await queries.consume(hash))) return { ok: false, reason: 'invalid_link' };
-      // A migration this call made already holds the new password; one found made (by a racing
-      // reset with the same link, or a sign-in) holds another.
-      if (!target.created) await deps.accounts.setPassword(target.account.id, normalised);
-      const { account } = target;
-      await queries.deleteOthers(account.sub, hash);
-      const revoked = deps.revokeSessions ? await deps.revokeAccount(account.sub) : 0;
-      log.info({ sub: account.sub, revoked, migrated: target.created }, 'password reset');
-      if (account.email) await deps.mail.send('password-changed', account.email, { signedOut: deps.revokeSessions });
+      // A migration this call made (or the custom user store's updateUser) already holds the new
+      // password; an account found made (by a racing reset with the same link, or a sign-in) holds another.
+      if (!target.created && target.account) await deps.accounts.setPassword(target.account.id, normalised);
+      await queries.deleteOthers(target.sub, hash);
+      const revoked = deps.revokeSessions ? await deps.revokeAccount(target.sub) : 0;
+      log.info({ sub: target.sub, revoked, migrated: Boolean(target.account) && target.created, store: !target.account }, 'password reset');
+      if (target.email) await deps.mail.send('password-changed', target.email, { signedOut: deps.revokeSessions });
       return { ok: true };
     },
 

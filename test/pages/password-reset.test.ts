@@ -310,3 +310,58 @@ describe('forgot password for a MariaDB lazy-migration user who never signed in'
     );
   });
 });
+
+describe('forgot password in a custom user store (PostgreSQL): the store’s updateUser takes the new password', () => {
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let legacy: LegacyDatabase;
+  let ferry: TestFerry;
+  let rp: oidc.Configuration;
+
+  before(async () => {
+    await postgresReachable();
+    smtp = await startSmtpServer();
+    legacy = await createLegacyDatabase('postgres', LEGACY_USERS.slice(2, 3));
+    ferry = await startFerry({
+      mail: { smtpUrl: smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 },
+      connection: { enabled: true, mode: 'CUSTOM_USER_STORE', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
+    });
+    rp = await relyingParty(ferry);
+  });
+  after(async () => {
+    await ferry?.stop();
+    await smtp?.stop();
+    await legacy?.drop();
+    if (ferry) removeDataDir(ferry.dataDir);
+  });
+
+  it('sets the password in the legacy database, keeps the user there, and signs them out everywhere', async () => {
+    const user = LEGACY_USERS[2]!;
+    const pages = resetPages(() => ({ ferry, rp, smtp }));
+    const hashOf = async () => String((await legacy.query('select password from users where email = $1', [user.email]))[0]!.password);
+    const hashBefore = await hashOf();
+    const before = await signIn(ferry, rp, new Browser(), user.email, user.password);
+
+    const sent = pages.mailsTo(user.email).length;
+    assert.match((await pages.requestReset(new Browser(), user.username)).html, /id="reset-sent"/);
+    const link = pages.linkIn((await pages.nextMail(user.email, 'Reset your password', sent)).text);
+    const browser = new Browser();
+    const done = await pages.setPassword(browser, await pages.openLink(browser, link), 'carol chose this in the store');
+    assert.match(done.html, /id="reset-done"/, alertText(done) ?? done.html.slice(0, 300));
+    await pages.nextMail(user.email, 'Your password was changed', sent);
+
+    assert.notEqual(await hashOf(), hashBefore, 'the legacy row holds a new hash');
+    assert.match(await hashOf(), /^\$2[aby]\$/);
+    const accounts = await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts');
+    assert.equal(accounts.rows[0]!.n, 0, 'nobody was copied into Ferry: the store keeps its users');
+    await assert.rejects(oidc.refreshTokenGrant(rp, before.refresh_token!), { error: 'invalid_grant' }, 'signed out everywhere');
+
+    const tokens = await signIn(ferry, rp, new Browser(), user.email, 'carol chose this in the store');
+    assert.equal(tokens.claims()!.sub, before.claims()!.sub, 'the same subject');
+    const stale = new Browser();
+    const { page } = await beginAuthorization(ferry, rp, stale);
+    assert.equal((await stale.submit(page, '/login', { identifier: user.email, password: user.password })).status, 401);
+    const reused = await pages.openLink(new Browser(), link);
+    assert.equal(reused.status, 400, 'the link works once');
+    assert.match(reused.html, /id="reset-invalid"/);
+  });
+});
