@@ -7,6 +7,7 @@ import type { Logger } from './log.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import type { Metrics } from './ops/metrics.ts';
 import { createSandbox, type Sandbox, sandboxProcessOptions, storeAddress } from './sandbox/index.ts';
+import { countedDatabase } from './store/counted.ts';
 import { openDatabase, type Database } from './store/index.ts';
 import { createQueries } from './store/queries/index.ts';
 
@@ -60,8 +61,9 @@ export async function composeParts(config: Config, options: ComposeOptions) {
   const shutDown = () => (stopping ??= stopAll());
 
   try {
-    const db = await make.openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    made.db = db;
+    const opened = await make.openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    made.db = opened;
+    const db = metrics ? countedDatabase(opened, { queries: metrics.storeQueries, transactions: metrics.storeTransactions }) : opened;
     const queries = createQueries(db);
     const hasher = createPasswordHasher();
     const accounts = createAccountLibrary({ queries: queries.accounts, hasher, policy: config.passwordPolicy, subjectPrefix: config.subjectPrefix });

@@ -75,6 +75,16 @@ export function createMetrics() {
       labelNames: ['state'] as const,
       registers: [registry],
     }),
+    storeQueries: new Counter({
+      name: 'ferry_store_queries_total',
+      help: "Statements this instance sent to Ferry's own database (inside transactions too).",
+      registers: [registry],
+    }),
+    storeTransactions: new Counter({
+      name: 'ferry_store_transactions_total',
+      help: "Explicit transactions this instance ran on Ferry's own database (a statement outside one is its own).",
+      registers: [registry],
+    }),
     legacyPool: new Gauge({
       name: 'ferry_legacy_pool_connections',
       help: 'Pooled connections to legacy databases kept by the sandbox, by state (total, idle, waiting).',
