@@ -68,6 +68,20 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
 
     /** Takes one attempt on every key (a key listed twice, two), or none: a refused key hands back those already taken. */
     async reserve(keys: readonly string[]): Promise<Reservation> {
+      // Distinct keys (a sign-in's account and IP) in one statement; a key listed twice one at a time.
+      if (keys.length > 1 && new Set(keys).size === keys.length) {
+        const reserved = await queries.reserveAll(
+          keys.map((key) => {
+            const policy = policyOf(key);
+            return { key, maxFailures: policy.maxFailures, resetSeconds: policy.resetAfterSeconds, delay: policy };
+          }),
+        );
+        const taken = keys.flatMap((key) => (reserved.has(key) ? [{ key, ...reserved.get(key)! }] : []));
+        const refused = keys.find((key) => !reserved.has(key));
+        if (refused === undefined) return { allowed: true, taken };
+        if (taken.length > 0) await queries.giveBack(taken);
+        return { allowed: false, retryAfterSeconds: await retryAfter([refused]) };
+      }
       const taken: Taken[] = [];
       for (const key of keys) {
         const policy = policyOf(key);
@@ -92,8 +106,11 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
       if (!reservation.allowed) return;
       const accounts = reservation.taken.filter((entry) => isAccount(entry.key));
       const others = reservation.taken.filter((entry) => !isAccount(entry.key));
-      if (accounts.length > 0) await queries.clear(accounts.map((entry) => entry.key));
-      if (others.length > 0) await queries.giveBack(others);
+      if (accounts.length > 0 || others.length > 0)
+        await queries.settle(
+          accounts.map((entry) => entry.key),
+          others,
+        );
     },
 
     /** No verdict on the password (the legacy side was unavailable, the form was wrong): nothing counts. */

@@ -63,6 +63,42 @@ export function createThrottleQueries(db: Queryable) {
       return rows[0] && { failures: rows[0].failures, block: rows[0].block };
     },
 
+    /**
+     * reserve() for several distinct keys in one statement, each with its own policy: the keys it
+     * returns were taken, the others refused (nothing changed on them).
+     */
+    async reserveAll(
+      entries: readonly { key: string; maxFailures: number; resetSeconds: number; delay: { freeFailures: number; baseDelayMs: number; maxDelayMs: number } }[],
+    ): Promise<Map<string, Reserved>> {
+      const policy = (column: string) => `(select ${column} from wanted where wanted.key = t.key)`;
+      const stale = `t.last_failure_at < now() - make_interval(secs => ${policy('reset_seconds')})`;
+      const count = 't.failures + 1';
+      const { rows } = await db.query<{ key: string; failures: number; block: string | null }>(
+        `with wanted (key, max_failures, reset_seconds, free_failures, base_delay_ms, max_delay_ms) as (
+           select * from unnest($1::text[], $2::int[], $3::float8[], $4::int[], $5::float8[], $6::float8[]))
+         insert into login_throttle as t (key, failures, last_failure_at) select key, 1, now() from wanted
+         on conflict (key) do update set
+           failures = case when ${stale} then 1 else ${count} end,
+           blocked_until = case
+             when ${stale} then null
+             when t.blocked_until is not null and ${count} > ${policy('free_failures')} and ${policy('base_delay_ms')} > 0
+               then now() + make_interval(secs => least(${policy('base_delay_ms')} * power(2, ${count} - ${policy('free_failures')} - 1), ${policy('max_delay_ms')}) / 1000)
+             else t.blocked_until end,
+           last_failure_at = case when ${stale} then now() else t.last_failure_at end
+         where ${stale} or (t.failures < ${policy('max_failures')} and (t.blocked_until is null or t.blocked_until <= now()))
+         returning key, failures, case when blocked_until > now() then extract(epoch from blocked_until)::text end as block`,
+        [
+          entries.map((entry) => entry.key),
+          entries.map((entry) => entry.maxFailures),
+          entries.map((entry) => entry.resetSeconds),
+          entries.map((entry) => entry.delay.freeFailures),
+          entries.map((entry) => entry.delay.baseDelayMs),
+          entries.map((entry) => entry.delay.maxDelayMs),
+        ],
+      );
+      return new Map(rows.map((row) => [row.key, { failures: row.failures, block: row.block }]));
+    },
+
     /** The reserved attempt failed: its failure time is now, and the key waits `blockSeconds` (0: no wait). */
     async fail(key: string, blockSeconds: number): Promise<void> {
       await db.query(
@@ -79,12 +115,18 @@ export function createThrottleQueries(db: Queryable) {
      * of a registration, once per identifier looked up) gives back twice.
      */
     async giveBack(entries: readonly { key: string; block: string | null }[]): Promise<void> {
+      await this.settle([], entries);
+    },
+
+    /** A successful check in one statement: the `cleared` keys' runs of failures end, and `given` attempts are handed back as giveBack does. */
+    async settle(cleared: readonly string[], given: readonly { key: string; block: string | null }[]): Promise<void> {
       await db.query(
-        `update login_throttle set failures = greatest(failures - given.count, 0),
+        `with cleared as (delete from login_throttle where key = any($3::text[]))
+         update login_throttle set failures = greatest(failures - given.count, 0),
            blocked_until = case when given.block is not null and extract(epoch from blocked_until) = given.block then now() else blocked_until end
          from (select key, count(*)::int as count, max(block) as block from unnest($1::text[], $2::numeric[]) as entry(key, block) group by key) as given
          where login_throttle.key = given.key`,
-        [entries.map((entry) => entry.key), entries.map((entry) => entry.block)],
+        [given.map((entry) => entry.key), given.map((entry) => entry.block), cleared],
       );
     },
 
