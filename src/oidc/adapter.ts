@@ -1,41 +1,86 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Middleware } from 'koa';
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
+import { forget, readOnce, remember, remembered, requestMemory, requestState, withRequestScope } from '../store/request-scope.ts';
+import { atTokenEndpoint, deferred, deferWritesOf, flushDeferred } from './request-writes.ts';
 
 /**
- * Reads memoised for the length of one HTTP request. oidc-provider (and Ferry's pages around it)
- * look the same interaction, session or grant up several times while handling one request; each
- * look-up after the first is served from here. A write forgets what it could change (the row,
- * and its model's look-ups by uid; everything for a grant revocation), and nothing outlives the
- * request, so other requests and other instances always read the database.
+ * Every read of one HTTP request is remembered for that request (src/store/request-scope.ts), and
+ * the writes the resume and the token endpoint defer are stored in one statement at its end,
+ * before Koa sends the response (src/oidc/request-writes.ts).
  */
-const requestReads = new AsyncLocalStorage<Map<string, Promise<AdapterPayload | undefined>>>();
+export const memoiseReadsPerRequest: Middleware = (ctx, next) =>
+  withRequestScope(async () => {
+    deferWritesOf(ctx.method, ctx.path);
+    try {
+      await next();
+    } catch (error) {
+      await flushDeferred().catch(() => {});
+      throw error;
+    }
+    await flushDeferred();
+  });
 
-export const memoiseReadsPerRequest: Middleware = (_ctx, next) => requestReads.run(new Map(), next);
+/** Set when this request's read of a code or refresh token also consumed it (the token endpoint). */
+const consumedHere = (model: string, id: string) => `consumed\0${model}\0${id}`;
 
-function memoised(key: string, read: () => Promise<AdapterPayload | undefined>): Promise<AdapterPayload | undefined> {
-  const reads = requestReads.getStore();
-  if (!reads) return read();
-  let pending = reads.get(key);
-  if (!pending) {
-    pending = read();
-    reads.set(key, pending);
-  }
-  // Each caller gets its own copy: oidc-provider builds models from payloads and may change them.
-  return pending.then((payload) => (payload ? structuredClone(payload) : undefined));
+const memoised = (key: string, read: () => Promise<AdapterPayload | undefined>) => readOnce<AdapterPayload>(key, read);
+
+/**
+ * Gives this request's reads a row another query has just returned (with its payload), so that
+ * oidc-provider's own look-up of it is not a second query.
+ */
+export function primeRead(model: string, id: string, payload: Record<string, unknown>): void {
+  remember(`${model}\0${id}`, payload);
 }
 
+/** A write forgets what it could change: the row, and its model's look-ups by uid; everything without a model. */
 function forgetReads(model?: string, id?: string): void {
-  const reads = requestReads.getStore();
-  if (!reads) return;
   if (model === undefined) {
-    reads.clear();
+    forget();
     return;
   }
-  reads.delete(`${model}\0${id}`);
-  for (const key of reads.keys()) if (key.startsWith(`${model}\0uid\0`)) reads.delete(key);
+  forget(`${model}\0${id}`);
+  forget(`${model}\0uid\0`);
 }
+
+/** The claims of an account this request has looked up (ID token, userinfo), to carry to the next step of the same sign-in. */
+const CLAIMS = 'claims\0';
+/** The payload field claims are carried in from one step of a sign-in to the next. */
+const CARRIED = 'ferryClaims';
+export const rememberClaims = (sub: string, claims: Record<string, unknown>) => remember(`${CLAIMS}${sub}`, claims);
+export const rememberedClaims = (sub: string) => remembered<Record<string, unknown>>(`${CLAIMS}${sub}`);
+
+/**
+ * The account a stored step of a sign-in belongs to: the interaction after the login form (its
+ * result), the authorization code after the resume. Each carries the claims the step before
+ * looked up, so the next step (the resume, the code exchange) does not read the account again;
+ * they are the claims as they were seconds earlier, when the person signed in.
+ */
+function accountOf(model: string, payload: Record<string, unknown>): string | undefined {
+  if (model === 'AuthorizationCode') return typeof payload.accountId === 'string' ? payload.accountId : undefined;
+  if (model !== 'Interaction') return undefined;
+  const login = (payload.result as { login?: { accountId?: unknown } } | undefined)?.login;
+  return typeof login?.accountId === 'string' ? login.accountId : undefined;
+}
+
+async function withClaims(model: string, payload: AdapterPayload): Promise<Record<string, unknown>> {
+  const sub = accountOf(model, payload as Record<string, unknown>);
+  const claims = sub ? await rememberedClaims(sub) : undefined;
+  return claims ? { ...payload, [CARRIED]: claims } : (payload as Record<string, unknown>);
+}
+
+/** Takes the carried claims off a payload read from the store, remembering them for this request. */
+function takeClaims(model: string, payload: Record<string, unknown> | undefined): AdapterPayload | undefined {
+  if (!payload || !(CARRIED in payload)) return payload as AdapterPayload | undefined;
+  const { [CARRIED]: claims, ...rest } = payload;
+  const sub = accountOf(model, rest);
+  if (sub && claims && typeof claims === 'object') rememberClaims(sub, claims as Record<string, unknown>);
+  return rest as AdapterPayload;
+}
+
+/** Codes and tokens the token endpoint reads together with their grant and session. */
+const WITH_GRANT = new Set(['AuthorizationCode', 'RefreshToken']);
 
 /** Models redeemed at the token endpoint, where a second use means a stolen or replayed grant. */
 const SINGLE_USE_GRANTS = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
@@ -54,11 +99,34 @@ export function createAdapterClass(queries: OidcModelQueries) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       forgetReads(this.model, id);
-      await queries.upsert(this.model, id, payload as Record<string, unknown>, expiresIn || undefined);
+      const stored = await withClaims(this.model, payload);
+      if (deferred(queries, { kind: 'upsert', model: this.model, id, payload: stored, expiresIn: expiresIn || undefined })) {
+        // Reads later in this request see the write that waits.
+        remember(`${this.model}\0${id}`, payload);
+        if (typeof payload.uid === 'string') remember(`${this.model}\0uid\0${payload.uid}`, payload);
+        return;
+      }
+      await flushDeferred();
+      await queries.upsert(this.model, id, stored, expiresIn || undefined);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      return memoised(`${this.model}\0${id}`, async () => (await queries.find(this.model, id)) as AdapterPayload | undefined);
+      if (WITH_GRANT.has(this.model)) {
+        return memoised(`${this.model}\0${id}`, async () => {
+          // At the token endpoint the read also consumes it (one statement instead of two) when the
+          // client asking is the one it was issued to: oidc-provider consumes every code it redeems,
+          // and every refresh token (rotateRefreshToken is always on). One that then fails a later
+          // check (a wrong PKCE verifier or redirect URI) is used up all the same.
+          const client = atTokenEndpoint() ? Provider.ctx?.oidc?.client?.clientId : undefined;
+          const found = await queries.findWithGrant(this.model, id, client);
+          if (found.consumedNow) requestState()?.set(consumedHere(this.model, id), true);
+          // oidc-provider reads the grant and the session next: they came in the same round trip.
+          if (found.grant) primeRead('Grant', found.grant.id, found.grant.payload);
+          if (found.session) primeRead('Session', `uid\0${found.session.uid}`, found.session.payload);
+          return takeClaims(this.model, found.payload);
+        });
+      }
+      return memoised(`${this.model}\0${id}`, async () => takeClaims(this.model, await queries.find(this.model, id)));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -77,6 +145,8 @@ export function createAdapterClass(queries: OidcModelQueries) {
      */
     async consume(id: string): Promise<void> {
       forgetReads(this.model, id);
+      if (requestState()?.get(consumedHere(this.model, id)) === true) return;
+      await flushDeferred();
       const first = await queries.consume(this.model, id);
       if (first || !SINGLE_USE_GRANTS.has(this.model)) return;
       const grantId = await queries.grantIdOf(this.model, id);
@@ -86,6 +156,11 @@ export function createAdapterClass(queries: OidcModelQueries) {
 
     async destroy(id: string): Promise<void> {
       forgetReads(this.model, id);
+      if (deferred(queries, { kind: 'destroy', model: this.model, id })) {
+        remember(`${this.model}\0${id}`, undefined);
+        return;
+      }
+      await flushDeferred();
       await queries.destroy(this.model, id);
     }
 
@@ -94,7 +169,7 @@ export function createAdapterClass(queries: OidcModelQueries) {
      * per model, so within one request the first call does it and the others wait for it.
      */
     async revokeByGrantId(grantId: string): Promise<void> {
-      const reads = requestReads.getStore();
+      const reads = requestMemory();
       const key = `revoke\0${grantId}`;
       const running = reads?.get(key);
       if (running) {
@@ -102,7 +177,7 @@ export function createAdapterClass(queries: OidcModelQueries) {
         return;
       }
       forgetReads();
-      const revoking = queries.revokeByGrantId(grantId).then(() => undefined);
+      const revoking = flushDeferred().then(() => queries.revokeByGrantId(grantId));
       reads?.set(key, revoking);
       try {
         await revoking;

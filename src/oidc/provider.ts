@@ -6,6 +6,7 @@ import type { Views } from '../web/views.ts';
 import { createAdapterClass } from './adapter.ts';
 import { SCOPE_CLAIMS } from './claims.ts';
 import { rememberedGrant } from './remembered-grant.ts';
+import { rememberClaims, rememberedClaims } from './adapter.ts';
 import type { KeyMaterial } from './keys.ts';
 
 /** Looks up the claims of a subject; undefined when the account no longer exists. */
@@ -45,8 +46,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
     },
     async findAccount(ctx, sub): Promise<OidcAccount | undefined> {
-      const claims = await deps.findClaims(sub, ctx);
+      // Claims carried from the step of this sign-in before (src/oidc/adapter.ts), or looked up now.
+      const claims = (await rememberedClaims(sub)) ?? (await deps.findClaims(sub, ctx));
       if (!claims) return undefined;
+      rememberClaims(sub, claims);
       return { accountId: sub, claims: () => ({ ...claims, sub }) };
     },
     jwks: { keys: keys.signingKeys as never },
@@ -128,10 +131,16 @@ async function loadExistingGrant(ctx: KoaContextWithOIDC, models: OidcModelQueri
   const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
   const existing = (grantId ? await oidc.provider.Grant.find(grantId) : undefined) ?? (await rememberedGrant(ctx, models));
   if (!(client as unknown as { skip_consent?: boolean }).skip_consent) return existing;
-  const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session!.accountId! });
-  const scope = [...oidc.requestParamScopes].join(' ');
-  if (scope) grant.addOIDCScope(scope);
+  const scopes = [...oidc.requestParamScopes];
   const claims = [...oidc.requestParamClaims];
+  if (existing) {
+    // A grant that already holds everything asked for is used as it is: no write on every sign-in.
+    const grantedScopes = new Set(existing.getOIDCScope().split(' '));
+    const grantedClaims = new Set(existing.getOIDCClaims());
+    if (scopes.every((scope) => grantedScopes.has(scope)) && claims.every((claim) => grantedClaims.has(claim))) return existing;
+  }
+  const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: oidc.session!.accountId! });
+  if (scopes.length > 0) grant.addOIDCScope(scopes.join(' '));
   if (claims.length > 0) grant.addOIDCClaims(claims);
   await grant.save();
   return grant;

@@ -1,5 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
+import { primeRead } from './adapter.ts';
 
 /**
  * A grant (consent) the signed-in account gave this client in an earlier browser session.
@@ -9,11 +10,14 @@ import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
  * reset, account deletion): then it is not found and consent is asked again. Scopes or claims the
  * grant lacks are still asked for (oidc-provider compares the request with the grant).
  */
-export async function rememberedGrant(ctx: KoaContextWithOIDC, models: Pick<OidcModelQueries, 'liveGrantId'>) {
+export async function rememberedGrant(ctx: KoaContextWithOIDC, models: Pick<OidcModelQueries, 'liveGrant'>) {
   const { oidc } = ctx;
   const accountId = oidc.account?.accountId ?? oidc.session?.accountId;
   const clientId = oidc.client?.clientId;
   if (!accountId || !clientId) return undefined;
-  const grantId = await models.liveGrantId(accountId, clientId);
-  return grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  const found = await models.liveGrant(accountId, clientId);
+  if (!found) return undefined;
+  // The row came with its payload: oidc-provider's Grant.find reads it from this request's reads.
+  primeRead('Grant', found.id, found.payload);
+  return await oidc.provider.Grant.find(found.id);
 }

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { rememberClaims } from '../oidc/adapter.ts';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { FerryError, TooManyRequests } from '../errors.ts';
@@ -51,6 +52,16 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     return interaction;
   };
 
+  /**
+   * Gives the finished interaction the account's claims (from this request's reads: the account
+   * the password was checked against, or the custom user store's cache), so the resume and the
+   * code exchange after it do not read the account again. Without them those steps look it up.
+   */
+  const carryClaims = async (sub: string) => {
+    const claims = await deps.signIn.findClaims(sub).catch(() => undefined);
+    if (claims) rememberClaims(sub, claims);
+  };
+
   const page = async (ctx: Context, name: string, data: Record<string, unknown>, status = 200) => {
     ctx.status = status;
     ctx.type = 'html';
@@ -93,6 +104,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, STATUS_OF_REASON[result.reason]);
     }
     if (await deps.verification?.holdSignIn(ctx, result.sub)) return;
+    await carryClaims(result.sub);
     await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: result.sub } }, { mergeWithLastSubmission: false });
     ctx.respond = false;
   });
@@ -116,6 +128,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       const register = async () => deps.signIn.register({ ...values, password: form.password ?? '' }, await requestContext(ctx, interaction, form));
       const sub = deps.verification ? await deps.verification.register(ctx, register, values.email) : (await register()).sub;
       if (sub === undefined) return;
+      await carryClaims(sub);
       await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
       ctx.respond = false;
     } catch (error) {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db.ts';
+import { forget, readOnce, remember } from '../request-scope.ts';
 
 export type Profile = Record<string, unknown>;
 
@@ -33,35 +34,48 @@ export interface NewAccount {
 export type IdentifierColumn = 'email' | 'phone' | 'username';
 type LookupColumn = IdentifierColumn | 'id' | 'sub' | 'legacy_id';
 
+/** The request-scope keys of account reads. */
+const ACCOUNT = 'account\0';
+
 const COLUMNS = 'id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at, imported_at, created_at, updated_at';
 
 /** SQL for Ferry's own accounts table. */
 export function createAccountQueries(db: Queryable) {
-  const findBy = async (column: LookupColumn, value: string): Promise<AccountRow | undefined> => {
-    const { rows } = await db.query<AccountRow>(`select ${COLUMNS} from accounts where ${column} = $1`, [value]);
-    return rows[0];
-  };
+  // Read once per HTTP request (src/store/request-scope.ts): a sign-in looks its account up by the
+  // identifier typed, then by subject for its claims. Every write forgets what was read.
+  const findBy = (column: LookupColumn, value: string): Promise<AccountRow | undefined> =>
+    readOnce(`${ACCOUNT}${column}\0${value}`, async () => {
+      const { rows } = await db.query<AccountRow>(`select ${COLUMNS} from accounts where ${column} = $1`, [value]);
+      const row = rows[0];
+      if (row && column !== 'sub') remember(`${ACCOUNT}sub\0${row.sub}`, row);
+      return row;
+    });
 
   return {
     findBy,
 
     /** Inserts an account; a unique violation (code 23505) names the constraint that refused it. */
     async insert(account: NewAccount, tx: Queryable = db): Promise<AccountRow> {
+      forget(ACCOUNT);
       const { rows } = await tx.query<AccountRow>(
         `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at)
          values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) returning ${COLUMNS}`,
         accountParams(account),
       );
+      // Inside a caller's transaction the row may still be rolled back: only a committed one is remembered.
+      if (tx === db) remember(`${ACCOUNT}sub\0${rows[0]!.sub}`, rows[0]);
       return rows[0]!;
     },
 
     /** Inserts unless any unique column (id, sub, identifiers, legacy id) is taken; undefined then. */
     async insertIfAbsent(account: NewAccount): Promise<AccountRow | undefined> {
+      forget(ACCOUNT);
       const { rows } = await db.query<AccountRow>(
         `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at)
          values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) on conflict do nothing returning ${COLUMNS}`,
         accountParams(account),
       );
+      if (rows[0]) remember(`${ACCOUNT}sub\0${rows[0].sub}`, rows[0]);
       return rows[0];
     },
 
@@ -70,6 +84,7 @@ export function createAccountQueries(db: Queryable) {
      * sub, identifiers) are taken; returns the legacy ids that were inserted. `swept`: a sweep made them.
      */
     async insertImported(accounts: readonly NewAccount[], swept = false): Promise<Set<string>> {
+      forget(ACCOUNT);
       if (accounts.length === 0) return new Set();
       const column = (pick: (account: NewAccount) => unknown) => accounts.map((account) => pick(account) ?? null);
       const { rows } = await db.query<{ legacy_id: string }>(
@@ -104,6 +119,7 @@ export function createAccountQueries(db: Queryable) {
       id: string,
       changes: { email?: string | null; phone?: string | null; username?: string | null; profile?: Profile; passwordHash?: string },
     ): Promise<AccountRow | undefined> {
+      forget(ACCOUNT);
       const sets: string[] = [];
       const params: unknown[] = [id];
       const set = (column: string, value: unknown, cast = '') => {
@@ -123,6 +139,7 @@ export function createAccountQueries(db: Queryable) {
     },
 
     async delete(id: string): Promise<boolean> {
+      forget(ACCOUNT);
       const { rowCount } = await db.query('delete from accounts where id = $1', [id]);
       return rowCount > 0;
     },

@@ -46,9 +46,89 @@ export function createOidcModelQueries(db: Queryable) {
       );
     },
 
+    /**
+     * Several writes in one statement: `destroys` deleted and `upserts` written as upsert() writes
+     * them. No (model, id) may be in both lists or twice in one (the caller keeps the last write).
+     */
+    async writeAll(
+      upserts: readonly { model: string; id: string; payload: ModelPayload; expiresIn: number | undefined }[],
+      destroys: readonly { model: string; id: string }[],
+    ): Promise<void> {
+      const text = (value: unknown) => (typeof value === 'string' ? value : null);
+      await db.query(
+        `with destroyed as (
+           delete from oidc_models using unnest($8::text[], $9::text[]) as gone(model, id)
+           where oidc_models.model = gone.model and oidc_models.id = gone.id)
+         insert into oidc_models (model, id, payload, grant_id, user_code, uid, expires_at)
+         select model, id, payload::jsonb, grant_id, user_code, uid,
+                case when expires_in is null then null else now() + make_interval(secs => expires_in) end
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
+           as t(model, id, payload, grant_id, user_code, uid, expires_in)
+         on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+           user_code = excluded.user_code, uid = excluded.uid, expires_at = excluded.expires_at`,
+        [
+          upserts.map((write) => write.model),
+          upserts.map((write) => write.id),
+          upserts.map((write) => JSON.stringify(write.payload)),
+          upserts.map((write) => text(write.payload.grantId)),
+          upserts.map((write) => text(write.payload.userCode)),
+          upserts.map((write) => text(write.payload.uid)),
+          upserts.map((write) => write.expiresIn ?? null),
+          destroys.map((gone) => gone.model),
+          destroys.map((gone) => gone.id),
+        ],
+      );
+    },
+
     async find(model: string, id: string): Promise<ModelPayload | undefined> {
       const { rows } = await db.query<Row>(`${select} where model = $1 and id = $2 and ${live}`, [model, id]);
       return withConsumed(rows[0]);
+    },
+
+    /**
+     * A code or token with, in the same round trip, the grant it was issued under and the session
+     * it came from (by the `sessionUid` in its payload): the token endpoint reads all three. With
+     * `consumeFor` (a client id), the same statement also marks it used, as consume() does, when
+     * it was issued to that client: `consumedNow` says this call was the one that did (of
+     * concurrent callers, one is), and one some other call used comes back with `consumed` set.
+     */
+    async findWithGrant(
+      model: string,
+      id: string,
+      consumeFor?: string,
+    ): Promise<{
+      payload: ModelPayload | undefined;
+      consumedNow: boolean;
+      grant?: { id: string; payload: ModelPayload };
+      session?: { uid: string; payload: ModelPayload };
+    }> {
+      const { rows } = await db.query<Row & { kind: 'own' | 'grant' | 'session' | 'used'; id: string; uid: string | null }>(
+        `with own as (select id, payload, consumed_at, grant_id from oidc_models where model = $1 and id = $2 and ${live}),
+         used as (update oidc_models set consumed_at = now()
+           where model = $1 and id = $2 and payload ->> 'clientId' = $3 and consumed_at is null and ${live} returning id)
+         select 'own' as kind, id, null as uid, payload, extract(epoch from consumed_at)::int as consumed from own
+         union all
+         select 'used', id, null, null, null from used
+         union all
+         select 'grant', id, uid, payload, null from oidc_models
+           where model = 'Grant' and id = (select grant_id from own) and ${live}
+         union all
+         select 'session', id, uid, payload, null from oidc_models
+           where model = 'Session' and uid = (select payload ->> 'sessionUid' from own) and ${live}`,
+        [model, id, consumeFor ?? null],
+      );
+      const own = rows.find((row) => row.kind === 'own');
+      const consumedNow = rows.some((row) => row.kind === 'used');
+      const grant = rows.find((row) => row.kind === 'grant');
+      const session = rows.find((row) => row.kind === 'session' && row.uid !== null);
+      // Asked to consume, found unused in this statement's snapshot, yet not consumed by it: a concurrent call used it first.
+      const usedElsewhere = consumeFor !== undefined && own?.payload.clientId === consumeFor && own.consumed === null && !consumedNow;
+      return {
+        payload: withConsumed(own && usedElsewhere ? { ...own, consumed: Math.floor(Date.now() / 1000) } : own),
+        consumedNow,
+        ...(grant ? { grant: { id: grant.id, payload: grant.payload } } : {}),
+        ...(session ? { session: { uid: session.uid!, payload: session.payload } } : {}),
+      };
     },
 
     async findByUid(model: string, uid: string): Promise<ModelPayload | undefined> {
@@ -104,14 +184,14 @@ export function createOidcModelQueries(db: Queryable) {
       return rowCount;
     },
 
-    /** The id of the account's grant (consent) to a client that lives longest, if any: consent is remembered across browser sessions. */
-    async liveGrantId(accountId: string, clientId: string): Promise<string | undefined> {
-      const { rows } = await db.query<{ id: string }>(
-        `select id from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = $1
+    /** The account's grant (consent) to a client that lives longest, if any: consent is remembered across browser sessions. */
+    async liveGrant(accountId: string, clientId: string): Promise<{ id: string; payload: ModelPayload } | undefined> {
+      const { rows } = await db.query<{ id: string; payload: ModelPayload }>(
+        `select id, payload from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = $1
            and payload ->> 'clientId' = $2 and ${live} order by expires_at desc nulls first limit 1`,
         [accountId, clientId],
       );
-      return rows[0]?.id;
+      return rows[0];
     },
 
     /** The account's live grants (consents), one per client, newest first: what the account page lists. */
