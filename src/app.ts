@@ -162,8 +162,9 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
       extraClients: demo ? [demo] : [],
     });
     provider.use(pinOriginToIssuer(config.issuer));
-    provider.use(memoiseReadsPerRequest);
+    // Outside the request scope, so a write deferred to the end of a request that fails is answered with the error page too.
     provider.use(errorHandler({ views, log }));
+    provider.use(memoiseReadsPerRequest);
     provider.use(securityHeaders({ hsts: config.issuer.startsWith('https:') }));
     provider.use(assets);
     provider.use(health);

@@ -19,6 +19,8 @@ export function errorHandler(deps: { views: Views; log: Logger }): Middleware {
       const code = error?.code ?? (status < 500 ? 'bad_request' : 'internal_error');
       if (status >= 500) deps.log.error({ err: caught, path: ctx.path, method: ctx.method }, 'request failed');
       if (caught instanceof TooManyRequests) ctx.set('retry-after', String(caught.retryAfterSeconds));
+      // A redirect set before the failure (a code for the client, written too late) must not be followed.
+      ctx.remove('location');
       ctx.status = status;
       if (ctx.path.startsWith('/api/') || (ctx.accepts('html', 'json') === 'json' && !ctx.path.startsWith('/interaction/'))) {
         const details = (caught as { details?: unknown }).details;

@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { freePort, removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
-import { relyingParty, signIn } from '../helpers/relying-party.ts';
+import { beginAuthorization, completeLogin, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
 
 /** Store queries a whole sign-in may make (issue #15: the round trips to the database are what a login costs beyond its hash). */
@@ -105,5 +105,36 @@ describe('store queries per sign-in', () => {
     }
     process.stderr.write(`store queries: refresh grants ${refreshes.join(', ')}\n`);
     assert.ok(Math.max(...refreshes) <= BOUNDS.refresh, `refresh grants: ${refreshes.join(', ')} store queries`);
+  });
+
+  it('answers an error, never a code or a token that was not stored, when the write at the end of a request fails', async () => {
+    const db = ferry.ferry.db as { query: (sql: string, params?: readonly unknown[]) => Promise<unknown> };
+    const original = db.query;
+    let failing = true;
+    db.query = (sql, params) =>
+      failing && sql.includes('with destroyed as') ? Promise.reject(new Error('the store went away')) : original.call(db, sql, params);
+    try {
+      // The resume's write (interaction, session, code) fails: no redirect with a code.
+      const browser = new Browser();
+      const { page } = await beginAuthorization(ferry, rp, browser, { scope: 'openid email profile' });
+      const resumed = await browser.submit(page, '/login', { identifier: USER.email, password: USER.password }, ferry.redirectUri);
+      assert.ok(!resumed.url.startsWith(ferry.redirectUri), `no code reached the client: ${resumed.url}`);
+      assert.equal(resumed.status, 500);
+
+      // The token endpoint's write (access and refresh tokens) fails: an error, and no token stored.
+      failing = false;
+      const signingIn = new Browser();
+      const { page: login, checks } = await beginAuthorization(ferry, rp, signingIn, { scope: 'openid email profile' });
+      const callback = await completeLogin(ferry, signingIn, login, USER.email, USER.password);
+      const tokensStored = async () =>
+        (await ferry.ferry.db.query<{ n: number }>(`select count(*)::int as n from oidc_models where model in ('AccessToken', 'RefreshToken')`)).rows[0]!.n;
+      const before = await tokensStored();
+      failing = true;
+      await assert.rejects(oidc.authorizationCodeGrant(rp, new URL(callback.url), checks));
+      failing = false;
+      assert.equal(await tokensStored(), before);
+    } finally {
+      db.query = original;
+    }
   });
 });
