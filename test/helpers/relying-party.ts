@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from './browser.ts';
-import { TEST_CLIENT, type TestFerry } from './ferry.ts';
+import { after, before } from 'node:test';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from './ferry.ts';
 
 /** An openid-client relying party for the test client, discovered from the running server. */
 export async function relyingParty(ferry: TestFerry, client: { client_id: string; client_secret?: string } = TEST_CLIENT) {
@@ -83,4 +85,18 @@ export async function registerThroughForm(ferry: TestFerry, config: oidc.Configu
 export async function consentIfAsked(ferry: TestFerry, browser: Browser, page: Page): Promise<Page> {
   if (!page.url.includes('/interaction/') || !page.html.includes('/confirm"')) return page;
   return browser.submit(page, '/confirm', {}, ferry.redirectUri);
+}
+
+/** A Ferry (with `overrides`) started before the suite's tests and stopped after them, and the test client as its relying party. */
+export function ferryForSuite(overrides: Partial<ConfigInput> = {}): { ferry: TestFerry; rp: oidc.Configuration } {
+  const suite = {} as { ferry: TestFerry; rp: oidc.Configuration };
+  before(async () => {
+    suite.ferry = await startFerry(overrides);
+    suite.rp = await relyingParty(suite.ferry);
+  });
+  after(async () => {
+    await suite.ferry?.stop();
+    if (suite.ferry) removeDataDir(suite.ferry.dataDir);
+  });
+  return suite;
 }

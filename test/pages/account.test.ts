@@ -8,7 +8,7 @@ import { Browser, type Page } from '../helpers/browser.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { freePort, removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
 import { mailbox, type Smtp } from '../helpers/mailbox.ts';
-import { beginAuthorization, consentIfAsked, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
+import { beginAuthorization, consentIfAsked, registerThroughForm, relyingParty, signIn, ferryForSuite } from '../helpers/relying-party.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
 
 const OTHER_CLIENT = { client_id: 'other-app', client_secret: 'other-app-secret-that-is-long-enough' };
@@ -241,25 +241,15 @@ describe('the account page (a real SMTP server)', () => {
 });
 
 describe('the account page without mail', () => {
-  let ferry: TestFerry;
-  let rp: oidc.Configuration;
-
-  before(async () => {
-    ferry = await startFerry();
-    rp = await relyingParty(ferry);
-  });
-  after(async () => {
-    await ferry?.stop();
-    if (ferry) removeDataDir(ferry.dataDir);
-  });
+  const suite = ferryForSuite();
 
   it('says the address cannot be changed here, and refuses a change', async () => {
     const browser = new Browser();
-    await registerThroughForm(ferry, rp, browser, { email: 'nomail@example.com', password: 'nomail own password' });
-    const page: Page = await browser.get(`${ferry.issuer}/account`);
+    await registerThroughForm(suite.ferry, suite.rp, browser, { email: 'nomail@example.com', password: 'nomail own password' });
+    const page: Page = await browser.get(`${suite.ferry.issuer}/account`);
     assert.match(page.html, /This site sends no mail, so the address cannot be changed here/);
     assert.doesNotMatch(page.html, /action="\/account\/email\/change"/);
-    const refused = await browser.request(`${ferry.issuer}/account/email/change`, {
+    const refused = await browser.request(`${suite.ferry.issuer}/account/email/change`, {
       method: 'POST',
       form: { csrf: /name="csrf" value="([^"]+)"/.exec(page.html)![1]!, email: 'new@example.com', current_password: 'nomail own password' },
     });

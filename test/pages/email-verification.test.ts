@@ -7,7 +7,7 @@ import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
-import { beginAuthorization, completeLogin, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
+import { beginAuthorization, completeLogin, registerThroughForm, relyingParty, signIn, ferryForSuite } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
 import { mailbox, type Smtp } from '../helpers/mailbox.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
@@ -171,28 +171,18 @@ describe('registration.requireVerifiedEmail', () => {
 });
 
 describe('registration with mail off keeps its answer', () => {
-  let ferry: TestFerry;
-  let rp: oidc.Configuration;
-
-  before(async () => {
-    ferry = await startFerry();
-    rp = await relyingParty(ferry);
-  });
-  after(async () => {
-    await ferry?.stop();
-    if (ferry) removeDataDir(ferry.dataDir);
-  });
+  const suite = ferryForSuite();
 
   it('signs the new account in at once and says when an address is taken; no mail is made', async () => {
-    const first = await registerThroughForm(ferry, rp, new Browser(), { email: 'nomail@example.com', password: 'a fine passphrase' });
-    assert.ok(first.result.url.startsWith(ferry.redirectUri));
-    const tokens = await oidc.authorizationCodeGrant(rp, new URL(first.result.url), first.checks);
+    const first = await registerThroughForm(suite.ferry, suite.rp, new Browser(), { email: 'nomail@example.com', password: 'a fine passphrase' });
+    assert.ok(first.result.url.startsWith(suite.ferry.redirectUri));
+    const tokens = await oidc.authorizationCodeGrant(suite.rp, new URL(first.result.url), first.checks);
     assert.equal(tokens.claims()!.email_verified, false);
 
-    const again = await registerThroughForm(ferry, rp, new Browser(), { email: 'nomail@example.com', password: 'another passphrase' });
+    const again = await registerThroughForm(suite.ferry, suite.rp, new Browser(), { email: 'nomail@example.com', password: 'another passphrase' });
     assert.equal(again.result.status, 409);
     assert.match(again.result.html, /An account with this email address already exists/);
-    const outbox = await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from mail_outbox');
+    const outbox = await suite.ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from mail_outbox');
     assert.equal(outbox.rows[0]!.n, 0);
   });
 });

@@ -278,65 +278,52 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
   });
 });
 
-describe('forgot password for a MariaDB lazy-migration user who never signed in', () => {
-  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-  let legacy: LegacyDatabase;
-  let ferry: TestFerry;
-  let rp: oidc.Configuration;
-
+/**
+ * Ferry with mail to a real SMTP server and a connection to a new legacy database holding `users`,
+ * started before the suite's tests and stopped after them.
+ */
+function legacySetup(kind: 'postgres' | 'mysql', users: typeof LEGACY_USERS, mode: 'LAZY_MIGRATION' | 'CUSTOM_USER_STORE') {
+  const setup = {} as Setup & { legacy: LegacyDatabase };
   before(async () => {
-    await (await mysql.createConnection(MYSQL_ADMIN)).end();
-    smtp = await startSmtpServer();
-    legacy = await createLegacyDatabase('mysql', LEGACY_USERS.slice(1, 2));
-    ferry = await startFerry({
-      mail: { smtpUrl: smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 },
-      connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'mysql') },
+    if (kind === 'mysql') await (await mysql.createConnection(MYSQL_ADMIN)).end();
+    else await postgresReachable();
+    setup.smtp = await startSmtpServer();
+    setup.legacy = await createLegacyDatabase(kind, users);
+    setup.ferry = await startFerry({
+      mail: { smtpUrl: setup.smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 },
+      connection: { enabled: true, mode, env: { DB_CONNECTION_URI: setup.legacy.url }, scriptsDir: join(TEMPLATES, kind) },
     });
-    rp = await relyingParty(ferry);
+    setup.rp = await relyingParty(setup.ferry);
   });
   after(async () => {
-    await ferry?.stop();
-    await smtp?.stop();
-    await legacy?.drop();
-    if (ferry) removeDataDir(ferry.dataDir);
+    await setup.ferry?.stop();
+    await setup.smtp?.stop();
+    await setup.legacy?.drop();
+    if (setup.ferry) removeDataDir(setup.ferry.dataDir);
   });
+  return setup;
+}
+
+describe('forgot password for a MariaDB lazy-migration user who never signed in', () => {
+  const setup = legacySetup('mysql', LEGACY_USERS.slice(1, 2), 'LAZY_MIGRATION');
 
   it('migrates them with the new password', async () => {
     await resetsUnmigrated(
-      resetPages(() => ({ ferry, rp, smtp })),
-      { ferry, rp, smtp },
-      legacy,
+      resetPages(() => setup),
+      setup,
+      setup.legacy,
       LEGACY_USERS[1]!,
     );
   });
 });
 
 describe('forgot password in a custom user store (PostgreSQL): the store’s updateUser takes the new password', () => {
-  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-  let legacy: LegacyDatabase;
-  let ferry: TestFerry;
-  let rp: oidc.Configuration;
-
-  before(async () => {
-    await postgresReachable();
-    smtp = await startSmtpServer();
-    legacy = await createLegacyDatabase('postgres', LEGACY_USERS.slice(2, 3));
-    ferry = await startFerry({
-      mail: { smtpUrl: smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 },
-      connection: { enabled: true, mode: 'CUSTOM_USER_STORE', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(TEMPLATES, 'postgres') },
-    });
-    rp = await relyingParty(ferry);
-  });
-  after(async () => {
-    await ferry?.stop();
-    await smtp?.stop();
-    await legacy?.drop();
-    if (ferry) removeDataDir(ferry.dataDir);
-  });
+  const setup = legacySetup('postgres', LEGACY_USERS.slice(2, 3), 'CUSTOM_USER_STORE');
 
   it('sets the password in the legacy database, keeps the user there, and signs them out everywhere', async () => {
+    const { ferry, rp, legacy } = setup;
     const user = LEGACY_USERS[2]!;
-    const pages = resetPages(() => ({ ferry, rp, smtp }));
+    const pages = resetPages(() => setup);
     const hashOf = async () => String((await legacy.query('select password from users where email = $1', [user.email]))[0]!.password);
     const hashBefore = await hashOf();
     const before = await signIn(ferry, rp, new Browser(), user.email, user.password);
