@@ -100,3 +100,14 @@ export function ferryForSuite(overrides: Partial<ConfigInput> = {}): { ferry: Te
   });
   return suite;
 }
+
+/** An authorization request's URL for a browser driven by a test (its PKCE verifier is not kept: the test does not redeem the code). */
+export async function authorizationUrl(ferry: TestFerry, config: oidc.Configuration, scope = 'openid email'): Promise<string> {
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: ferry.redirectUri,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  return url.href;
+}

@@ -8,7 +8,7 @@ import { Browser, type Page } from '../helpers/browser.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { freePort, removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
 import { mailbox, type Smtp } from '../helpers/mailbox.ts';
-import { beginAuthorization, consentIfAsked, registerThroughForm, relyingParty, signIn, ferryForSuite } from '../helpers/relying-party.ts';
+import { beginAuthorization, consentIfAsked, registerThroughForm, relyingParty, signIn, ferryForSuite, authorizationUrl } from '../helpers/relying-party.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
 
 const OTHER_CLIENT = { client_id: 'other-app', client_secret: 'other-app-secret-that-is-long-enough' };
@@ -205,13 +205,7 @@ describe('the account page (a real SMTP server)', () => {
     await registerThroughForm(ferry, rp, new Browser(), { email: 'kay@example.com', password: 'kay own password' });
     try {
       const page = await (await chromium.newContext()).newPage();
-      const url = oidc.buildAuthorizationUrl(rp, {
-        redirect_uri: ferry.redirectUri,
-        scope: 'openid email',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      });
-      await page.goto(url.href);
+      await page.goto(await authorizationUrl(ferry, rp));
       await page.locator('#identifier:focus').waitFor();
       await page.keyboard.type('kay@example.com');
       await page.keyboard.press('Tab');

@@ -7,7 +7,7 @@ import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser, alertText, type Page } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
-import { beginAuthorization, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
+import { beginAuthorization, registerThroughForm, relyingParty, signIn, authorizationUrl } from '../helpers/relying-party.ts';
 import mysql from 'mysql2/promise';
 import { MYSQL_ADMIN, postgresReachable } from '../helpers/services.ts';
 import { startSmtpServer } from '../helpers/smtp.ts';
@@ -200,13 +200,7 @@ describe('forgot password, through the hosted pages and a real SMTP server', () 
     try {
       await registerThroughForm(ferry, rp, new Browser(), { email: 'kim@example.com', password: 'kim first password' });
       const page = await (await chromium.newContext()).newPage();
-      const url = oidc.buildAuthorizationUrl(rp, {
-        redirect_uri: ferry.redirectUri,
-        scope: 'openid email',
-        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      });
-      await page.goto(url.href);
+      await page.goto(await authorizationUrl(ferry, rp));
       // Tab from the identifier field (focused on load) to the link.
       for (let i = 0; i < 8 && (await page.locator(':focus').textContent())?.trim() !== 'Forgot password?'; i++) await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
