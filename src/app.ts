@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordRecovery } from './accounts/recovery.ts';
+import { createSecondFactors } from './accounts/second-factor.ts';
 import { createEmailVerification } from './accounts/verification.ts';
 import { composeParts, type Factories, type Parts } from './compose.ts';
 import type { Config } from './config/schema.ts';
@@ -113,7 +114,17 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   if (config.registration.requireVerifiedEmail && !mail.enabled && !config.demo) {
     log.warn('registration.requireVerifiedEmail is on but mail.smtpUrl is not set: users with an unverified address cannot sign in');
   }
-  const interactions = createInteractionRoutes({ provider: () => current, signIn, views, csrf, registration: true, verification: verificationPages }).routes();
+  const secondFactors = createSecondFactors({ issuer: config.issuer, queries: queries.secondFactors, accounts, log });
+  const interactions = createInteractionRoutes({
+    provider: () => current,
+    signIn,
+    views,
+    csrf,
+    registration: true,
+    verification: verificationPages,
+    secondFactors,
+    throttle: federation.throttle,
+  }).routes();
   const reset = config.passwordReset;
   const recovery = createPasswordRecovery({
     issuer: config.issuer,
@@ -146,6 +157,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     verification,
     mailAvailable,
     models,
+    secondFactors,
     throttle: federation.throttle,
     views,
     csrf,

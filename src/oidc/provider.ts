@@ -59,7 +59,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     claims: {
-      openid: ['sub'],
+      // `amr`: how the person signed in (RFC 8176: pwd, otp, mfa), in every ID token.
+      openid: ['sub', 'amr'],
       profile: [...SCOPE_CLAIMS.profile, ...customClaims],
       email: [...SCOPE_CLAIMS.email],
       phone: [...SCOPE_CLAIMS.phone],

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountLibrary } from '../accounts/library.ts';
 import { normaliseEmail } from '../accounts/identifier.ts';
+import type { SecondFactors } from '../accounts/second-factor.ts';
 import { emailUnverified, type EmailVerification } from '../accounts/verification.ts';
 import { FerryError } from '../errors.ts';
 import type { Throttle } from '../security/throttle.ts';
@@ -23,6 +24,7 @@ export interface AccountDeps {
   /** Links can be mailed (SMTP, or the demo's outbox): the email change needs one. */
   mailAvailable: boolean;
   models: Pick<OidcModelQueries, 'grantsOf' | 'revokeClientGrants' | 'revokeAccount'>;
+  secondFactors: SecondFactors;
   throttle: Throttle;
   views: Views;
   csrf: Csrf;
@@ -34,6 +36,7 @@ const MAX_PICTURE_CHARS = 2000;
 const NOTICES = new Set(['profile', 'email', 'app']);
 
 const wrongPassword = () => new FerryError('The current password is not correct.', { status: 400, code: 'wrong_password' });
+const wrongCode = () => new FerryError('That code is not right, or it was used already. Try the next one.', { status: 400, code: 'wrong_password' });
 const invalid = (message: string) => new FerryError(message, { status: 400, code: 'invalid_input' });
 
 /** The profile form's values as they are stored, or the reason they cannot be. */
@@ -96,6 +99,7 @@ export function createAccountRoutes(deps: AccountDeps): Router {
         unverified: account ? emailUnverified(account) : false,
         mailAvailable: deps.mailAvailable,
         apps: await applications(sub),
+        twoStep: await deps.secondFactors.status(sub),
         notice,
         newEmail: '',
         ...data,
@@ -200,6 +204,52 @@ export function createAccountRoutes(deps: AccountDeps): Router {
     await models.revokeAccount(sub);
     return render(ctx, 'account', { title: 'Signed out everywhere', signedIn: false, signedOutEverywhere: true }, 200);
   });
+
+  /** The two-step page: enrolment (QR code, secret, first code) when off; turn off and new recovery codes when on. */
+  const twoStepPage = async (ctx: Context, sub: string, data: Record<string, unknown> = {}, status = 200) => {
+    const state = await deps.secondFactors.status(sub);
+    let enrolment: Awaited<ReturnType<SecondFactors['begin']>>;
+    if (!state.totp) {
+      const account = await deps.accounts.findBySub(sub);
+      enrolment = await deps.secondFactors.begin(sub, account?.email ?? account?.username ?? sub);
+    }
+    return render(ctx, 'account-two-step', { title: 'Two-step verification', state, enrolment, codes: undefined, ...data }, status);
+  };
+
+  router.get('/two-step', async (ctx) => {
+    const sub = await subject(ctx);
+    if (!sub) return render(ctx, 'account', { title: 'Your account', signedIn: false }, 401);
+    return twoStepPage(ctx, sub);
+  });
+
+  router.post('/two-step/confirm', async (ctx) => {
+    const { form, sub } = await signedInForm(ctx, ['code']);
+    if (!sub) return;
+    let codes: string[] | undefined;
+    const problem = await guarded(ctx, sub, async () => {
+      codes = await deps.secondFactors.confirm(sub, form.code ?? '');
+      if (!codes) throw wrongCode();
+    });
+    if (problem) return twoStepPage(ctx, sub, { error: problem.message }, problem.status);
+    return twoStepPage(ctx, sub, { codes });
+  });
+
+  /** Turning off and new recovery codes both ask for a current code, so a session left open is not enough. */
+  const withCode = (path: string, act: (sub: string) => Promise<string[] | undefined>) =>
+    router.post(path, async (ctx) => {
+      const { form, sub } = await signedInForm(ctx, ['code']);
+      if (!sub) return;
+      const problem = await guarded(ctx, sub, async () => {
+        if (!(await deps.secondFactors.check(sub, form.code ?? '')).ok) throw wrongCode();
+      });
+      if (problem) return twoStepPage(ctx, sub, { error: problem.message }, problem.status);
+      return twoStepPage(ctx, sub, { codes: await act(sub), turnedOff: path.endsWith('/off') });
+    });
+  withCode('/two-step/off', async (sub) => {
+    await deps.secondFactors.turnOff(sub);
+    return undefined;
+  });
+  withCode('/two-step/recovery-codes', (sub) => deps.secondFactors.newRecoveryCodes(sub));
 
   router.get('/password', async (ctx) => {
     const sub = await subject(ctx);

@@ -8,6 +8,8 @@ import { readForm } from '../web/body.ts';
 import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
 import type { VerificationPages } from './verification.ts';
+import type { SecondFactors } from '../accounts/second-factor.ts';
+import type { Throttle } from '../security/throttle.ts';
 
 export interface InteractionDeps {
   provider: () => Provider;
@@ -17,7 +19,14 @@ export interface InteractionDeps {
   registration: boolean;
   /** Email verification's say in registration and sign-in (src/pages/verification.ts). */
   verification?: Pick<VerificationPages, 'holdSignIn' | 'register'> | undefined;
+  /** Second factors: asked for after the password of a subject that has one. */
+  secondFactors?: Pick<SecondFactors, 'required' | 'check'> | undefined;
+  /** Counts wrong second-factor codes against the account, like wrong passwords. */
+  throttle?: Throttle | undefined;
 }
+
+/** Signed (with the provider's cookie keys): whose password was right, for the second-factor form of that interaction. */
+const SECOND_FACTOR_COOKIE = 'ferry.2fa';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -62,6 +71,13 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     if (claims) rememberClaims(sub, claims);
   };
 
+  /** Ends the login prompt for `sub`, saying how they authenticated (`amr` in the ID token). */
+  const finish = async (ctx: Context, sub: string, amr: string[]) => {
+    await carryClaims(sub);
+    await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: sub, amr } }, { mergeWithLastSubmission: false });
+    ctx.respond = false;
+  };
+
   const page = async (ctx: Context, name: string, data: Record<string, unknown>, status = 200) => {
     ctx.status = status;
     ctx.type = 'html';
@@ -104,9 +120,46 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, STATUS_OF_REASON[result.reason]);
     }
     if (await deps.verification?.holdSignIn(ctx, result.sub)) return;
-    await carryClaims(result.sub);
-    await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: result.sub } }, { mergeWithLastSubmission: false });
-    ctx.respond = false;
+    if (await deps.secondFactors?.required(result.sub)) {
+      // The password was right; the sign-in finishes only with the second factor.
+      ctx.cookies.set(SECOND_FACTOR_COOKIE, `${ctx.params.uid}.${result.sub}`, {
+        signed: true,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: ctx.secure,
+        path: '/interaction',
+        maxAge: 600_000,
+        overwrite: true,
+      });
+      return page(ctx, 'second-factor', { title: 'Two-step verification', error: undefined });
+    }
+    await finish(ctx, result.sub, ['pwd']);
+  });
+
+  /** The code from the authenticator app (or a recovery code) after a right password. */
+  router.post('/two-step', async (ctx) => {
+    const form = await readForm(ctx, { lines: ['code'] });
+    const interaction = await details(ctx);
+    csrf.verify(ctx, form.csrf);
+    if (interaction.prompt.name !== 'login' || !deps.secondFactors) throw expired();
+    const held = ctx.cookies.get(SECOND_FACTOR_COOKIE, { signed: true }) ?? '';
+    const separator = held.indexOf('.');
+    const sub = held.slice(separator + 1);
+    if (separator < 0 || held.slice(0, separator) !== ctx.params.uid || !sub) throw expired();
+    const reservation = deps.throttle ? await deps.throttle.reserve(deps.throttle.keys({ sub }, ctx.ip)) : undefined;
+    if (reservation && !reservation.allowed) {
+      ctx.set('retry-after', String(reservation.retryAfterSeconds));
+      return page(ctx, 'second-factor', { title: 'Two-step verification', error: 'Too many unsuccessful attempts. Please wait and try again.' }, 429);
+    }
+    const checked = await deps.secondFactors.check(sub, form.code ?? '');
+    if (!checked.ok) {
+      if (reservation) await deps.throttle!.failed(reservation);
+      return page(ctx, 'second-factor', { title: 'Two-step verification', error: 'That code is not right, or it was used already. Try the next one.' }, 400);
+    }
+    if (reservation) await deps.throttle!.succeeded(reservation);
+    ctx.cookies.set(SECOND_FACTOR_COOKIE, null, { path: '/interaction' });
+    // RFC 8176: a password and a one-time code; a recovery code counts as a second factor, not as a device.
+    await finish(ctx, sub, checked.method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa']);
   });
 
   router.get('/register', async (ctx) => {
@@ -128,9 +181,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       const register = async () => deps.signIn.register({ ...values, password: form.password ?? '' }, await requestContext(ctx, interaction, form));
       const sub = deps.verification ? await deps.verification.register(ctx, register, values.email) : (await register()).sub;
       if (sub === undefined) return;
-      await carryClaims(sub);
-      await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: sub } }, { mergeWithLastSubmission: false });
-      ctx.respond = false;
+      await finish(ctx, sub, ['pwd']);
     } catch (error) {
       if (error instanceof TooManyRequests) ctx.set('retry-after', String(error.retryAfterSeconds));
       if (error instanceof FerryError && error.expose) return retry(error.message, error.status);

@@ -17,6 +17,8 @@ export interface AccountRow {
   imported_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** Read by findBy only: whether the subject has a confirmed second factor (src/accounts/second-factor.ts). */
+  second_factor?: boolean;
 }
 
 export interface NewAccount {
@@ -45,7 +47,11 @@ export function createAccountQueries(db: Queryable) {
   // identifier typed, then by subject for its claims. Every write forgets what was read.
   const findBy = (column: LookupColumn, value: string): Promise<AccountRow | undefined> =>
     readOnce(`${ACCOUNT}${column}\0${value}`, async () => {
-      const { rows } = await db.query<AccountRow>(`select ${COLUMNS} from accounts where ${column} = $1`, [value]);
+      const { rows } = await db.query<AccountRow>(
+        `select ${COLUMNS}, exists(select 1 from second_factors where second_factors.sub = accounts.sub and confirmed_at is not null) as second_factor
+         from accounts where ${column} = $1`,
+        [value],
+      );
       const row = rows[0];
       if (row && column !== 'sub') remember(`${ACCOUNT}sub\0${row.sub}`, row);
       return row;

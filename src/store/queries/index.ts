@@ -9,6 +9,7 @@ import { createOidcModelQueries } from './oidc-models.ts';
 import { createPasswordResetQueries } from './password-resets.ts';
 import { createRateBucketQueries } from './rate-buckets.ts';
 import { createScriptQueries } from './scripts.ts';
+import { createSecondFactorQueries } from './second-factors.ts';
 import { createSweepQueries } from './sweeps.ts';
 import { createThrottleQueries } from './throttle.ts';
 
@@ -29,6 +30,7 @@ export function createQueries(db: Queryable) {
     passwordResets: createPasswordResetQueries(db),
     rateBuckets: createRateBucketQueries(db),
     scripts: createScriptQueries(db),
+    secondFactors: createSecondFactorQueries(db),
     sweeps: createSweepQueries(db),
     throttle: createThrottleQueries(db),
   };

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { Secret, TOTP } from 'otpauth';
+import { Browser, type Page } from '../helpers/browser.ts';
+import { beginAuthorization, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
+
+const USER = { email: 'tess@example.com', password: 'tess own password' };
+
+/** The authenticator app: codes for the secret shown on the enrolment page, `steps` of 30 s from now. */
+const app =
+  (secret: string) =>
+  (steps = 0) =>
+    new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + steps * 30_000 });
+
+describe('two-step verification (TOTP and recovery codes)', () => {
+  const suite = ferryForSuite();
+
+  /** Password in a new browser; the page after it (the code form when a second factor is on). */
+  const password = async () => {
+    const browser = new Browser();
+    const { page, checks } = await beginAuthorization(suite.ferry, suite.rp, browser, { scope: 'openid email' });
+    const next = await browser.submit(page, '/login', { identifier: USER.email, password: USER.password }, suite.ferry.redirectUri);
+    return { browser, next, checks };
+  };
+  const tokensFrom = (page: Page, checks: Parameters<typeof oidc.authorizationCodeGrant>[2]) =>
+    oidc.authorizationCodeGrant(suite.rp, new URL(page.url), checks);
+
+  it('is turned on with a first code from the app, then asked after the password; amr says how the person signed in', async () => {
+    const browser = new Browser();
+    await registerThroughForm(suite.ferry, suite.rp, browser, USER);
+    const before = await password();
+    assert.ok(before.next.url.startsWith(suite.ferry.redirectUri), 'no second factor yet');
+    assert.deepEqual((await tokensFrom(before.next, before.checks)).claims()!.amr, ['pwd']);
+
+    const enrol = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+    assert.equal(enrol.status, 200);
+    assert.match(enrol.html, /<svg[^>]*>.*<path/s, 'a QR code drawn in the page, no external image');
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!;
+    const codes = app(secret);
+    assert.equal((await browser.get(`${suite.ferry.issuer}/account/two-step`)).html.includes(secret), true, 'a reload keeps the secret being enrolled');
+
+    const wrong = await browser.submit(enrol, '/account/two-step/confirm', { code: '000000' === codes() ? '111111' : '000000' });
+    assert.equal(wrong.status, 400);
+    const on = await browser.submit(enrol, '/account/two-step/confirm', { code: codes() });
+    assert.equal(on.status, 200);
+    const recovery = [...on.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+    assert.equal(recovery.length, 10);
+    assert.equal(new Set(recovery).size, 10);
+    assert.match((await browser.get(`${suite.ferry.issuer}/account`)).html, /id="two-step-status">On</);
+    const stored = await suite.ferry.ferry.db.query<{ code_hash: string }>('select code_hash from recovery_codes');
+    assert.ok(!stored.rows.some((row) => recovery.some((code) => row.code_hash.includes(code.replace('-', '')))), 'only hashes are stored');
+
+    // The password alone no longer signs in: the code form comes instead of the redirect.
+    const held = await password();
+    assert.ok(!held.next.url.startsWith(suite.ferry.redirectUri));
+    assert.match(held.next.html, /action="\/interaction\/[^"]+\/two-step"/);
+    const refused = await held.browser.submit(held.next, '/two-step', { code: codes() }, suite.ferry.redirectUri);
+    assert.equal(refused.status, 400, 'the code used to turn it on does not work again');
+    const done = await held.browser.submit(held.next, '/two-step', { code: codes(1) }, suite.ferry.redirectUri);
+    assert.ok(done.url.startsWith(suite.ferry.redirectUri), done.html.slice(0, 300));
+    assert.deepEqual((await tokensFrom(done, held.checks)).claims()!.amr, ['pwd', 'otp', 'mfa']);
+
+    // A code the form of another sign-in has taken is refused; a recovery code works once.
+    const again = await password();
+    assert.equal((await again.browser.submit(again.next, '/two-step', { code: codes(1) })).status, 400);
+    const recovered = await again.browser.submit(again.next, '/two-step', { code: recovery[0]!.toUpperCase() }, suite.ferry.redirectUri);
+    assert.deepEqual((await tokensFrom(recovered, again.checks)).claims()!.amr, ['pwd', 'mfa']);
+    const reused = await password();
+    assert.equal((await reused.browser.submit(reused.next, '/two-step', { code: recovery[0]! })).status, 400);
+
+    // The form cannot be used without the password having been right in that browser.
+    const stranger = new Browser();
+    const { page: login } = await beginAuthorization(suite.ferry, suite.rp, stranger);
+    const forged = await stranger.request(`${new URL(login.url).href}/two-step`, {
+      method: 'POST',
+      form: { csrf: /name="csrf" value="([^"]+)"/.exec(login.html)![1]!, code: recovery[1]! },
+    });
+    assert.equal(forged.status, 400);
+    assert.doesNotMatch(forged.html, /id="form-error"[^<]*not right/);
+
+    // Turning it off asks for a code; then the password alone signs in again.
+    const manage = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+    assert.equal((await browser.submit(manage, '/account/two-step/off', { code: 'nope' })).status, 400);
+    const off = await browser.submit(manage, '/account/two-step/off', { code: recovery[2]! });
+    assert.match(off.html, /id="two-step-off"/);
+    const after = await password();
+    assert.ok(after.next.url.startsWith(suite.ferry.redirectUri));
+  });
+});
