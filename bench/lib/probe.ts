@@ -119,9 +119,15 @@ export function createProbe(options: { adminUrl: string; benchDatabases: () => s
 
   async function sample(target: Target): Promise<Sample> {
     if (!scrapeCost.has(target)) {
-      const first = await target.counters();
-      const second = await target.counters();
-      if (first && second) scrapeCost.set(target, { queries: second.queries - first.queries, transactions: second.transactions - first.transactions });
+      // The least of a few differences: a background job may query between two scrapes.
+      const scrapes = [await target.counters(), await target.counters(), await target.counters()];
+      const [a, b, c] = scrapes;
+      if (a && b && c) {
+        scrapeCost.set(target, {
+          queries: Math.min(b.queries - a.queries, c.queries - b.queries),
+          transactions: Math.min(b.transactions - a.transactions, c.transactions - b.transactions),
+        });
+      }
     }
     const counters = await target.counters();
     const { commits, nextXid } = await pgCounters(target.database);
