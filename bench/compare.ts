@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresDatabase, PG_ADMIN_URL, postgresReachable } from '../test/helpers/services.ts';
 import type { Cost } from './lib/probe.ts';
 import { createProbe } from './lib/probe.ts';
-import { type Job, type Measured, PASSWORD, ROOT, runClient, type Server, seedLegacy, startFerry } from './lib/servers.ts';
+import { type Job, machineLoad, type Measured, PASSWORD, ROOT, runClient, type Server, seedLegacy, startFerry } from './lib/servers.ts';
 
 interface Options {
   users: number;
@@ -174,7 +174,7 @@ function table(results: Map<string, Record<'old' | 'new', Measured[]>>, run: { o
   const lines = [
     `## Ferry A/B: ${run.ref} (${run.oldCommit}, old) vs this checkout (${run.newCommit}, new)`,
     '',
-    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${run.options.rounds} rounds of old then new, ${run.options.durationMs / 1000} s per measurement after ${run.options.warmupMs / 1000} s of warm-up; logins at concurrency ${run.options.concurrency}, refresh grants at 16. Cost columns: per login (per grant), mean of the rounds, old → new.`,
+    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${run.options.rounds} rounds of old then new, ${run.options.durationMs / 1000} s per measurement after ${run.options.warmupMs / 1000} s of warm-up; logins at concurrency ${run.options.concurrency}, refresh grants at 16; ${machineLoad()}. Cost columns: per login (per grant), mean of the rounds, old → new.`,
     '',
     '| row | old /s, each round | new /s, each round | old /s | new /s | new/old | errors old/new | HTTP requests | store queries | PG commits | PG write xacts | CPU ms server | CPU ms sandbox | CPU ms PG backends | CPU ms sum |',
     '|---|---|---|---:|---:|---:|---|---|---|---|---|---|---|---|---|',

@@ -20,7 +20,7 @@ import { compare } from './compare.ts';
 import { costTable } from './lib/cost-table.ts';
 import { measure, type Measurement } from './lib/measure.ts';
 import { createProbe } from './lib/probe.ts';
-import { type Job, type Measured, PASSWORD, ROOT, runClient, type Server, seedLegacy, startBaseline, startFerry } from './lib/servers.ts';
+import { type Job, type Measured, machineLoad, PASSWORD, ROOT, runClient, type Server, seedLegacy, startBaseline, startFerry } from './lib/servers.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
@@ -215,7 +215,7 @@ function print(comparisons: Comparison[], peakMb: number) {
   const lines = [
     `# Ferry benchmark`,
     '',
-    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${SECONDS} s per row after ${warmupMs / 1000} s of warm-up; login rows at concurrency ${LOGIN_CONCURRENCY}.`,
+    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${SECONDS} s per row after ${warmupMs / 1000} s of warm-up; login rows at concurrency ${LOGIN_CONCURRENCY}; ${machineLoad()}.`,
     '',
     '| # | measurement | per second | p50 ms | p99 ms | errors | ratio | target | met |',
     '|---|---|---:|---:|---:|---:|---|---|---|',

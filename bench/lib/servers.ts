@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcrypt';
@@ -18,6 +19,13 @@ import { type Cost, type Probe, scrapeStoreCounters, type Target } from './probe
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const PASSWORD = 'bench-password-1';
 const CLIENT_SECRET = 'bench-secret-bench-secret';
+
+const loadAtStart = loadavg()[0]!;
+
+/** The machine's 1-minute load average when the bench started and now: other work slows every row. */
+export function machineLoad(): string {
+  return `load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`;
+}
 
 export interface Server {
   client: Client;
