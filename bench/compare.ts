@@ -172,7 +172,7 @@ function table(results: Map<string, Record<'old' | 'new', Measured[]>>, run: { o
     `${fmt(old && pick(old))} → ${fmt(neu && pick(neu))}`;
   const cpuSum = (cost: Cost) => cost.cpu.server + cost.cpu.children + cost.cpu.postgres + cost.cpu.client;
   const lines = [
-    `## Ferry A/B: ${run.ref} (${run.oldCommit}, old) vs this checkout (${run.newCommit}, new)`,
+    `## Ferry A/B: ${run.ref === run.oldCommit ? run.ref : `${run.ref} (${run.oldCommit})`} (old) vs this checkout (${run.newCommit}, new)`,
     '',
     `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${run.options.rounds} rounds of old then new, ${run.options.durationMs / 1000} s per measurement after ${run.options.warmupMs / 1000} s of warm-up; logins at concurrency ${run.options.concurrency}, refresh grants at 16; ${machineLoad()}. Cost columns: per login (per grant), mean of the rounds, old → new.`,
     '',
