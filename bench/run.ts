@@ -97,6 +97,16 @@ async function main() {
       ratio: { of: 'A', value: first.perSecond / ceilingA.perSecond, target: 0.9 },
     });
 
+    // Each baseline row follows Ferry's row of the same login, so that the machine's load (shared
+    // cores) changes as little as possible between the two.
+    log('bench: baseline (plain oidc-provider, in-memory adapter, login in host code)…');
+    const base = await login(baseline, { first: nextUser });
+    rows.push({ name: 'baseline: plain oidc-provider (in-memory adapter), same first login in host code', result: base });
+    log('bench: baseline on PostgreSQL, first logins…');
+    const pgUsers = nextUser;
+    const pgFirst = await login(baselinePg, { first: pgUsers });
+    rows.push({ name: 'baseline: plain oidc-provider (PostgreSQL adapter), same first login', result: pgFirst });
+
     log('bench: ceiling B (argon2id 19 MiB, t=2)…');
     const ferryHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
     const ceilingB = await measure(() => argon2.verify(ferryHash, PASSWORD), { concurrency: threads, durationMs, warmupMs });
@@ -113,13 +123,6 @@ async function main() {
     const again = await login(ferry, { first: ferryUsers, count: Math.max(1, Math.min(migratedUsers, upgrade.ops)) });
     rows.push({ name: 'migrated-user logins (whole OIDC flow)', result: again, ratio: { of: 'B', value: again.perSecond / ceilingB.perSecond, target: 0.9 } });
 
-    log('bench: baseline (plain oidc-provider, in-memory adapter, login in host code)…');
-    const base = await login(baseline, { first: nextUser });
-    rows.push({ name: 'baseline: plain oidc-provider (in-memory adapter), same first login in host code', result: base });
-    log('bench: baseline on PostgreSQL, first logins…');
-    const pgUsers = nextUser;
-    const pgFirst = await login(baselinePg, { first: pgUsers });
-    rows.push({ name: 'baseline: plain oidc-provider (PostgreSQL adapter), same first login', result: pgFirst });
     log('bench: baseline on PostgreSQL, migrated-user logins…');
     const pgAgain = await login(baselinePg, { first: pgUsers, count: Math.max(1, pgFirst.ops) });
     rows.push({ name: 'baseline: plain oidc-provider (PostgreSQL adapter), same migrated-user login', result: pgAgain });
@@ -146,6 +149,11 @@ async function main() {
           value: again.perSecond / pgAgain.perSecond,
           of: 'PostgreSQL baseline',
           target: 0.9,
+        },
+        {
+          name: "the same by CPU: the PostgreSQL baseline's CPU ms per migrated login ÷ Ferry's (what the rate ratio would be if CPU were the only limit)",
+          value: cpuSum(pgAgain) / cpuSum(again),
+          of: 'PostgreSQL baseline',
         },
       ],
       peakRss(ferry.child.pid!) / 1024 / 1024,
@@ -196,6 +204,12 @@ async function getUserRows(url: string) {
   );
   await pool.end();
   return { scripted, direct };
+}
+
+/** CPU ms per login of every process measured: what a login costs when the cores are the limit. */
+function cpuSum(result: Measured): number {
+  const cpu = result.cost?.cpu;
+  return cpu ? cpu.server + cpu.children + cpu.postgres + cpu.client : Number.NaN;
 }
 
 function peakRss(pid: number): number {
