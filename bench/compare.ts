@@ -42,7 +42,13 @@ const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encodi
 
 export async function compare(ref: string, options: Options): Promise<void> {
   await postgresReachable();
-  const oldCommit = git('rev-parse', '--short', `${ref}^{commit}`);
+  let oldCommit: string;
+  try {
+    oldCommit = git('rev-parse', '--short', '--verify', '--quiet', `${ref}^{commit}`);
+  } catch {
+    log(`bench: --compare ${ref}: no such commit in this repository`);
+    process.exit(2);
+  }
   const newCommit = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? ' with uncommitted changes' : ''}`;
   const dir = mkdtempSync(join(tmpdir(), 'ferry-compare-'));
   const tree = join(dir, 'old');
