@@ -1,9 +1,12 @@
 /**
  * `npm run bench`: every row measured in this run, on this machine, side by side; ratios are
- * between rows of the same run. Writes the table to bench/RESULTS.md.
+ * between rows of the same run. Writes the tables to bench/RESULTS.md: throughput and latency,
+ * then what each login cost (HTTP requests, store queries, PostgreSQL commits, CPU by process).
+ * `npm run bench -- --compare <git-ref>` runs Ferry's login rows for another commit and this
+ * checkout back to back instead (bench/compare.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,13 +15,13 @@ import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { createLogger } from '../src/log.ts';
 import { createSandbox } from '../src/sandbox/index.ts';
+import { createPostgresDatabase, PG_ADMIN_URL, postgresReachable } from '../test/helpers/services.ts';
+import { compare } from './compare.ts';
+import { costTable } from './lib/cost-table.ts';
 import { measure, type Measurement } from './lib/measure.ts';
-import type { Client } from './lib/flow.ts';
-import { createPostgresDatabase, postgresReachable } from '../test/helpers/services.ts';
-import { freePort } from '../test/helpers/ferry.ts';
+import { createProbe } from './lib/probe.ts';
+import { type Job, type Measured, machineLoad, PASSWORD, ROOT, runClient, type Server, seedLegacy, startBaseline, startFerry } from './lib/servers.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const PASSWORD = 'bench-password-1';
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const LOGIN_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -27,7 +30,7 @@ const warmupMs = 2000;
 
 interface Row {
   name: string;
-  result: Measurement;
+  result: Measurement | Measured;
   unit?: string;
   ratio?: { of: string; value: number; target?: number };
 }
@@ -41,62 +44,43 @@ async function main() {
   const legacy = await createPostgresDatabase('ferry_bench_legacy');
   const store = await createPostgresDatabase('ferry_bench_store');
   const baselineStore = await createPostgresDatabase('ferry_bench_baseline');
+  const baselinePgStore = await createPostgresDatabase('ferry_bench_baseline_pg');
+  const databases = [legacy, store, baselineStore, baselinePgStore];
+  const probe = createProbe({ adminUrl: PG_ADMIN_URL, benchDatabases: () => databases.map((database) => database.name) });
   const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
   const children: ChildProcess[] = [];
   try {
     log('bench: creating legacy users…');
-    await seedLegacy(legacy.url);
+    await seedLegacy(legacy.url, USERS);
+    const ferry = await startFerry({ root: ROOT, dir, store, legacyUrl: legacy.url, log: 'ferry.log', profile: Boolean(process.env.BENCH_PROFILE) });
+    children.push(ferry.child);
+    const baseline = await startBaseline({ dir, adapter: 'memory', store: baselineStore, legacyUrl: legacy.url });
+    children.push(baseline.child);
+    const baselinePg = await startBaseline({ dir, adapter: 'postgres', store: baselinePgStore, legacyUrl: legacy.url });
+    children.push(baselinePg.child);
 
-    const ferryPort = await freePort();
-    const ferryClient: Client = {
-      issuer: `http://127.0.0.1:${ferryPort}`,
-      clientId: 'bench',
-      clientSecret: 'bench-secret-bench-secret',
-      redirectUri: `http://127.0.0.1:${ferryPort}/cb`,
+    // Each first login takes a user nobody has signed in as (`started` counts the warm-up's too);
+    // with `count`, logins cycle through `count` users from `first` (each once with `once`).
+    let nextUser = 0;
+    const login = async (server: Server, users: { first: number; count?: number; once?: boolean }, extra: Partial<Job> = {}) => {
+      const job: Job = {
+        kind: 'login',
+        client: server.client,
+        identifier: 'user{n}@bench.example',
+        password: PASSWORD,
+        firstUser: users.first,
+        users: users.count ?? USERS,
+        unique: users.count === undefined || users.once === true,
+        concurrency: LOGIN_CONCURRENCY,
+        durationMs,
+        warmupMs,
+        ...(users.once ? { maxOps: users.count, durationMs: durationMs * 10, warmupMs: 0 } : {}),
+        ...extra,
+      };
+      const result = await runClient(job, { probe, target: server.target });
+      if (users.count === undefined) nextUser += result.started;
+      return result;
     };
-    writeFileSync(
-      join(dir, 'ferry.config.json'),
-      JSON.stringify({
-        issuer: ferryClient.issuer,
-        port: ferryPort,
-        host: '127.0.0.1',
-        databaseUrl: store.url,
-        logLevel: 'warn',
-        clients: [{ client_id: 'bench', client_secret: ferryClient.clientSecret, redirect_uris: [ferryClient.redirectUri], skip_consent: true }],
-        connection: { enabled: true, mode: 'LAZY_MIGRATION', env: { DB_CONNECTION_URI: legacy.url }, scriptsDir: join(ROOT, 'hooks', 'templates', 'postgres') },
-      }),
-    );
-    const start = startCommand();
-    // BENCH_PROFILE=1: a CPU profile of Ferry's main thread over the whole run, in bench/out/.
-    if (process.env.BENCH_PROFILE) start.args.unshift('--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'out')}`);
-    // Ferry's own log (level warn) is kept beside the results: it says why a row had errors.
-    mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
-    const ferryLog = openSync(join(ROOT, 'bench', 'out', 'ferry.log'), 'w');
-    const ferry = await startChild(start.args, dir, `${ferryClient.issuer}/readyz`, start.env, ferryLog);
-    children.push(ferry);
-
-    const basePort = await freePort();
-    const baseClient: Client = {
-      issuer: `http://127.0.0.1:${basePort}`,
-      clientId: 'bench',
-      clientSecret: ferryClient.clientSecret,
-      redirectUri: `http://127.0.0.1:${basePort}/cb`,
-    };
-    const baseline = await startChild(
-      [
-        '--no-node-snapshot',
-        join(ROOT, 'bench', 'baseline-provider.ts'),
-        JSON.stringify({
-          port: basePort,
-          legacyUrl: legacy.url,
-          storeUrl: baselineStore.url,
-          client: { client_id: 'bench', client_secret: baseClient.clientSecret, redirect_uris: [baseClient.redirectUri] },
-        }),
-      ],
-      dir,
-      `${baseClient.issuer}/.well-known/openid-configuration`,
-    );
-    children.push(baseline);
 
     const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
     log('bench: ceiling A (bcrypt cost 10)…');
@@ -105,26 +89,23 @@ async function main() {
     rows.push({ name: 'A. bcrypt cost-10 compare, every core (ceiling)', result: ceilingA });
 
     log('bench: lazy-migration first logins through Ferry…');
-    let nextUser = 0;
-    const first = await runClient({
-      kind: 'login',
-      client: ferryClient,
-      identifier: 'user{n}@bench.example',
-      password: PASSWORD,
-      firstUser: nextUser,
-      users: USERS,
-      unique: true,
-      concurrency: LOGIN_CONCURRENCY,
-      durationMs,
-      warmupMs,
-    });
-    // Users signed in during the warm-up and the run are migrated; the baseline takes fresh ones.
-    nextUser += first.ops + Math.ceil((first.perSecond * warmupMs) / 1000) + LOGIN_CONCURRENCY * 4;
+    const ferryUsers = nextUser;
+    const first = await login(ferry, { first: ferryUsers });
     rows.push({
       name: 'lazy-migration first logins (whole OIDC flow)',
       result: first,
       ratio: { of: 'A', value: first.perSecond / ceilingA.perSecond, target: 0.9 },
     });
+
+    // Each baseline row follows Ferry's row of the same login, so that the machine's load (shared
+    // cores) changes as little as possible between the two.
+    log('bench: baseline (plain oidc-provider, in-memory adapter, login in host code)…');
+    const base = await login(baseline, { first: nextUser });
+    rows.push({ name: 'baseline: plain oidc-provider (in-memory adapter), same first login in host code', result: base });
+    log('bench: baseline on PostgreSQL, first logins…');
+    const pgUsers = nextUser;
+    const pgFirst = await login(baselinePg, { first: pgUsers });
+    rows.push({ name: 'baseline: plain oidc-provider (PostgreSQL adapter), same first login', result: pgFirst });
 
     log('bench: ceiling B (argon2id 19 MiB, t=2)…');
     const ferryHash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
@@ -136,64 +117,18 @@ async function main() {
     // it): each migrated user's second sign-in is measured on its own, then the steady state.
     log('bench: second sign-ins of migrated users (hash upgrade)…');
     const migratedUsers = Math.max(1, first.ops);
-    const upgrade = await runClient({
-      kind: 'login',
-      client: ferryClient,
-      identifier: 'user{n}@bench.example',
-      password: PASSWORD,
-      firstUser: 0,
-      users: migratedUsers,
-      unique: true,
-      concurrency: LOGIN_CONCURRENCY,
-      durationMs: durationMs * 10,
-      warmupMs: 0,
-      maxOps: migratedUsers,
-    });
+    const upgrade = await login(ferry, { first: ferryUsers, count: migratedUsers, once: true });
     rows.push({ name: 'second sign-in of a migrated user (once per user)', result: upgrade });
     log('bench: migrated-user logins through Ferry…');
-    const again = await runClient({
-      kind: 'login',
-      client: ferryClient,
-      identifier: 'user{n}@bench.example',
-      password: PASSWORD,
-      firstUser: 0,
-      users: Math.min(migratedUsers, upgrade.ops),
-      unique: false,
-      concurrency: LOGIN_CONCURRENCY,
-      durationMs,
-      warmupMs,
-    });
+    const again = await login(ferry, { first: ferryUsers, count: Math.max(1, Math.min(migratedUsers, upgrade.ops)) });
     rows.push({ name: 'migrated-user logins (whole OIDC flow)', result: again, ratio: { of: 'B', value: again.perSecond / ceilingB.perSecond, target: 0.9 } });
 
-    log('bench: baseline (plain oidc-provider, login in host code)…');
-    const base = await runClient({
-      kind: 'login',
-      client: baseClient,
-      identifier: 'user{n}@bench.example',
-      password: PASSWORD,
-      firstUser: nextUser,
-      users: USERS,
-      unique: true,
-      concurrency: LOGIN_CONCURRENCY,
-      durationMs,
-      warmupMs,
-    });
-    rows.push({ name: 'baseline: plain oidc-provider, same first login in host code', result: base });
-    const baselineRatio = first.perSecond / base.perSecond;
+    log('bench: baseline on PostgreSQL, migrated-user logins…');
+    const pgAgain = await login(baselinePg, { first: pgUsers, count: Math.max(1, pgFirst.ops) });
+    rows.push({ name: 'baseline: plain oidc-provider (PostgreSQL adapter), same migrated-user login', result: pgAgain });
 
     log('bench: refresh-token grants…');
-    const refresh = await runClient({
-      kind: 'refresh',
-      client: ferryClient,
-      identifier: 'user{n}@bench.example',
-      password: PASSWORD,
-      firstUser: 0,
-      users: Math.max(1, first.ops),
-      unique: false,
-      concurrency: 16,
-      durationMs,
-      warmupMs,
-    });
+    const refresh = await login(ferry, { first: ferryUsers, count: migratedUsers }, { kind: 'refresh', concurrency: 16 });
     rows.push({ name: 'refresh-token grants (with rotation)', result: refresh, ratio: { of: '500/s', value: refresh.perSecond / 500, target: 1 } });
 
     log("bench: getUser written the seeds' way vs a pooled host query…");
@@ -205,77 +140,31 @@ async function main() {
     });
     rows.push({ name: 'pooled host query (pg.Pool), same query', result: direct });
 
-    const peak = peakRss(ferry.pid!);
-    print({ baselineRatio, peakMb: peak / 1024 / 1024 });
+    print(
+      [
+        { name: 'first logins through Ferry vs the in-memory baseline', value: first.perSecond / base.perSecond, of: 'baseline', target: 0.95 },
+        { name: 'first logins through Ferry vs the PostgreSQL baseline', value: first.perSecond / pgFirst.perSecond, of: 'PostgreSQL baseline' },
+        {
+          name: "Ferry's migrated logins vs the PostgreSQL baseline doing the same login",
+          value: again.perSecond / pgAgain.perSecond,
+          of: 'PostgreSQL baseline',
+          target: 0.9,
+        },
+        {
+          name: "the same by CPU: the PostgreSQL baseline's CPU ms per migrated login ÷ Ferry's (what the rate ratio would be if CPU were the only limit)",
+          value: cpuSum(pgAgain) / cpuSum(again),
+          of: 'PostgreSQL baseline',
+        },
+      ],
+      peakRss(ferry.child.pid!) / 1024 / 1024,
+    );
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await sleep(500);
-    for (const database of [legacy, store, baselineStore]) await database.drop().catch(() => {});
+    await probe.close();
+    for (const database of databases) await database.drop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function seedLegacy(url: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(readFileSync(join(ROOT, 'hooks', 'templates', 'postgres', 'schema.sql'), 'utf8'));
-  // One bcrypt cost-10 hash for every user: comparing costs the same, creating 20,000 does not.
-  const hash = await bcrypt.hash(PASSWORD, 10);
-  await client.query(
-    `insert into users (email, username, name, password, email_verified)
-     select 'user' || n || '@bench.example', 'user' || n, 'Bench User ' || n, $1, true from generate_series(0, $2 - 1) as n`,
-    [hash, USERS],
-  );
-  await client.end();
-}
-
-/** Ferry is started exactly as `npm start` starts it: the start script's variables and node flags. */
-function startCommand(): { args: string[]; env: Record<string, string> } {
-  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const words = script.split(/\s+/);
-  const env: Record<string, string> = {};
-  while (words[0]?.includes('=')) {
-    const [name, value] = words.shift()!.split('=') as [string, string];
-    env[name] = value;
-  }
-  if (words.shift() !== 'node') throw new Error(`the start script does not run node: ${script}`);
-  return { args: words.map((word) => (word.startsWith('src/') ? join(ROOT, word) : word)), env };
-}
-
-async function startChild(
-  args: string[],
-  cwd: string,
-  readyUrl: string,
-  extraEnv: Record<string, string> = {},
-  stdout: number | 'ignore' = 'ignore',
-): Promise<ChildProcess> {
-  const env = { PATH: process.env.PATH ?? '', ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}), ...extraEnv };
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', stdout, 'inherit'] });
-  let exited = false;
-  child.once('exit', () => (exited = true));
-  for (let i = 0; i < 600 && !exited; i++) {
-    if (
-      await fetch(readyUrl).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return child;
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${args[1]} did not become ready`);
-}
-
-function runClient(job: Record<string, unknown>): Promise<Measurement> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-node-snapshot', join(ROOT, 'bench', 'client.ts'), JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Measurement) : reject(new Error(`load client exited with ${code}`))));
-  });
 }
 
 const GET_USER = `async function getUser(query) {
@@ -317,17 +206,30 @@ async function getUserRows(url: string) {
   return { scripted, direct };
 }
 
+/** CPU ms per login of every process measured: what a login costs when the cores are the limit. */
+function cpuSum(result: Measured): number {
+  const cpu = result.cost?.cpu;
+  return cpu ? cpu.server + cpu.children + cpu.postgres + cpu.client : Number.NaN;
+}
+
 function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-function print(extra: { baselineRatio: number; peakMb: number }) {
+interface Comparison {
+  name: string;
+  value: number;
+  of: string;
+  target?: number;
+}
+
+function print(comparisons: Comparison[], peakMb: number) {
   const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
   const lines = [
     `# Ferry benchmark`,
     '',
-    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ${SECONDS} s per row after ${warmupMs / 1000} s of warm-up; login rows at concurrency ${LOGIN_CONCURRENCY}.`,
+    `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${SECONDS} s per row after ${warmupMs / 1000} s of warm-up; login rows at concurrency ${LOGIN_CONCURRENCY}; ${machineLoad()}.`,
     '',
     '| # | measurement | per second | p50 ms | p99 ms | errors | ratio | target | met |',
     '|---|---|---:|---:|---:|---:|---|---|---|',
@@ -340,13 +242,15 @@ function print(extra: { baselineRatio: number; peakMb: number }) {
       `| ${index + 1} | ${row.name} | ${fmt(row.result.perSecond)} | ${fmt(row.result.p50)} | ${fmt(row.result.p99)} | ${row.result.errors} | ${ratio} | ${target} | ${met} |`,
     );
   });
-  const baseMet = extra.baselineRatio >= 0.95;
-  lines.push(
-    `| ${rows.length + 1} | first logins through Ferry vs the baseline | | | | | ${fmt(extra.baselineRatio, 2)} × baseline | ≥ 0.95 | ${baseMet ? 'yes' : '**no**'} |`,
-  );
-  lines.push(
-    `| ${rows.length + 2} | peak RSS of the Ferry process | ${fmt(extra.peakMb, 0)} MB | | | | | ≤ 300 MB | ${extra.peakMb <= 300 ? 'yes' : '**no**'} |`,
-  );
+  let number = rows.length;
+  for (const comparison of comparisons) {
+    const target = comparison.target !== undefined ? `≥ ${comparison.target}` : '';
+    const met = comparison.target !== undefined ? (comparison.value >= comparison.target ? 'yes' : '**no**') : '';
+    lines.push(`| ${++number} | ${comparison.name} | | | | | ${fmt(comparison.value, 2)} × ${comparison.of} | ${target} | ${met} |`);
+  }
+  lines.push(`| ${++number} | peak RSS of the Ferry process | ${fmt(peakMb, 0)} MB | | | | | ≤ 300 MB | ${peakMb <= 300 ? 'yes' : '**no**'} |`);
+  const costed = rows.filter((row): row is Row & { result: Measured } => 'cost' in row.result && row.result.cost !== undefined);
+  lines.push('', ...costTable(costed.map((row) => ({ name: row.name, result: row.result }))));
   const errors = rows.filter((row) => row.result.errors > 0).map((row) => `- ${row.name}: ${row.result.errors} errors, first: ${row.result.firstError}`);
   if (errors.length) lines.push('', "Errors (Ferry's log of the run is in bench/out/ferry.log):", ...errors);
   const text = `${lines.join('\n')}\n`;
@@ -358,4 +262,11 @@ function print(extra: { baselineRatio: number; peakMb: number }) {
   writeFileSync(file, sandboxSection === -1 ? text : `${text}${previous.slice(sandboxSection)}`);
 }
 
-await main();
+const compareAt = process.argv.indexOf('--compare');
+if (compareAt !== -1) {
+  const ref = process.argv[compareAt + 1];
+  if (!ref) throw new Error('--compare needs a git ref: npm run bench -- --compare <git-ref>');
+  await compare(ref, { users: USERS, durationMs, warmupMs, concurrency: LOGIN_CONCURRENCY, rounds: Number(process.env.BENCH_ROUNDS ?? 2) });
+} else {
+  await main();
+}

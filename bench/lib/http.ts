@@ -9,7 +9,15 @@ export interface Answer {
   body: string;
 }
 
+let sent = 0;
+
+/** Requests sent by this process so far (the bench divides a row's difference by its logins). */
+export function requestsSent(): number {
+  return sent;
+}
+
 export function send(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+  sent += 1;
   return new Promise((resolve, reject) => {
     const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent }, (res) => {
       const chunks: Buffer[] = [];

@@ -6,11 +6,20 @@ export interface Measurement {
   p99: number;
   errors: number;
   firstError?: string;
+  /** Tasks started, warm-up included (each login of a `unique` run takes a new user). */
+  started: number;
 }
 
 export async function measure(
   task: (i: number, loop: number) => Promise<unknown>,
-  options: { concurrency: number; durationMs: number; warmupMs?: number; maxOps?: number },
+  options: {
+    concurrency: number;
+    durationMs: number;
+    warmupMs?: number;
+    maxOps?: number;
+    /** Called after the warm-up, when nothing is in flight, just before the measured run. */
+    beforeRun?: () => Promise<void>;
+  },
 ): Promise<Measurement> {
   let counter = 0;
   const limit = options.maxOps ?? Infinity;
@@ -30,6 +39,7 @@ export async function measure(
     const until = performance.now() + options.warmupMs;
     await Promise.all(Array.from({ length: options.concurrency }, (_, loop) => run(loop, until, undefined, warm)));
   }
+  await options.beforeRun?.();
   const latencies: number[] = [];
   const failures: string[] = [];
   const started = performance.now();
@@ -45,5 +55,6 @@ export async function measure(
     p99: at(0.99),
     errors: failures.length,
     ...(failures.length ? { firstError: failures[0] } : {}),
+    started: counter,
   };
 }
