@@ -16,6 +16,7 @@ import type { Mail } from './mail/index.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
 import { memoiseReadsPerRequest } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createClientCheck } from './oidc/stored-clients.ts';
 import { createHealthRoutes } from './ops/health.ts';
 import { createGaugeSampler } from './ops/gauges.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
@@ -84,8 +85,17 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   if (config.connection.enabled) sandbox.start();
   const sampleGauges = createGaugeSampler({ metrics, db, sandbox, connection: federation, mail });
   const { signIn } = federation;
-  const admin = createAdmin({ config, db, queries, connection: federation, views, csrf, reloadKeys: () => reloadKeys() });
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
+  const admin = createAdmin({
+    config,
+    db,
+    queries,
+    connection: federation,
+    views,
+    csrf,
+    reloadKeys: () => reloadKeys(),
+    clients: { configured: [...config.clients, ...(demo ? [demo] : [])], check: createClientCheck(() => current) },
+  });
 
   // Built once: a key rotation rebuilds the provider, not the routes around it (they reach it through `current`).
   const assets = staticFiles(join(VIEWS_DIR, 'static'));
@@ -160,6 +170,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
       log,
       findClaims: (sub) => signIn.findClaims(sub),
       extraClients: demo ? [demo] : [],
+      storedClients: queries.clients,
     });
     provider.use(pinOriginToIssuer(config.issuer));
     // Outside the request scope, so a write deferred to the end of a request that fails is answered with the error page too.

@@ -1,6 +1,7 @@
 import Provider, { type Configuration, type KoaContextWithOIDC, type Account as OidcAccount, type ClientMetadata } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
+import type { ClientQueries } from '../store/queries/clients.ts';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
 import type { Views } from '../web/views.ts';
 import { createAdapterClass } from './adapter.ts';
@@ -8,6 +9,7 @@ import { SCOPE_CLAIMS } from './claims.ts';
 import { rememberedGrant } from './remembered-grant.ts';
 import { rememberClaims, rememberedClaims } from './adapter.ts';
 import type { KeyMaterial } from './keys.ts';
+import { withStoredClients } from './stored-clients.ts';
 
 /** Looks up the claims of a subject; undefined when the account no longer exists. */
 export type FindClaims = (sub: string, ctx: KoaContextWithOIDC | undefined) => Promise<Record<string, unknown> | undefined>;
@@ -21,6 +23,8 @@ export interface ProviderDeps {
   findClaims: FindClaims;
   /** Clients on top of the configured ones (the demo relying party). */
   extraClients?: ClientMetadata[];
+  /** Clients kept in Ferry's database (created through the admin API or console). */
+  storedClients?: Pick<ClientQueries, 'findEnabled'>;
 }
 
 /**
@@ -31,7 +35,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { config, keys, views } = deps;
   const customClaims = config.customClaims;
   const configuration: Configuration = {
-    adapter: createAdapterClass(deps.models),
+    adapter: deps.storedClients ? withStoredClients(createAdapterClass(deps.models), deps.storedClients) : createAdapterClass(deps.models),
     clients: [...config.clients, ...(deps.extraClients ?? [])] as ClientMetadata[],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
