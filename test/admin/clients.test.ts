@@ -155,6 +155,7 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
 
   it('rotates a secret: the old one fails and the new one works at once on both instances', async () => {
     const { client, clientSecret: old } = await create({ skip_consent: true });
+    for (const ferry of [a, b]) assert.equal(await tokenEndpointSays(ferry, client.clientId, old), 'invalid_grant', 'in use before');
     const rotated = await api.post(`/clients/${client.clientId}/secret`);
     assert.equal(rotated.status, 200, rotated.text);
     const fresh = rotated.body.clientSecret as string;
@@ -171,6 +172,7 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
   it('edits a client: the new redirect URIs count at once on both instances', async () => {
     const { client } = await create({ skip_consent: true });
     const other = `${a.issuer}/other-callback`;
+    for (const ferry of [a, b]) assert.equal(await authorizationSays(ferry, client.clientId, redirectUri), undefined, 'in use before');
     const edited = await api.put(`/clients/${client.clientId}`, { redirect_uris: [other], client_name: 'Renamed', skip_consent: true });
     assert.equal(edited.status, 200, edited.text);
     assert.equal(edited.body.clientSecret, undefined, 'the secret stays and is not shown');
