@@ -234,6 +234,69 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     assert.equal(await authorizationSays(b, 'spa.public', redirectUri), undefined);
   });
 
+  it('manages applications in the console: the secret shown once, edits, rotation, disable, delete; configured ones read-only', async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${a.url}/console/login`);
+    await browser.submit(login, '/console/login', { token: ADMIN_TOKEN });
+    const list = await browser.get(`${a.url}/console/clients`);
+    assert.match(list.html, /aria-current="page">Applications/);
+    assert.match(list.html, new RegExp(`${TEST_CLIENT.client_id}[\\s\\S]*configuration file \\(read-only\\)`));
+
+    const refused = await browser.submit(list, '/console/clients', { client_id: 'console-app', redirect_uris: 'not a url', client_name: 'Console app' });
+    assert.equal(refused.status, 400);
+    assert.match(refused.html, /redirect_uris: must only contain valid uris/);
+    assert.match(refused.html, /value="Console app"/, 'the form keeps what was typed');
+
+    const created = await browser.submit(list, '/console/clients', {
+      client_id: 'console-app',
+      client_name: 'Console app',
+      redirect_uris: `${redirectUri}\n`,
+      token_endpoint_auth_method: 'client_secret_basic',
+      skip_consent: 'on',
+    });
+    assert.equal(created.status, 201, created.html.slice(0, 500));
+    const secret = /<code class="secret">([^<]+)<\/code>/.exec(created.html)?.[1];
+    assert.ok(secret && secret.length === 43, 'the secret is shown once');
+    secrets.push(secret);
+    assert.ok((await signInWith('console-app', secret, b)).id_token, 'used at once on B');
+    const shown = await browser.get(`${a.url}/console/clients/console-app`);
+    assert.ok(!shown.html.includes(secret), 'not shown again');
+    assert.ok(!(await browser.get(`${a.url}/console/clients`)).html.includes(secret));
+
+    const other = `${a.issuer}/console-callback`;
+    const saved = await browser.submit(shown, '/console/clients/console-app', { client_name: 'Renamed app', redirect_uris: other, skip_consent: 'on' });
+    assert.match(saved.html, /The application was saved/);
+    assert.match(saved.html, /value="Renamed app"/);
+    assert.equal(await authorizationSays(b, 'console-app', other), undefined);
+    assert.equal(await authorizationSays(b, 'console-app', redirectUri), 'invalid_redirect_uri');
+
+    const rotated = await browser.submit(saved, '/console/clients/console-app/secret');
+    const fresh = /<code class="secret">([^<]+)<\/code>/.exec(rotated.html)?.[1];
+    assert.ok(fresh && fresh !== secret);
+    secrets.push(fresh);
+    assert.equal(await tokenEndpointSays(b, 'console-app', secret), 'invalid_client');
+    assert.equal(await tokenEndpointSays(b, 'console-app', fresh), 'invalid_grant');
+
+    const disabled = await browser.submit(rotated, '/console/clients/console-app/disable');
+    assert.match(disabled.html, /id="client-status">disabled/);
+    assert.equal(await tokenEndpointSays(b, 'console-app', fresh), 'invalid_client');
+    const enabled = await browser.submit(disabled, '/console/clients/console-app/enable');
+    assert.match(enabled.html, /id="client-status">enabled/);
+    const deleted = await browser.submit(enabled, '/console/clients/console-app/delete');
+    assert.match(deleted.html, /The application was deleted/);
+    assert.equal(await authorizationSays(b, 'console-app', other), 'invalid_client');
+
+    const configured = await browser.get(`${a.url}/console/clients/${TEST_CLIENT.client_id}`);
+    assert.match(configured.html, /id="read-only"/);
+    assert.ok(!configured.html.includes(TEST_CLIENT.client_secret));
+    assert.ok(!configured.html.includes('/secret"'), 'no rotate button');
+    const forced = await browser.request(`${a.url}/console/clients/${TEST_CLIENT.client_id}/disable`, {
+      form: { csrf: /name="csrf" value="([^"]+)"/.exec(configured.html)![1]! },
+    });
+    assert.equal(forced.status, 409);
+    assert.match(forced.html, /configuration file/);
+  });
+
   it('never shows a secret in a listing, a get, or either instance log', async () => {
     assert.ok(secrets.length >= 3);
     const reads = [

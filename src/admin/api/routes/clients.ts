@@ -4,7 +4,7 @@ import { defineRoute } from '../route.ts';
 
 const clientParams = z.object({ clientId: z.string().min(1).max(200) });
 
-const metadata = z
+export const clientMetadata = z
   .looseObject({
     client_id: z
       .string()
@@ -68,7 +68,7 @@ export function clientRoutes(library: AdminLibrary) {
       tag: 'clients',
       summary: 'Create a relying party; the answer carries its secret, once',
       description: 'Used at once by every instance. Clients with token_endpoint_auth_method none get no secret.',
-      body: metadata,
+      body: clientMetadata,
       status: 201,
       response: withSecret,
       errors: [409],
@@ -85,7 +85,7 @@ export function clientRoutes(library: AdminLibrary) {
       summary: "Replace a relying party's metadata (its secret stays)",
       description: 'A client that needs a secret and had none gets one, in this answer only.',
       params: clientParams,
-      body: metadata,
+      body: clientMetadata,
       response: withSecret,
       errors: [404, 409],
       handle: ({ params, body }) => clients.update(params.clientId, body),
