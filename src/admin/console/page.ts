@@ -7,6 +7,7 @@ import type { AdminLibrary } from '../library/index.ts';
 /** Sentences shown after a form was handled and the browser redirected (`?done=<key>`). */
 const NOTICES: Record<string, string> = {
   connection: 'The connection was saved. Every instance follows within two seconds.',
+  'follow-file': 'The saved settings were forgotten: the configuration file counts again. Every instance follows within two seconds.',
   saved: 'The script was saved as a new version.',
   restored: 'The old version was saved as the newest version.',
   created: 'The user was created.',
