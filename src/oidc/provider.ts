@@ -1,7 +1,6 @@
 import Provider, { type Configuration, type KoaContextWithOIDC, type Account as OidcAccount, type ClientMetadata } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { ClientQueries } from '../store/queries/clients.ts';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
 import type { Views } from '../web/views.ts';
 import { createAdapterClass } from './adapter.ts';
@@ -9,7 +8,7 @@ import { SCOPE_CLAIMS } from './claims.ts';
 import { rememberedGrant } from './remembered-grant.ts';
 import { rememberClaims, rememberedClaims } from './adapter.ts';
 import type { KeyMaterial } from './keys.ts';
-import { withStoredClients } from './stored-clients.ts';
+import { withStoredClients, type StoredClients } from './stored-clients.ts';
 
 /** Looks up the claims of a subject; undefined when the account no longer exists. */
 export type FindClaims = (sub: string, ctx: KoaContextWithOIDC | undefined) => Promise<Record<string, unknown> | undefined>;
@@ -24,7 +23,7 @@ export interface ProviderDeps {
   /** Clients on top of the configured ones (the demo relying party). */
   extraClients?: ClientMetadata[];
   /** Clients kept in Ferry's database (created through the admin API or console). */
-  storedClients?: Pick<ClientQueries, 'findEnabled'>;
+  storedClients?: Pick<StoredClients, 'find'>;
 }
 
 /**

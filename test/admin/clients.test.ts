@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
+import { CLIENT_CACHE_MS } from '../../src/oidc/stored-clients.ts';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser } from '../helpers/browser.ts';
 import { TEST_CLIENT, freePort, removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
@@ -91,6 +93,24 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     return answer.body as { client: { clientId: string }; clientSecret: string };
   };
 
+  /** How long each change made through A took to reach B (ms). */
+  const lags: number[] = [];
+  /**
+   * A change made through A's admin API counts on A at once (it drops its own cache) and on B
+   * within CLIENT_CACHE_MS (B keeps what it read that long): asked of B every 50 ms for 5 s.
+   */
+  const onBoth = async (probe: (ferry: TestFerry) => Promise<unknown>, expected: unknown, what: string) => {
+    assert.equal(await probe(a), expected, `${what} on A at once`);
+    const started = performance.now();
+    let seen = await probe(b);
+    while (seen !== expected && performance.now() - started < 5000) {
+      await sleep(50);
+      seen = await probe(b);
+    }
+    assert.equal(seen, expected, `${what} on B within 5 s`);
+    lags.push(performance.now() - started);
+  };
+
   /** A whole sign-in: authorization through A's pages, the code exchanged at `tokensAt`. */
   const signInWith = async (clientId: string, secret: string, tokensAt: TestFerry) => {
     const config = await relyingPartyAt(a.issuer, tokensAt, clientId, secret);
@@ -130,6 +150,25 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     assert.equal((await api.get(`/clients/${client.clientId}`)).body.metadata.skip_consent, true);
   });
 
+  it('reads a stored client once for a whole sign-in on one instance, not in each request', async () => {
+    const { client, clientSecret } = await create({ skip_consent: true });
+    const db = a.ferry.db as { query: (sql: string, params?: readonly unknown[]) => Promise<unknown> };
+    const original = db.query;
+    const sent: string[] = [];
+    db.query = (sql, params) => {
+      sent.push(sql);
+      return original.call(db, sql, params);
+    };
+    try {
+      await signInWith(client.clientId, clientSecret, a);
+    } finally {
+      db.query = original;
+    }
+    const reads = sent.filter((sql) => /from clients where client_id/.test(sql)).length;
+    process.stderr.write(`store queries of a sign-in with a stored client: ${sent.length}, of which client reads ${reads}\n`);
+    assert.equal(reads, 1, 'one read, kept for the rest of the sign-in');
+  });
+
   it('answers 400 naming the field for metadata oidc-provider refuses, and stores nothing', async () => {
     const before = (await api.get('/clients')).body.clients.length;
     const cases: Array<[Record<string, unknown>, string]> = [
@@ -153,7 +192,7 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     assert.equal((await api.get('/clients')).body.clients.length, before);
   });
 
-  it('rotates a secret: the old one fails and the new one works at once on both instances', async () => {
+  it('rotates a secret: the old one fails and the new one works, at once on A and within seconds on B', async () => {
     const { client, clientSecret: old } = await create({ skip_consent: true });
     for (const ferry of [a, b]) assert.equal(await tokenEndpointSays(ferry, client.clientId, old), 'invalid_grant', 'in use before');
     const rotated = await api.post(`/clients/${client.clientId}/secret`);
@@ -161,15 +200,13 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     const fresh = rotated.body.clientSecret as string;
     secrets.push(fresh);
     assert.notEqual(fresh, old);
-    for (const ferry of [a, b]) {
-      assert.equal(await tokenEndpointSays(ferry, client.clientId, old), 'invalid_client', 'the old secret is refused');
-      assert.equal(await tokenEndpointSays(ferry, client.clientId, fresh), 'invalid_grant', 'the new secret authenticates');
-    }
+    await onBoth((ferry) => tokenEndpointSays(ferry, client.clientId, old), 'invalid_client', 'the old secret is refused');
+    await onBoth((ferry) => tokenEndpointSays(ferry, client.clientId, fresh), 'invalid_grant', 'the new secret authenticates');
     await assert.rejects(signInWith(client.clientId, old, b), (error: Error) => JSON.stringify(error.cause).includes('invalid_client'));
     assert.ok((await signInWith(client.clientId, fresh, b)).id_token);
   });
 
-  it('edits a client: the new redirect URIs count at once on both instances', async () => {
+  it('edits a client: the new redirect URIs count at once on A and within seconds on B', async () => {
     const { client } = await create({ skip_consent: true });
     const other = `${a.issuer}/other-callback`;
     for (const ferry of [a, b]) assert.equal(await authorizationSays(ferry, client.clientId, redirectUri), undefined, 'in use before');
@@ -177,32 +214,27 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     assert.equal(edited.status, 200, edited.text);
     assert.equal(edited.body.clientSecret, undefined, 'the secret stays and is not shown');
     assert.equal(edited.body.client.metadata.client_name, 'Renamed');
-    for (const ferry of [a, b]) {
-      assert.equal(await authorizationSays(ferry, client.clientId, redirectUri), 'invalid_redirect_uri');
-      assert.equal(await authorizationSays(ferry, client.clientId, other), undefined);
-    }
+    await onBoth((ferry) => authorizationSays(ferry, client.clientId, redirectUri), 'invalid_redirect_uri', 'the old redirect URI is refused');
+    await onBoth((ferry) => authorizationSays(ferry, client.clientId, other), undefined, 'the new redirect URI is taken');
     const refused = await api.put(`/clients/${client.clientId}`, { redirect_uris: ['ftp://x'] });
     assert.equal(refused.status, 400);
     assert.equal((await api.get(`/clients/${client.clientId}`)).body.metadata.client_name, 'Renamed', 'a refused edit changes nothing');
   });
 
-  it('disables, enables and deletes a client, effective at once on both instances', async () => {
+  it('disables, enables and deletes a client, effective at once on A and within seconds on B', async () => {
     const { client, clientSecret } = await create({ skip_consent: true });
+    for (const ferry of [a, b]) assert.equal(await tokenEndpointSays(ferry, client.clientId, clientSecret), 'invalid_grant', 'in use before');
     const disabled = await api.post(`/clients/${client.clientId}/disable`);
     assert.deepEqual([disabled.status, disabled.body.disabled], [200, true]);
-    for (const ferry of [a, b]) {
-      assert.equal(await authorizationSays(ferry, client.clientId, redirectUri), 'invalid_client', 'no authorization');
-      assert.equal(await tokenEndpointSays(ferry, client.clientId, clientSecret), 'invalid_client', 'no token endpoint');
-    }
+    await onBoth((ferry) => tokenEndpointSays(ferry, client.clientId, clientSecret), 'invalid_client', 'disabled: no token endpoint');
+    await onBoth((ferry) => authorizationSays(ferry, client.clientId, redirectUri), 'invalid_client', 'disabled: no authorization');
     assert.equal((await api.post(`/clients/${client.clientId}/enable`)).body.disabled, false);
-    for (const ferry of [a, b]) assert.equal(await authorizationSays(ferry, client.clientId, redirectUri), undefined);
+    await onBoth((ferry) => authorizationSays(ferry, client.clientId, redirectUri), undefined, 'enabled again');
     assert.ok((await signInWith(client.clientId, clientSecret, b)).id_token);
 
     assert.equal((await api.delete(`/clients/${client.clientId}`)).status, 204);
-    for (const ferry of [a, b]) {
-      assert.equal(await authorizationSays(ferry, client.clientId, redirectUri), 'invalid_client');
-      assert.equal(await tokenEndpointSays(ferry, client.clientId, clientSecret), 'invalid_client');
-    }
+    await onBoth((ferry) => tokenEndpointSays(ferry, client.clientId, clientSecret), 'invalid_client', 'deleted: no token endpoint');
+    await onBoth((ferry) => authorizationSays(ferry, client.clientId, redirectUri), 'invalid_client', 'deleted: no authorization');
     assert.equal((await api.get(`/clients/${client.clientId}`)).status, 404);
     assert.equal((await api.delete(`/clients/${client.clientId}`)).status, 404);
   });
@@ -267,24 +299,24 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     const saved = await browser.submit(shown, '/console/clients/console-app', { client_name: 'Renamed app', redirect_uris: other, skip_consent: 'on' });
     assert.match(saved.html, /The application was saved/);
     assert.match(saved.html, /value="Renamed app"/);
-    assert.equal(await authorizationSays(b, 'console-app', other), undefined);
-    assert.equal(await authorizationSays(b, 'console-app', redirectUri), 'invalid_redirect_uri');
+    await onBoth((ferry) => authorizationSays(ferry, 'console-app', other), undefined, 'the edit');
+    await onBoth((ferry) => authorizationSays(ferry, 'console-app', redirectUri), 'invalid_redirect_uri', 'the edit');
 
     const rotated = await browser.submit(saved, '/console/clients/console-app/secret');
     const fresh = /<code class="secret">([^<]+)<\/code>/.exec(rotated.html)?.[1];
     assert.ok(fresh && fresh !== secret);
     secrets.push(fresh);
-    assert.equal(await tokenEndpointSays(b, 'console-app', secret), 'invalid_client');
-    assert.equal(await tokenEndpointSays(b, 'console-app', fresh), 'invalid_grant');
+    await onBoth((ferry) => tokenEndpointSays(ferry, 'console-app', secret), 'invalid_client', 'the rotation');
+    await onBoth((ferry) => tokenEndpointSays(ferry, 'console-app', fresh), 'invalid_grant', 'the rotation');
 
     const disabled = await browser.submit(rotated, '/console/clients/console-app/disable');
     assert.match(disabled.html, /id="client-status">disabled/);
-    assert.equal(await tokenEndpointSays(b, 'console-app', fresh), 'invalid_client');
+    await onBoth((ferry) => tokenEndpointSays(ferry, 'console-app', fresh), 'invalid_client', 'disabled');
     const enabled = await browser.submit(disabled, '/console/clients/console-app/enable');
     assert.match(enabled.html, /id="client-status">enabled/);
     const deleted = await browser.submit(enabled, '/console/clients/console-app/delete');
     assert.match(deleted.html, /The application was deleted/);
-    assert.equal(await authorizationSays(b, 'console-app', other), 'invalid_client');
+    await onBoth((ferry) => authorizationSays(ferry, 'console-app', other), 'invalid_client', 'deleted');
 
     const configured = await browser.get(`${a.url}/console/clients/${TEST_CLIENT.client_id}`);
     assert.match(configured.html, /id="read-only"/);
@@ -295,6 +327,13 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     });
     assert.equal(forced.status, 409);
     assert.match(forced.html, /configuration file/);
+  });
+
+  it(`brings every change to the other instance within CLIENT_CACHE_MS (${CLIENT_CACHE_MS} ms)`, () => {
+    assert.ok(lags.length >= 10, `${lags.length} changes measured`);
+    const worst = Math.max(...lags);
+    process.stderr.write(`changes reached B after ${lags.map((ms) => Math.round(ms)).join(', ')} ms (worst ${Math.round(worst)})\n`);
+    assert.ok(worst <= CLIENT_CACHE_MS + 1000, `worst ${Math.round(worst)} ms`);
   });
 
   it('never shows a secret in a listing, a get, or either instance log', async () => {

@@ -17,7 +17,7 @@ const NOTICES: Record<string, string> = {
   password: 'The new password was set.',
   sweep: 'The sweep runs in the background; this page shows its progress.',
   'sweep-paused': 'The sweep is paused after the page it was on; start it again to resume.',
-  'client-updated': 'The application was saved. Every instance uses it from the next request.',
+  'client-updated': 'The application was saved. Every instance follows within two seconds.',
   'client-disabled': 'The application is disabled: it can neither start a sign-in nor use the token endpoint.',
   'client-enabled': 'The application is enabled again.',
   'client-deleted': 'The application was deleted.',

@@ -30,6 +30,8 @@ export interface ClientLibraryDeps {
   configured: readonly Record<string, unknown>[];
   /** oidc-provider's own validation; absent where there is no provider (the CLI). */
   check?: ClientCheck;
+  /** Called after every change, so this instance's cache of stored clients is dropped (src/oidc/stored-clients.ts). */
+  changed?: (() => void) | undefined;
 }
 
 /** 256 bits, base64url: 43 characters. */
@@ -66,10 +68,26 @@ function fromConfig(metadata: Record<string, unknown>): AdminClient {
 /**
  * Relying parties kept in Ferry's database, next to the read-only ones of the configuration file.
  * Metadata is validated by oidc-provider itself before it is stored; secrets are generated here
- * and returned once. Every instance reads the table on each request (src/oidc/stored-clients.ts).
+ * and returned once. This instance sees a change at once, the others within CLIENT_CACHE_MS (src/oidc/stored-clients.ts).
  */
 export function createClientLibrary(deps: ClientLibraryDeps) {
-  const { queries } = deps;
+  const { queries: store } = deps;
+  // Every write goes through here, so this instance sees its own change at once.
+  const queries = {
+    ...store,
+    insert: (...args: Parameters<ClientQueries['insert']>) => after(store.insert(...args)),
+    update: (...args: Parameters<ClientQueries['update']>) => after(store.update(...args)),
+    setSecret: (...args: Parameters<ClientQueries['setSecret']>) => after(store.setSecret(...args)),
+    setDisabled: (...args: Parameters<ClientQueries['setDisabled']>) => after(store.setDisabled(...args)),
+    delete: (...args: Parameters<ClientQueries['delete']>) => after(store.delete(...args)),
+  };
+  async function after<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      deps.changed?.();
+    }
+  }
   const configured = new Map(deps.configured.map((client) => [String(client.client_id), client]));
 
   const readOnly = (clientId: string) => {
@@ -129,7 +147,7 @@ export function createClientLibrary(deps: ClientLibraryDeps) {
       return { client: stored((await queries.get(clientId))!), ...(secret ? { clientSecret: secret } : {}) };
     },
 
-    /** A new secret; the old one stops working at once on every instance. */
+    /** A new secret; the old one stops working here at once, on the other instances within CLIENT_CACHE_MS. */
     async rotateSecret(clientId: string): Promise<ClientWithSecret & { clientSecret: string }> {
       const row = await found(clientId);
       if (!row.has_secret)

@@ -23,7 +23,7 @@ export interface AdminLibraryDeps {
   connection: Pick<ConnectionParts, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
   reloadKeys?: () => Promise<unknown>;
   /** Relying parties: the configured ones (read-only) and oidc-provider's validation (absent in the CLI). */
-  clients?: { configured: readonly Record<string, unknown>[]; check?: ClientCheck };
+  clients?: { configured: readonly Record<string, unknown>[]; check?: ClientCheck; changed?: () => void };
 }
 
 /**
@@ -50,7 +50,12 @@ export function createAdminLibrary(deps: AdminLibraryDeps) {
     sweep: connection.sweep,
     retirement: connection.retirement,
     mail: createMailOutbox({ config: config.mail, queries: queries.mailOutbox }),
-    clients: createClientLibrary({ queries: queries.clients, configured: deps.clients?.configured ?? config.clients, check: deps.clients?.check }),
+    clients: createClientLibrary({
+      queries: queries.clients,
+      configured: deps.clients?.configured ?? config.clients,
+      check: deps.clients?.check,
+      changed: deps.clients?.changed,
+    }),
     keys: createKeyRotation({ config, db: deps.db, reloadKeys: deps.reloadKeys }),
   };
 }
