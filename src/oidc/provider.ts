@@ -8,7 +8,7 @@ import { SCOPE_CLAIMS } from './claims.ts';
 import { rememberedGrant } from './remembered-grant.ts';
 import { rememberClaims, rememberedClaims } from './adapter.ts';
 import type { KeyMaterial } from './keys.ts';
-import { withStoredClients, type StoredClients } from './stored-clients.ts';
+import { compareHashedSecrets, withStoredClients, type StoredClients } from './stored-clients.ts';
 
 /** Looks up the claims of a subject; undefined when the account no longer exists. */
 export type FindClaims = (sub: string, ctx: KoaContextWithOIDC | undefined) => Promise<Record<string, unknown> | undefined>;
@@ -115,6 +115,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
   };
   const provider = new Provider(config.issuer, configuration);
+  if (deps.storedClients) compareHashedSecrets(provider);
   provider.proxy = config.trustProxy;
   // Koa takes the leftmost X-Forwarded-For entry unless told how many to read from the right.
   if (config.trustProxy) provider.maxIpsCount = config.trustedProxyHops;

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Adapter, AdapterConstructor, AdapterFactory, AdapterPayload, ClientMetadata } from 'oidc-provider';
 import { BadRequest } from '../errors.ts';
@@ -17,17 +18,22 @@ const CACHE_ENTRIES = 1000;
  */
 export function createStoredClients(queries: Pick<ClientQueries, 'findEnabled'>, cacheMs = CLIENT_CACHE_MS) {
   const cache = new Map<string, { at: number; read: Promise<Record<string, unknown> | undefined> }>();
+  const read = async (clientId: string) => {
+    const row = await queries.findEnabled(clientId);
+    if (!row) return undefined;
+    return { ...row.metadata, client_id: clientId, ...(row.secretSha256 === null ? {} : { client_secret: `${HASHED}${row.secretSha256}` }) };
+  };
   return {
     find(clientId: string): Promise<Record<string, unknown> | undefined> {
       const now = Date.now();
       const kept = cache.get(clientId);
       if (kept && now - kept.at < cacheMs) return kept.read;
       if (cache.size >= CACHE_ENTRIES) cache.clear();
-      const read = queries.findEnabled(clientId);
-      cache.set(clientId, { at: now, read });
+      const reading = read(clientId);
+      cache.set(clientId, { at: now, read: reading });
       // A failed read is not kept: the next request tries again.
-      read.catch(() => cache.get(clientId)?.read === read && cache.delete(clientId));
-      return read;
+      reading.catch(() => cache.get(clientId)?.read === reading && cache.delete(clientId));
+      return reading;
     },
     /** After a change made here: this instance reads the table again at once. */
     forget(): void {
@@ -60,6 +66,33 @@ export function withStoredClients(StoreAdapter: AdapterConstructor, clients: Pic
   return (name) => (name === 'Client' ? clientAdapter : new StoreAdapter(name));
 }
 
+/** The SHA-256 of a secret, base64url: what Ferry's table keeps of a stored client's secret. */
+export const secretSha256 = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
+
+/** Marks a stored client's `client_secret` as the hash of the secret, not the secret itself. */
+const HASHED = 'ferry-sha256:';
+
+/**
+ * oidc-provider compares a client secret with the one in the client's metadata
+ * (`Client#compareClientSecret`). For stored clients that is the hash: the secret presented is
+ * hashed first. Configured clients (oidc-provider's `noManage`) keep their plain comparison.
+ * Stored clients cannot use what needs the secret itself (client_secret_jwt, HS* or symmetric
+ * encryption algs: refused by `createClientCheck`).
+ */
+export function compareHashedSecrets(provider: Provider): void {
+  const prototype = provider.Client.prototype as unknown as {
+    compareClientSecret(this: { clientSecret?: string; noManage?: boolean }, actual: string): Promise<boolean> | boolean;
+  };
+  const plain = prototype.compareClientSecret;
+  prototype.compareClientSecret = function compareClientSecret(actual) {
+    const stored = this.clientSecret;
+    if (this.noManage || typeof stored !== 'string' || !stored.startsWith(HASHED)) return plain.call(this, actual);
+    const expected = Buffer.from(stored.slice(HASHED.length));
+    const presented = Buffer.from(secretSha256(String(actual)));
+    return expected.length === presented.length && timingSafeEqual(expected, presented);
+  };
+}
+
 function refuse(): never {
   throw new Error('clients are written through the admin API, not by oidc-provider');
 }
@@ -85,6 +118,7 @@ export function createClientCheck(provider: () => Provider): ClientCheck {
   return {
     needsSecret,
     async validate(metadata) {
+      refuseSecretKeyed(metadata);
       const candidate = { ...metadata, ...(needsSecret(metadata) ? { client_secret: PLACEHOLDER_SECRET } : {}) } as ClientMetadata;
       try {
         await provider().Client.validate(candidate);
@@ -93,6 +127,18 @@ export function createClientCheck(provider: () => Provider): ClientCheck {
       }
     },
   };
+}
+
+/** Metadata that would use the client secret as a key (HMAC or symmetric encryption): Ferry keeps only its hash. */
+function refuseSecretKeyed(metadata: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(metadata)) {
+    const keyed =
+      (field === 'token_endpoint_auth_method' && value === 'client_secret_jwt') ||
+      (field.endsWith('_alg') && typeof value === 'string' && (/^HS/.test(value) || /^(A|dir$)/.test(value)));
+    if (!keyed) continue;
+    const message = `${String(value)} needs the client secret in clear, and Ferry keeps only its hash: use another value, or put this client in the configuration file`;
+    throw new BadRequest(`The client metadata is not valid. ${field}: ${message}`, 'invalid_client_metadata', [{ path: field, message }]);
+  }
 }
 
 /** "redirect_uris must contain members" → 400 invalid_client_metadata, details [{ path: 'redirect_uris', … }]. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { CLIENT_CACHE_MS } from '../../src/oidc/stored-clients.ts';
+import { CLIENT_CACHE_MS, secretSha256 } from '../../src/oidc/stored-clients.ts';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser } from '../helpers/browser.ts';
 import { TEST_CLIENT, freePort, removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
@@ -28,11 +28,13 @@ async function relyingPartyAt(issuer: string, to: TestFerry, clientId: string, s
  * What the token endpoint says about a client and secret, without a sign-in: a refresh token that
  * does not exist is invalid_grant for a client that authenticates, invalid_client for one that does not.
  */
-async function tokenEndpointSays(ferry: TestFerry, clientId: string, secret: string): Promise<string> {
+async function tokenEndpointSays(ferry: TestFerry, clientId: string, secret: string, inBody = false): Promise<string> {
+  const grant = { grant_type: 'refresh_token', refresh_token: 'no-such-token' };
+  const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
   const answer = await fetch(`${ferry.url}/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'no-such-token' }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(inBody ? {} : { authorization: basic }) },
+    body: new URLSearchParams(inBody ? { ...grant, client_id: clientId, client_secret: secret } : grant),
   });
   return ((await answer.json()) as { error: string }).error;
 }
@@ -179,6 +181,10 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
       [{ skip_consent: 'yes' }, 'skip_consent'],
       [{ client_secret: 'mine' }, 'client_secret'],
       [{ client_id: 'spaces are not ids' }, 'client_id'],
+      // Ferry keeps only a hash of the secret: nothing that would use it as a key.
+      [{ token_endpoint_auth_method: 'client_secret_jwt' }, 'token_endpoint_auth_method'],
+      [{ id_token_signed_response_alg: 'HS256' }, 'id_token_signed_response_alg'],
+      [{ userinfo_encrypted_response_alg: 'dir' }, 'userinfo_encrypted_response_alg'],
     ];
     for (const [metadata, field] of cases) {
       const answer = await api.post('/clients', { redirect_uris: [redirectUri], ...metadata });
@@ -336,6 +342,19 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     assert.ok(worst <= CLIENT_CACHE_MS + 1000, `worst ${Math.round(worst)} ms`);
   });
 
+  it('keeps only a SHA-256 of each secret: the database holds none that works', async () => {
+    const { client, clientSecret } = await create({ client_id: 'hashed-app', token_endpoint_auth_method: 'client_secret_post' });
+    const { rows } = await a.ferry.db.query<Record<string, unknown>>('select * from clients');
+    const table = JSON.stringify(rows);
+    for (const secret of secrets) assert.ok(!table.includes(secret), 'no secret in the table');
+    const stored = rows.find((row) => row.client_id === 'hashed-app')!;
+    assert.equal(stored.client_secret_sha256, secretSha256(clientSecret));
+    assert.equal(await tokenEndpointSays(b, client.clientId, clientSecret, true), 'invalid_grant', 'client_secret_post works');
+    for (const taken of [secretSha256(clientSecret), `ferry-sha256:${secretSha256(clientSecret)}`]) {
+      assert.equal(await tokenEndpointSays(b, client.clientId, taken, true), 'invalid_client', 'what the table holds does not authenticate');
+    }
+  });
+
   it('never shows a secret in a listing, a get, or either instance log', async () => {
     assert.ok(secrets.length >= 3);
     const reads = [
@@ -344,10 +363,10 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     ];
     const text = reads.map((answer) => answer.text).join('\n');
     for (const secret of [...secrets, TEST_CLIENT.client_secret]) {
-      assert.ok(!text.includes(secret), 'not in a listing or get');
+      assert.ok(!text.includes(secret) && !text.includes(secretSha256(secret)), 'neither it nor its hash in a listing or get');
       assert.ok(!logs.a.join('\n').includes(secret) && !logs.b.join('\n').includes(secret), 'not in the logs');
     }
-    assert.ok(!/client_secret/.test(text));
+    assert.ok(!/"client_secret(_sha256)?"/.test(text));
     assert.ok(logs.a.length > 0, 'the log was collected');
   });
 });

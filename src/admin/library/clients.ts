@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Conflict, FerryError, NotFound } from '../../errors.ts';
-import type { ClientCheck } from '../../oidc/stored-clients.ts';
+import { secretSha256, type ClientCheck } from '../../oidc/stored-clients.ts';
 import type { ClientQueries, ClientRow } from '../../store/queries/clients.ts';
 
 export type ClientMetadataInput = Record<string, unknown> & { client_id?: string };
@@ -128,7 +128,8 @@ export function createClientLibrary(deps: ClientLibraryDeps) {
       await check().validate({ ...metadata, client_id: clientId });
       if (configured.has(clientId)) throw new Conflict(`The client id ${clientId} is taken by the configuration file.`, 'client_exists');
       const secret = check().needsSecret(metadata) ? newSecret() : null;
-      if (!(await queries.insert(clientId, metadata, secret))) throw new Conflict(`The client id ${clientId} is taken.`, 'client_exists');
+      if (!(await queries.insert(clientId, metadata, secret === null ? null : secretSha256(secret))))
+        throw new Conflict(`The client id ${clientId} is taken.`, 'client_exists');
       const row = (await queries.get(clientId))!;
       return { client: stored(row), ...(secret ? { clientSecret: secret } : {}) };
     },
@@ -143,7 +144,8 @@ export function createClientLibrary(deps: ClientLibraryDeps) {
       await check().validate({ ...metadata, client_id: clientId });
       const needs = check().needsSecret(metadata);
       const secret = needs && !row.has_secret ? newSecret() : needs ? undefined : null;
-      if (!(await queries.update(clientId, metadata, secret))) throw new NotFound(`There is no client ${clientId}.`, 'client_not_found');
+      if (!(await queries.update(clientId, metadata, typeof secret === 'string' ? secretSha256(secret) : secret)))
+        throw new NotFound(`There is no client ${clientId}.`, 'client_not_found');
       return { client: stored((await queries.get(clientId))!), ...(secret ? { clientSecret: secret } : {}) };
     },
 
@@ -153,7 +155,7 @@ export function createClientLibrary(deps: ClientLibraryDeps) {
       if (!row.has_secret)
         throw new Conflict(`The client ${clientId} has no secret (token_endpoint_auth_method none or private_key_jwt).`, 'client_has_no_secret');
       const secret = newSecret();
-      if (!(await queries.setSecret(clientId, secret))) throw new NotFound(`There is no client ${clientId}.`, 'client_not_found');
+      if (!(await queries.setSecret(clientId, secretSha256(secret)))) throw new NotFound(`There is no client ${clientId}.`, 'client_not_found');
       return { client: stored((await queries.get(clientId))!), clientSecret: secret };
     },
 

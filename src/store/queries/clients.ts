@@ -12,7 +12,7 @@ export interface ClientRow {
   updated_at: Date;
 }
 
-const COLUMNS = 'client_id, metadata, client_secret is not null as has_secret, disabled, created_at, updated_at';
+const COLUMNS = 'client_id, metadata, client_secret_sha256 is not null as has_secret, disabled, created_at, updated_at';
 
 /** SQL for relying parties kept in Ferry's database (src/store/migrations/013_clients.sql). */
 export function createClientQueries(db: Queryable) {
@@ -27,39 +27,41 @@ export function createClientQueries(db: Queryable) {
       return rows[0];
     },
 
-    /** What oidc-provider gets for an enabled client: its metadata with client_id and client_secret; nothing for a disabled one. */
-    async findEnabled(clientId: string): Promise<ClientMetadataRow | undefined> {
-      const { rows } = await db.query<{ metadata: ClientMetadataRow; client_secret: string | null }>(
-        'select metadata, client_secret from clients where client_id = $1 and not disabled',
+    /** An enabled client's metadata and the SHA-256 of its secret (base64url); nothing for a disabled one. */
+    async findEnabled(clientId: string): Promise<{ metadata: ClientMetadataRow; secretSha256: string | null } | undefined> {
+      const { rows } = await db.query<{ metadata: ClientMetadataRow; client_secret_sha256: string | null }>(
+        'select metadata, client_secret_sha256 from clients where client_id = $1 and not disabled',
         [clientId],
       );
       const row = rows[0];
-      if (!row) return undefined;
-      return { ...row.metadata, client_id: clientId, ...(row.client_secret === null ? {} : { client_secret: row.client_secret }) };
+      return row ? { metadata: row.metadata, secretSha256: row.client_secret_sha256 } : undefined;
     },
 
     /** False when the client id is taken. */
-    async insert(clientId: string, metadata: ClientMetadataRow, secret: string | null): Promise<boolean> {
+    async insert(clientId: string, metadata: ClientMetadataRow, secretSha256: string | null): Promise<boolean> {
       const { rows } = await db.query(
-        `insert into clients (client_id, metadata, client_secret) values ($1, $2::jsonb, $3)
+        `insert into clients (client_id, metadata, client_secret_sha256) values ($1, $2::jsonb, $3)
          on conflict (client_id) do nothing returning client_id`,
-        [clientId, JSON.stringify(metadata), secret],
+        [clientId, JSON.stringify(metadata), secretSha256],
       );
       return rows.length === 1;
     },
 
-    /** Replaces the metadata; `secret` undefined keeps the stored one, null removes it. False when there is no such client. */
-    async update(clientId: string, metadata: ClientMetadataRow, secret: string | null | undefined): Promise<boolean> {
+    /** Replaces the metadata; `secretSha256` undefined keeps the stored one, null removes it. False when there is no such client. */
+    async update(clientId: string, metadata: ClientMetadataRow, secretSha256: string | null | undefined): Promise<boolean> {
       const { rows } = await db.query(
-        `update clients set metadata = $2::jsonb, client_secret = case when $4 then $3 else client_secret end, updated_at = now()
+        `update clients set metadata = $2::jsonb, client_secret_sha256 = case when $4 then $3 else client_secret_sha256 end, updated_at = now()
          where client_id = $1 returning client_id`,
-        [clientId, JSON.stringify(metadata), secret ?? null, secret !== undefined],
+        [clientId, JSON.stringify(metadata), secretSha256 ?? null, secretSha256 !== undefined],
       );
       return rows.length === 1;
     },
 
-    async setSecret(clientId: string, secret: string): Promise<boolean> {
-      const { rows } = await db.query('update clients set client_secret = $2, updated_at = now() where client_id = $1 returning client_id', [clientId, secret]);
+    async setSecret(clientId: string, secretSha256: string): Promise<boolean> {
+      const { rows } = await db.query('update clients set client_secret_sha256 = $2, updated_at = now() where client_id = $1 returning client_id', [
+        clientId,
+        secretSha256,
+      ]);
       return rows.length === 1;
     },
 
