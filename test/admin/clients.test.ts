@@ -230,8 +230,15 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
   it('disables, enables and deletes a client, effective at once on A and within seconds on B', async () => {
     const { client, clientSecret } = await create({ skip_consent: true });
     for (const ferry of [a, b]) assert.equal(await tokenEndpointSays(ferry, client.clientId, clientSecret), 'invalid_grant', 'in use before');
+    const issued = await signInWith(client.clientId, clientSecret, b);
+    const userinfoSays = async (ferry: TestFerry) => {
+      const answer = await fetch(`${ferry.url}/me`, { headers: { authorization: `Bearer ${issued.access_token}` } });
+      return answer.status === 200 ? 'ok' : /error="([a-z_]+)"/.exec(answer.headers.get('www-authenticate') ?? '')?.[1];
+    };
+    for (const ferry of [a, b]) assert.equal(await userinfoSays(ferry), 'ok');
     const disabled = await api.post(`/clients/${client.clientId}/disable`);
     assert.deepEqual([disabled.status, disabled.body.disabled], [200, true]);
+    await onBoth(userinfoSays, 'invalid_token', 'disabled: its access tokens no longer read userinfo');
     await onBoth((ferry) => tokenEndpointSays(ferry, client.clientId, clientSecret), 'invalid_client', 'disabled: no token endpoint');
     await onBoth((ferry) => authorizationSays(ferry, client.clientId, redirectUri), 'invalid_client', 'disabled: no authorization');
     assert.equal((await api.post(`/clients/${client.clientId}/enable`)).body.disabled, false);
