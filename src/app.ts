@@ -17,6 +17,7 @@ import type { Mail } from './mail/index.ts';
 import { loadKeyMaterial, signingKeysFingerprint, type KeyMaterial } from './oidc/keys.ts';
 import { memoiseReadsPerRequest } from './oidc/adapter.ts';
 import { createProvider } from './oidc/provider.ts';
+import { createClientCheck, createStoredClients } from './oidc/stored-clients.ts';
 import { createHealthRoutes } from './ops/health.ts';
 import { createGaugeSampler } from './ops/gauges.ts';
 import { createMetrics, type Metrics } from './ops/metrics.ts';
@@ -85,8 +86,18 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   if (config.connection.enabled) sandbox.start();
   const sampleGauges = createGaugeSampler({ metrics, db, sandbox, connection: federation, mail });
   const { signIn } = federation;
-  const admin = createAdmin({ config, db, queries, connection: federation, views, csrf, reloadKeys: () => reloadKeys() });
   const demo = config.demo ? demoClient(config.issuer, keys.cookieKeys[0]!) : undefined;
+  const storedClients = createStoredClients(queries.clients);
+  const admin = createAdmin({
+    config,
+    db,
+    queries,
+    connection: federation,
+    views,
+    csrf,
+    reloadKeys: () => reloadKeys(),
+    clients: { configured: [...config.clients, ...(demo ? [demo] : [])], check: createClientCheck(() => current), changed: storedClients.forget },
+  });
 
   // Built once: a key rotation rebuilds the provider, not the routes around it (they reach it through `current`).
   const assets = staticFiles(join(VIEWS_DIR, 'static'));
@@ -172,6 +183,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
       log,
       findClaims: (sub) => signIn.findClaims(sub),
       extraClients: demo ? [demo] : [],
+      storedClients,
     });
     provider.use(pinOriginToIssuer(config.issuer));
     // Outside the request scope, so a write deferred to the end of a request that fails is answered with the error page too.

@@ -8,6 +8,7 @@ import { SCOPE_CLAIMS } from './claims.ts';
 import { rememberedGrant } from './remembered-grant.ts';
 import { rememberClaims, rememberedClaims } from './adapter.ts';
 import type { KeyMaterial } from './keys.ts';
+import { compareHashedSecrets, withStoredClients, type StoredClients } from './stored-clients.ts';
 
 /** Looks up the claims of a subject; undefined when the account no longer exists. */
 export type FindClaims = (sub: string, ctx: KoaContextWithOIDC | undefined) => Promise<Record<string, unknown> | undefined>;
@@ -21,6 +22,8 @@ export interface ProviderDeps {
   findClaims: FindClaims;
   /** Clients on top of the configured ones (the demo relying party). */
   extraClients?: ClientMetadata[];
+  /** Clients kept in Ferry's database (created through the admin API or console). */
+  storedClients?: Pick<StoredClients, 'find'>;
 }
 
 /**
@@ -31,7 +34,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { config, keys, views } = deps;
   const customClaims = config.customClaims;
   const configuration: Configuration = {
-    adapter: createAdapterClass(deps.models),
+    adapter: deps.storedClients ? withStoredClients(createAdapterClass(deps.models), deps.storedClients) : createAdapterClass(deps.models),
     clients: [...config.clients, ...(deps.extraClients ?? [])] as ClientMetadata[],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
@@ -113,6 +116,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
   };
   const provider = new Provider(config.issuer, configuration);
+  if (deps.storedClients) compareHashedSecrets(provider);
   provider.proxy = config.trustProxy;
   // Koa takes the leftmost X-Forwarded-For entry unless told how many to read from the right.
   if (config.trustProxy) provider.maxIpsCount = config.trustedProxyHops;

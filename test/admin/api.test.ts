@@ -387,7 +387,7 @@ describe('admin API against a real PostgreSQL legacy database (scripts kept in F
     // only with the token (but the document itself).
     for (const { method, path, operation } of operations) {
       for (const parameter of operation.parameters.filter((p) => p.in === 'path')) assert.ok(path.includes(`{${parameter.name}}`));
-      const concrete = path.replace('/api/v1', '').replace('{sub}', 'nobody').replace('{name}', 'getUser');
+      const concrete = path.replace('/api/v1', '').replace('{sub}', 'nobody').replace('{name}', 'getUser').replace('{clientId}', 'nobody');
       const body = method === 'get' || method === 'delete' ? undefined : {};
       const answer = await patiently(() => api.call(method.toUpperCase(), concrete, body));
       assert.notEqual(answer.body?.error, 'unknown_endpoint', `${method} ${path} is served`);

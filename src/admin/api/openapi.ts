@@ -70,7 +70,7 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: { version: strin
       title: 'Ferry admin API',
       version: info.version,
       description:
-        'Users, the custom-database connection and its scripts, the execution log, migration progress and signing keys. Send `Authorization: Bearer <adminToken>`.',
+        'Users, relying parties (clients), the custom-database connection and its scripts, the execution log, migration progress and signing keys. Send `Authorization: Bearer <adminToken>`.',
     },
     security: [{ bearer: [] }],
     paths,

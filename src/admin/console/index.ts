@@ -8,6 +8,7 @@ import type { AdminAccess } from '../access.ts';
 import type { AdminLibrary } from '../library/index.ts';
 import { rateLimit, type RateLimiter } from '../rate-limit.ts';
 import { createPageRenderer } from './page.ts';
+import { clientPages } from './pages/clients.ts';
 import { connectionPages } from './pages/connection.ts';
 import { logPages } from './pages/logs.ts';
 import { migrationPages } from './pages/migration.ts';
@@ -50,7 +51,7 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
 
   const pages = new Router({ prefix: PREFIX });
   pages.get('/', (ctx) => ctx.redirect(`${PREFIX}/connection`));
-  for (const add of [connectionPages, scriptPages, logPages, userPages, migrationPages, outboxPages]) add(pages, page);
+  for (const add of [connectionPages, scriptPages, logPages, userPages, clientPages, migrationPages, outboxPages]) add(pages, page);
 
   const limited = rateLimit(deps.limiter);
   const open = signIn.routes() as unknown as Middleware;

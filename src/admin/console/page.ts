@@ -7,6 +7,7 @@ import type { AdminLibrary } from '../library/index.ts';
 /** Sentences shown after a form was handled and the browser redirected (`?done=<key>`). */
 const NOTICES: Record<string, string> = {
   connection: 'The connection was saved. Every instance follows within two seconds.',
+  'follow-file': 'The saved settings were forgotten: the configuration file counts again. Every instance follows within two seconds.',
   saved: 'The script was saved as a new version.',
   restored: 'The old version was saved as the newest version.',
   created: 'The user was created.',
@@ -16,6 +17,10 @@ const NOTICES: Record<string, string> = {
   password: 'The new password was set.',
   sweep: 'The sweep runs in the background; this page shows its progress.',
   'sweep-paused': 'The sweep is paused after the page it was on; start it again to resume.',
+  'client-updated': 'The application was saved. Every instance follows within two seconds.',
+  'client-disabled': 'The application is disabled: it can neither start a sign-in nor use the token endpoint.',
+  'client-enabled': 'The application is enabled again.',
+  'client-deleted': 'The application was deleted.',
   retired: 'The legacy database is retired: the connection is off, and every Ferry account signs in without it.',
 };
 
@@ -24,6 +29,7 @@ export const SECTIONS = [
   { id: 'scripts', label: 'Scripts', href: '/console/scripts' },
   { id: 'logs', label: 'Log history', href: '/console/logs' },
   { id: 'users', label: 'Users', href: '/console/users' },
+  { id: 'clients', label: 'Applications', href: '/console/clients' },
   { id: 'migration', label: 'Migration', href: '/console/migration' },
   { id: 'outbox', label: 'Outbox', href: '/console/outbox' },
 ] as const;

@@ -1,6 +1,6 @@
 import { connectionSchema, type ConnectionConfig } from '../../config/schema.ts';
 import type { Connection } from '../../connection/connection.ts';
-import type { ConnectionSettings } from '../../connection/settings.ts';
+import type { ConnectionSettings, SettingOrigin } from '../../connection/settings.ts';
 import type { EgressInput, LimitsInput } from '../../sandbox/index.ts';
 import { envForm, maskEnv, mergeEnv, replaceEnv } from './secrets.ts';
 import { invalid } from './validation.ts';
@@ -21,6 +21,8 @@ export interface ConnectionView {
   scriptsDir: string | null;
   /** `files` when a scripts folder is configured (it is the source of truth), else `store` (Ferry's database). */
   scriptsSource: 'files' | 'store';
+  /** Per setting: `file` (the configuration file's value) or `saved` (saved in the console or API, over the file's). */
+  sources: Record<string, SettingOrigin>;
 }
 
 export interface ConnectionChange {
@@ -39,8 +41,9 @@ export interface ConnectionChange {
   breaker?: Partial<ConnectionConfig['breaker']> | undefined;
 }
 
-export function viewConnection(connection: Connection): ConnectionView {
+export function viewConnection(connection: Connection, sources: Record<string, SettingOrigin>): ConnectionView {
   return {
+    sources,
     enabled: connection.enabled,
     mode: connection.mode,
     env: maskEnv(connection.env),
@@ -60,7 +63,12 @@ export function viewConnection(connection: Connection): ConnectionView {
 export function createConnectionLibrary(settings: ConnectionSettings) {
   return {
     async view(): Promise<ConnectionView> {
-      return viewConnection(await settings.current());
+      return viewConnection(await settings.current(), await settings.origins());
+    },
+
+    /** Forgets the values saved in the console or API: the configuration file's count again. */
+    async followFile(): Promise<ConnectionView> {
+      return viewConnection(await settings.forgetSaved(), await settings.origins());
     },
 
     async update(change: ConnectionChange): Promise<ConnectionView> {
@@ -83,7 +91,7 @@ export function createConnectionLibrary(settings: ConnectionSettings) {
       if (patch.limits) patch.limits = checked.data.limits;
       if (patch.egress) patch.egress = checked.data.egress;
       if (patch.env) patch.env = checked.data.env;
-      return viewConnection(await settings.save(patch));
+      return viewConnection(await settings.save(patch), await settings.origins());
     },
   };
 }

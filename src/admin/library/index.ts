@@ -1,7 +1,9 @@
 import type { Config } from '../../config/schema.ts';
 import type { ConnectionParts } from '../../connection/index.ts';
 import type { Database } from '../../store/db.ts';
+import type { ClientCheck } from '../../oidc/stored-clients.ts';
 import type { Queries } from '../../store/queries/index.ts';
+import { createClientLibrary } from './clients.ts';
 import { createConnectionLibrary } from './connection.ts';
 import { createExecutionHistory } from './executions.ts';
 import { createImportLibrary } from './import.ts';
@@ -17,9 +19,11 @@ export interface AdminLibraryDeps {
   config: Config;
   /** For key rotation, which runs in a transaction of its own. */
   db: Database;
-  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox'>;
+  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox' | 'clients'>;
   connection: Pick<ConnectionParts, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
   reloadKeys?: () => Promise<unknown>;
+  /** Relying parties: the configured ones (read-only) and oidc-provider's validation (absent in the CLI). */
+  clients?: { configured: readonly Record<string, unknown>[]; check?: ClientCheck; changed?: () => void };
 }
 
 /**
@@ -46,6 +50,12 @@ export function createAdminLibrary(deps: AdminLibraryDeps) {
     sweep: connection.sweep,
     retirement: connection.retirement,
     mail: createMailOutbox({ config: config.mail, queries: queries.mailOutbox }),
+    clients: createClientLibrary({
+      queries: queries.clients,
+      configured: deps.clients?.configured ?? config.clients,
+      check: deps.clients?.check,
+      changed: deps.clients?.changed,
+    }),
     keys: createKeyRotation({ config, db: deps.db, reloadKeys: deps.reloadKeys }),
   };
 }

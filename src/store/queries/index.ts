@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.ts';
 import { createAccountQueries } from './accounts.ts';
+import { createClientQueries } from './clients.ts';
 import { createEmailVerificationQueries } from './email-verifications.ts';
 import { createExecutionQueries } from './executions.ts';
 import { createKeyQueries } from './keys.ts';
@@ -21,6 +22,7 @@ import { createThrottleQueries } from './throttle.ts';
 export function createQueries(db: Queryable) {
   return {
     accounts: createAccountQueries(db),
+    clients: createClientQueries(db),
     emailVerifications: createEmailVerificationQueries(db),
     executions: createExecutionQueries(db),
     keys: createKeyQueries(db),

@@ -21,6 +21,11 @@ const connectionView = z.object({
   breaker: z.object({ failureThreshold: z.number().int(), openSeconds: z.number().int() }),
   scriptsDir: z.string().nullable(),
   scriptsSource: z.enum(['files', 'store']),
+  sources: z
+    .record(z.string(), z.enum(['file', 'saved']))
+    .describe(
+      'Where each setting comes from: file (ferry.config.json) or saved (saved in the console or API, which takes precedence over the file until DELETE /connection/saved).',
+    ),
 });
 
 const connectionChange = z
@@ -69,6 +74,14 @@ export function connectionRoutes(library: AdminLibrary) {
       response: connectionView,
       errors: [400],
       handle: ({ body }) => library.connection.update(body),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/connection/saved',
+      tag: 'connection',
+      summary: 'Forget the settings saved in the console or API: the configuration file counts again (every instance within two seconds)',
+      response: connectionView,
+      handle: () => library.connection.followFile(),
     }),
   ];
 }

@@ -1,5 +1,6 @@
 import type { AdminLibrary } from '../../library/index.ts';
 import type { ApiRoute } from '../route.ts';
+import { clientRoutes } from './clients.ts';
 import { connectionRoutes } from './connection.ts';
 import { executionRoutes } from './executions.ts';
 import { importRoutes } from './import.ts';
@@ -20,5 +21,6 @@ export function apiRoutes(library: AdminLibrary): ApiRoute[] {
     ...migrationRoutes(library),
     ...sweepRoutes(library),
     ...mailRoutes(library),
+    ...clientRoutes(library),
   ];
 }

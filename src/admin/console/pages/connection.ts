@@ -11,7 +11,7 @@ export function connectionPages(router: Router, { library, csrf, render }: Conso
     await render(
       ctx,
       'connection',
-      { title: 'Connection', section: 'connection', model, limitFields: FORM_LIMITS, scriptsDir: view.scriptsDir, ...extra },
+      { title: 'Connection', section: 'connection', model, limitFields: FORM_LIMITS, scriptsDir: view.scriptsDir, sources: view.sources, ...extra },
       status,
     );
   };
@@ -29,5 +29,12 @@ export function connectionPages(router: Router, { library, csrf, render }: Conso
       return show(ctx, model, problem, problem.status);
     }
     ctx.redirect('/console/connection?done=connection');
+  });
+
+  router.post('/connection/follow-file', async (ctx) => {
+    const form = await readForm(ctx);
+    csrf.verify(ctx, form.csrf);
+    await library.connection.followFile();
+    ctx.redirect('/console/connection?done=follow-file');
   });
 }
