@@ -41,6 +41,7 @@ function accountRow(fields: { id: string; sub: string; email: string; password: 
     legacy_id: fields.legacyId ?? null,
     migrated_at: fields.legacyId ? now : null,
     imported_at: null,
+    blocked_at: null,
     created_at: now,
     updated_at: now,
   };
@@ -134,6 +135,8 @@ function setUp(mode: SignInMode, options: { legacyUp?: boolean; loginSource?: 'w
     claimsCache,
     floor,
     throttle,
+    blocks: { blockedIdentifier: async () => false },
+    blockedMessage: 'blocked',
     log,
   });
   return { signIn, calls, state, local, claimsCache, connection };

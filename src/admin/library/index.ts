@@ -17,7 +17,7 @@ export interface AdminLibraryDeps {
   config: Config;
   /** For key rotation, which runs in a transaction of its own. */
   db: Database;
-  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox'>;
+  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox' | 'userActivity' | 'sessions'>;
   connection: Pick<ConnectionParts, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
   reloadKeys?: () => Promise<unknown>;
 }
@@ -30,7 +30,7 @@ export function createAdminLibrary(deps: AdminLibraryDeps) {
   const { config, queries, connection } = deps;
   const { settings, runner, executions } = connection;
   return {
-    users: createUserLibrary(connection.directory, queries.oidcModels),
+    users: createUserLibrary(connection.directory, { oidcModels: queries.oidcModels, activity: queries.userActivity, sessions: queries.sessions }),
     imports: createImportLibrary(connection.bulkImport),
     connection: createConnectionLibrary(settings),
     scripts: createScriptLibrary({ settings, queries: queries.scripts }),

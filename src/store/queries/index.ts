@@ -9,8 +9,10 @@ import { createOidcModelQueries } from './oidc-models.ts';
 import { createPasswordResetQueries } from './password-resets.ts';
 import { createRateBucketQueries } from './rate-buckets.ts';
 import { createScriptQueries } from './scripts.ts';
+import { createSessionQueries } from './sessions.ts';
 import { createSweepQueries } from './sweeps.ts';
 import { createThrottleQueries } from './throttle.ts';
+import { createUserActivityQueries } from './user-activity.ts';
 
 /**
  * Every query object over one database, built once by the composition root (src/compose.ts) and
@@ -29,8 +31,10 @@ export function createQueries(db: Queryable) {
     passwordResets: createPasswordResetQueries(db),
     rateBuckets: createRateBucketQueries(db),
     scripts: createScriptQueries(db),
+    sessions: createSessionQueries(db),
     sweeps: createSweepQueries(db),
     throttle: createThrottleQueries(db),
+    userActivity: createUserActivityQueries(db),
   };
 }
 
