@@ -84,8 +84,9 @@ describe("operators and a user's sign-ins, sessions and block, with Ferry's own 
     assert.equal((await api.delete(`/users/${sub}/sessions`)).status, 200, 'the sessions of the test above ended');
     assert.deepEqual(await sessions(), []);
 
+    // offline_access: a refresh token that outlives its session unless ending the session revokes it.
     const first = new Browser();
-    const firstTokens = await signIn(ferry, rp, first, USER.email, USER.password);
+    const firstTokens = await signIn(ferry, rp, first, USER.email, USER.password, { scope: 'openid email offline_access', prompt: 'consent' });
     const [firstSession] = await sessions();
     const second = new Browser();
     const secondTokens = await signIn(ferry, rp, second, USER.email, USER.password);
@@ -158,6 +159,13 @@ describe("operators and a user's sign-ins, sessions and block, with Ferry's own 
     assert.match((await console_.submit(form, `/users/${sub}/block`)).html, /The user is blocked/);
     assert.equal(alertText(await tryLogin(ferry, rp, new Browser(), USER.email, USER.password)), BLOCKED);
     assert.equal((await api.delete(`/users/${sub}/block`)).status, 200);
+
+    // A token issued while the block was written (a sign-in in flight) escapes the revocation,
+    // but a blocked account has no claims: its refresh is refused all the same.
+    const late = await signIn(ferry, rp, new Browser(), USER.email, USER.password);
+    await ferry.ferry.db.query('update accounts set blocked_at = now() where email = $1', [USER.email]);
+    await assert.rejects(oidc.refreshTokenGrant(rp, late.refresh_token!), oauthError('invalid_grant'));
+    await ferry.ferry.db.query('update accounts set blocked_at = null where email = $1', [USER.email]);
   });
 });
 
