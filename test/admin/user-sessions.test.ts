@@ -9,6 +9,7 @@ import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
+import { runCli } from './run-cli.ts';
 
 const BLOCKED = 'This account has been blocked. Please contact support.';
 
@@ -166,6 +167,50 @@ describe("operators and a user's sign-ins, sessions and block, with Ferry's own 
     await ferry.ferry.db.query('update accounts set blocked_at = now() where email = $1', [USER.email]);
     await assert.rejects(oidc.refreshTokenGrant(rp, late.refresh_token!), oauthError('invalid_grant'));
     await ferry.ferry.db.query('update accounts set blocked_at = null where email = $1', [USER.email]);
+  });
+});
+
+describe('ferry users block, unblock, sessions and end-sessions, against a running server', () => {
+  const USER = { email: 'cli-user@example.com', password: 'cli-user-password' };
+  let ferry: TestFerry;
+  let rp: oidc.Configuration;
+
+  before(async () => {
+    ferry = await startFerry({ adminToken: ADMIN_TOKEN, blockedUserMessage: BLOCKED });
+    rp = await relyingParty(ferry);
+  });
+  after(async () => {
+    await ferry?.stop();
+    if (ferry) removeDataDir(ferry.dataDir);
+  });
+
+  it('does from a shell what the console does', async () => {
+    const created = await adminClient(ferry).post('/users', USER);
+    const sub = created.body.sub as string;
+    const cli = (...args: string[]) => runCli(['users', ...args, '--url', ferry.url, '--token', ADMIN_TOKEN], { cwd: ferry.dataDir });
+    const browser = new Browser();
+    await signIn(ferry, rp, browser, USER.email, USER.password);
+
+    const listed = await cli('sessions', sub, '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    const [session] = JSON.parse(listed.stdout) as { uid: string; clients: string[] }[];
+    assert.deepEqual(session!.clients, ['test-app']);
+    const ended = await cli('end-sessions', sub, session!.uid);
+    assert.deepEqual([ended.code, ended.stdout.trim()], [0, 'Ended 1 session.'], ended.stderr);
+    assert.equal(await stillSignedIn(ferry, rp, browser), false);
+
+    const blocked = await cli('block', sub);
+    assert.equal(blocked.code, 0, blocked.stderr);
+    assert.match(blocked.stdout, new RegExp(`^${sub} is blocked since \\d{4}-`));
+    assert.equal(alertText(await tryLogin(ferry, rp, new Browser(), USER.email, USER.password)), BLOCKED);
+    const unblocked = await cli('unblock', sub);
+    assert.deepEqual([unblocked.code, unblocked.stdout.trim()], [0, `${sub} is not blocked.`], unblocked.stderr);
+    assert.ok((await signIn(ferry, rp, new Browser(), USER.email, USER.password)).access_token);
+
+    const unknown = await cli('block', 'nobody');
+    assert.equal(unknown.code, 1);
+    const usage = await runCli(['users', 'block'], { cwd: ferry.dataDir });
+    assert.deepEqual([usage.code, /Use: ferry users block SUB/.test(usage.stderr)], [2, true], usage.stderr);
   });
 });
 
