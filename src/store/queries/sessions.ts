@@ -16,7 +16,11 @@ export interface AccountSession {
 /** What `sessionUid` binds to a session: deleted with it when an operator ends it. */
 const SESSION_BOUND = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'BackchannelAuthenticationRequest', 'DeviceCode'];
 
-/** SQL over oidc-provider's Session rows in oidc_models, by the account they belong to. */
+/**
+ * SQL over oidc-provider's Session rows in oidc_models, by the account they belong to. Sessions and
+ * the codes and tokens under them are found through the account (migration 006's index), never by
+ * scanning every token for a session uid.
+ */
 export function createSessionQueries(db: Queryable) {
   const live = '(expires_at is null or expires_at > now())';
   const owned = `model = 'Session' and payload ? 'accountId' and payload ->> 'accountId' = $1 and ${live}`;
@@ -34,7 +38,8 @@ export function createSessionQueries(db: Queryable) {
            (select array_agg(key order by key) from jsonb_object_keys(coalesce(s.payload -> 'authorizations', '{}'::jsonb)) as key) as clients,
            greatest(to_timestamp((s.payload ->> 'iat')::bigint),
              (select to_timestamp(max((t.payload ->> 'iat')::bigint)) from oidc_models t
-               where t.model = any($2::text[]) and t.payload ->> 'sessionUid' = s.uid)) as last_used_at
+               where t.payload ? 'accountId' and t.payload ->> 'accountId' = $1
+                 and t.model = any($2::text[]) and t.payload ->> 'sessionUid' = s.uid)) as last_used_at
          from oidc_models s where s.model = 'Session' and s.payload ? 'accountId' and s.payload ->> 'accountId' = $1
            and (s.expires_at is null or s.expires_at > now())
          order by started_at desc nulls last`,
@@ -57,7 +62,8 @@ export function createSessionQueries(db: Queryable) {
     async end(accountId: string, uid?: string): Promise<number> {
       const { rows } = await db.query<{ n: number }>(
         `with ended as (delete from oidc_models where ${owned} and ($3::text is null or uid = $3) returning uid),
-         tokens as (delete from oidc_models where model = any($2::text[]) and payload ->> 'sessionUid' in (select uid from ended))
+         tokens as (delete from oidc_models where payload ? 'accountId' and payload ->> 'accountId' = $1
+           and model = any($2::text[]) and payload ->> 'sessionUid' in (select uid from ended))
          select count(*)::int as n from ended`,
         [accountId, SESSION_BOUND, uid ?? null],
       );
