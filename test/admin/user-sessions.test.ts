@@ -8,7 +8,7 @@ import { oauthError } from '../helpers/conformance.ts';
 import { removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, relyingParty, signIn } from '../helpers/relying-party.ts';
-import { postgresReachable } from '../helpers/services.ts';
+import { createPostgresDatabase, postgresReachable } from '../helpers/services.ts';
 import { runCli } from './run-cli.ts';
 
 const BLOCKED = 'This account has been blocked. Please contact support.';
@@ -27,15 +27,19 @@ async function stillSignedIn(ferry: TestFerry, rp: oidc.Configuration, browser: 
   return false;
 }
 
-describe("operators and a user's sign-ins, sessions and block, with Ferry's own accounts", () => {
+describe("operators and a user's sign-ins, sessions and block, with Ferry's own accounts on PostgreSQL", () => {
   const USER = { email: 'mira@example.com', password: 'mira-local-password' };
   let ferry: TestFerry;
   let rp: oidc.Configuration;
   let api: ReturnType<typeof adminClient>;
   let sub: string;
+  let store: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
 
   before(async () => {
-    ferry = await startFerry({ adminToken: ADMIN_TOKEN, blockedUserMessage: BLOCKED });
+    // Ferry's store on PostgreSQL here (the suites below use the embedded PGlite).
+    await postgresReachable();
+    store = await createPostgresDatabase();
+    ferry = await startFerry({ adminToken: ADMIN_TOKEN, blockedUserMessage: BLOCKED, databaseUrl: store.url });
     rp = await relyingParty(ferry);
     api = adminClient(ferry);
     const created = await api.post('/users', USER);
@@ -44,6 +48,7 @@ describe("operators and a user's sign-ins, sessions and block, with Ferry's own 
   });
   after(async () => {
     await ferry?.stop();
+    await store?.drop();
     if (ferry) removeDataDir(ferry.dataDir);
   });
 
