@@ -275,5 +275,13 @@ describe('a CUSTOM_USER_STORE user: sign-ins counted and blocked by subject, wit
     const back = await signIn(ferry, rp, new Browser(), 'grace', USERS[0]!.password);
     assert.ok(back.access_token, 'unblocked, she signs in again');
     assert.equal((await api.get(`/users/${grace}`)).body.signInCount, 2);
+
+    // A user deleted while blocked takes the block along: someone given the same email later is not refused.
+    assert.equal((await api.put(`/users/${grace}/block`)).status, 200);
+    assert.equal((await api.delete(`/users/${grace}`)).status, 204);
+    const again = await api.post('/users', { email: 'grace@example.com', username: 'grace', password: 'a new grace password' });
+    assert.equal(again.status, 201, again.text);
+    assert.deepEqual([again.body.signInCount, again.body.blockedAt], [0, undefined]);
+    assert.ok((await signIn(ferry, rp, new Browser(), 'grace@example.com', 'a new grace password')).access_token);
   });
 });

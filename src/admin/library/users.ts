@@ -24,7 +24,7 @@ export interface UserPage {
 
 export interface UserLibraryStores {
   oidcModels: Pick<OidcModelQueries, 'revokeAccount'>;
-  activity: Pick<UserActivityQueries, 'of' | 'block' | 'unblock'>;
+  activity: Pick<UserActivityQueries, 'of' | 'block' | 'unblock' | 'delete'>;
   sessions: Pick<SessionQueries, 'of' | 'end'>;
 }
 
@@ -65,6 +65,7 @@ export function createUserLibrary(directory: Directory, stores: UserLibraryStore
     async delete(sub: string): Promise<void> {
       await directory.delete(sub);
       await oidcModels.revokeAccount(sub);
+      await activity.delete(sub);
     },
     async setPassword(sub: string, password: string): Promise<void> {
       await directory.setPassword(sub, password);

@@ -54,6 +54,11 @@ export function createUserActivityQueries(db: Queryable) {
       );
     },
 
+    /** A deleted user's activity and block go with them: a later user with the same identifiers is not blocked. */
+    async delete(sub: string): Promise<void> {
+      await db.query('delete from user_activity where sub = $1', [sub]);
+    },
+
     /** Whether any of these identifiers (kind:value) belongs to a blocked custom-store user. */
     async blockedIdentifier(identifiers: readonly string[]): Promise<boolean> {
       const { rows } = await db.query('select 1 from user_activity where blocked_at is not null and blocked_identifiers && $1::text[] limit 1', [identifiers]);
