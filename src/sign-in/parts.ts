@@ -25,7 +25,7 @@ export interface SignInParts {
   floor: FailureFloor;
   throttle: Throttle;
   /** Blocks of custom-store users, by identifier (a local account carries its own). */
-  blocks: Pick<UserActivityQueries, 'blockedIdentifier'>;
+  blocks: Pick<UserActivityQueries, 'blockedIdentifier' | 'blockedSubject'>;
   /** What a blocked user is told (config `blockedUserMessage`). */
   blockedMessage: string;
   metrics?: Metrics | undefined;

@@ -266,6 +266,11 @@ describe('a CUSTOM_USER_STORE user: sign-ins counted and blocked by subject, wit
       const page = await tryLogin(ferry, rp, new Browser(), identifier, password);
       assert.deepEqual([page.status, alertText(page)], [401, BLOCKED], `${identifier} / ${password}`);
     }
+    // Her email changed in the legacy database since the block: refused all the same, by subject, once the login script verified her.
+    await legacy.query('update users set email = $1 where username = $2', ['grace.h@example.com', 'grace']);
+    const moved = await tryLogin(ferry, rp, new Browser(), 'grace.h@example.com', USERS[0]!.password);
+    assert.deepEqual([moved.status, alertText(moved)], [401, BLOCKED], 'a new identifier does not escape the block');
+    await legacy.query('update users set email = $1 where username = $2', ['grace@example.com', 'grace']);
     const linus = await signIn(ferry, rp, new Browser(), 'linus', USERS[1]!.password);
     assert.ok(linus.access_token, 'another user of the store is not blocked');
     const accounts = await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts');

@@ -143,7 +143,10 @@ function setUp(mode: SignInMode, options: { legacyUp?: boolean; loginSource?: 'w
     claimsCache,
     floor,
     throttle,
-    blocks: { blockedIdentifier: async (keys: readonly string[]) => keys.some((key) => state.blockedIdentifiers.has(key)) },
+    blocks: {
+      blockedIdentifier: async (keys: readonly string[]) => keys.some((key) => state.blockedIdentifiers.has(key)),
+      blockedSubject: async (sub: string) => state.blockedIdentifiers.has(`sub:${sub}`),
+    },
     blockedMessage: 'This account is blocked.',
     log,
   });
@@ -245,6 +248,15 @@ describe('the sign-in step list', () => {
       assert.deepEqual([calls.passwordChecks, calls.legacy, calls.verdicts], [0, [], []], `${mode}: no password checked, nothing throttled`);
       assert.deepEqual(calls.pads, [PATHS[mode], PATHS[mode]], 'as slow as a wrong password');
     }
+    const moved = setUp('CUSTOM_USER_STORE');
+    moved.state.blockedIdentifiers.add('sub:42');
+    const refused = await moved.signIn.signIn(IDENTIFIERS.legacy, PASSWORDS.legacy, { ip: '192.0.2.1' });
+    assert.deepEqual(
+      refused,
+      { ok: false, reason: 'blocked', message: 'This account is blocked.', path: 'legacy' },
+      'a blocked subject under an identifier not recorded',
+    );
+    assert.deepEqual(moved.calls.legacy, ['login'], 'refused once the login script verified it');
     const other = await custom.signIn.signIn(IDENTIFIERS.unknown, 'wrong-password-1', { ip: '192.0.2.1' });
     assert.equal(other.ok ? 'ok' : other.reason, 'invalid_credentials', 'another identifier goes on as before');
   });

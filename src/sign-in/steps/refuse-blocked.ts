@@ -1,3 +1,4 @@
+import { subjectOf } from '../../accounts/subject.ts';
 import { identifierKey } from '../../store/queries/user-activity.ts';
 import type { Step } from '../attempt.ts';
 import type { SignInParts } from '../parts.ts';
@@ -17,6 +18,22 @@ export function refuseBlocked(parts: Pick<SignInParts, 'blocks' | 'blockedMessag
       : await parts.blocks.blockedIdentifier([identifierKey(identifier.kind, identifier.value)]);
     if (blocked) {
       attempt.result = { ok: false, reason: 'blocked', message: parts.blockedMessage };
+      return;
+    }
+    await next();
+  };
+}
+
+/**
+ * CUSTOM_USER_STORE, after the login script verified the user: refused if their subject is
+ * blocked. It catches a blocked user whose identifiers changed in the legacy database since the
+ * block (the check above knows only the old ones); they are refused after their password was
+ * checked, the one case where the answer depends on it.
+ */
+export function refuseBlockedSubject(parts: Pick<SignInParts, 'blocks' | 'blockedMessage' | 'subjectPrefix'>): Step {
+  return async (attempt, next) => {
+    if (await parts.blocks.blockedSubject(subjectOf(parts.subjectPrefix, attempt.verified!.legacyId))) {
+      attempt.result = { ok: false, reason: 'blocked', message: parts.blockedMessage, path: 'legacy' };
       return;
     }
     await next();

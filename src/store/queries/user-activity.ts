@@ -59,6 +59,12 @@ export function createUserActivityQueries(db: Queryable) {
       await db.query('delete from user_activity where sub = $1', [sub]);
     },
 
+    /** Whether this subject is blocked. */
+    async blockedSubject(sub: string): Promise<boolean> {
+      const { rows } = await db.query('select 1 from user_activity where sub = $1 and blocked_at is not null', [sub]);
+      return rows.length > 0;
+    },
+
     /** Whether any of these identifiers (kind:value) belongs to a blocked custom-store user. */
     async blockedIdentifier(identifiers: readonly string[]): Promise<boolean> {
       const { rows } = await db.query('select 1 from user_activity where blocked_at is not null and blocked_identifiers && $1::text[] limit 1', [identifiers]);
