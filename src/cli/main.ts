@@ -27,9 +27,14 @@ const USAGE = `Usage: ferry <command> [options]
                                       NDJSON (one user per line) or a .json file; already
                                       imported ids are skipped (--update replaces them);
                                       \`ferry import FILE\` is the same
+  users block SUB | unblock SUB [--json]
+                                      block a user (no sign-in, every session and token
+                                      revoked), or let them in again
+  users sessions SUB [--json]         a user's browser sessions: started, last used, apps
+  users end-sessions SUB [UID]        end one session (by uid) or all of them
   keys rotate                         make new signing keys the active ones
 
-  test-script, migration, users import and keys rotate open the configured database, or ask a running
+  test-script, migration, users and keys rotate open the configured database, or ask a running
   server's admin API with --url <http://host:port> (or FERRY_URL) and --token (or FERRY_ADMIN_TOKEN).
   The configuration is read as the server reads it: FERRY_CONFIG, ./ferry.config.json, FERRY_* variables.
 `;
@@ -116,9 +121,16 @@ export async function run(argv: readonly string[], out: Output = createOutput(),
     case 'users':
     case 'import': {
       // `ferry import FILE` is short for `ferry users import FILE`.
-      const { values, positionals } = parse({ ...REMOTE, update: { type: 'boolean' }, json: { type: 'boolean' } }, command === 'users' ? 2 : 1);
+      const { values, positionals } = parse({ ...REMOTE, update: { type: 'boolean' }, json: { type: 'boolean' } }, command === 'users' ? 3 : 1);
       const [verb, file] = command === 'users' ? positionals : ['import', positionals[0]];
-      if (verb !== 'import' || !file) throw new BadRequest(`Use: ferry users import FILE. ${HELP}`, 'usage');
+      if (verb === 'block' || verb === 'unblock' || verb === 'sessions' || verb === 'end-sessions') {
+        const [, sub, uid] = positionals;
+        if (!sub || (uid !== undefined && verb !== 'end-sessions'))
+          throw new BadRequest(`Use: ferry users ${verb} SUB${verb === 'end-sessions' ? ' [UID]' : ''}. ${HELP}`, 'usage');
+        const { userCommand } = await import('./commands/users.ts');
+        return userCommand({ verb, sub, uid, json: values.json, cwd }, remoteTarget(values, env), out);
+      }
+      if (verb !== 'import' || !file || positionals.length > 2) throw new BadRequest(`Use: ferry users import FILE. ${HELP}`, 'usage');
       const { importUsers } = await import('./commands/import.ts');
       return importUsers({ file, update: values.update, json: values.json, cwd }, remoteTarget(values, env), out);
     }

@@ -213,6 +213,13 @@ export const configSchema = z.strictObject({
   subjectPrefix: z.string().max(64).default(''),
   /** Extra profile fields released as claims of the same name under the `profile` scope. */
   customClaims: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/)).default([]),
+  /**
+   * What the login page says to a blocked user (an operator blocked them in the console or API).
+   * Said whatever password was typed, and before any password is checked, so it tells whoever
+   * types the identifier that the account exists and is blocked: set it to the wrong-credentials
+   * sentence if that is not acceptable (README, Security).
+   */
+  blockedUserMessage: z.string().min(1).max(500).default('This account has been blocked. Please contact support.'),
   /** Password rules for accounts Ferry stores. */
   passwordPolicy: z
     .strictObject({

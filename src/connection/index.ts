@@ -25,7 +25,7 @@ export { SCRIPT_NAMES, isScriptName, type ScriptName, type Connection } from './
 /** The custom-database connection wired over Ferry's database and the sandbox. */
 export function createConnection(deps: {
   config: Config;
-  queries: Pick<Queries, 'accounts' | 'executions' | 'keys' | 'migration' | 'scripts' | 'sweeps' | 'throttle'>;
+  queries: Pick<Queries, 'accounts' | 'executions' | 'keys' | 'migration' | 'scripts' | 'sweeps' | 'throttle' | 'userActivity'>;
   accounts: AccountLibrary;
   hasher: PasswordHasher;
   sandbox: Sandbox;
@@ -58,6 +58,8 @@ export function createConnection(deps: {
     claimsCache,
     floor,
     throttle,
+    blocks: queries.userActivity,
+    blockedMessage: config.blockedUserMessage,
     metrics: deps.metrics,
     log,
   });

@@ -101,15 +101,19 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
       for (const { key, failures } of reservation.taken) await queries.fail(key, delaySeconds(policyOf(key), failures));
     },
 
-    /** The password was right: the account's run of failures ends; the IP's count stays as it was. */
-    async succeeded(reservation: Reservation): Promise<void> {
-      if (!reservation.allowed) return;
-      const accounts = reservation.taken.filter((entry) => isAccount(entry.key));
-      const others = reservation.taken.filter((entry) => !isAccount(entry.key));
-      if (accounts.length > 0 || others.length > 0)
+    /**
+     * The password was right: the account's run of failures ends; the IP's count stays as it was.
+     * `signedIn`'s sign-in is counted in the same statement (user_activity).
+     */
+    async succeeded(reservation: Reservation, signedIn?: string): Promise<void> {
+      const taken = reservation.allowed ? reservation.taken : [];
+      const accounts = taken.filter((entry) => isAccount(entry.key));
+      const others = taken.filter((entry) => !isAccount(entry.key));
+      if (accounts.length > 0 || others.length > 0 || signedIn !== undefined)
         await queries.settle(
           accounts.map((entry) => entry.key),
           others,
+          signedIn,
         );
     },
 

@@ -34,7 +34,8 @@ export function createClaimsLookup(parts: SignInParts) {
       const profile = await legacyProfile(connection, sub);
       if (profile) return profileToClaims(profile, sub, parts.customClaims);
     }
+    // A blocked account has no claims: a refresh grant (or anything else that looks it up) fails.
     const account = await parts.accounts.findBySub(sub);
-    return account ? profileToClaims(account.profile, account.sub, parts.customClaims) : undefined;
+    return account && !account.blocked_at ? profileToClaims(account.profile, account.sub, parts.customClaims) : undefined;
   };
 }

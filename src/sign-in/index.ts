@@ -11,6 +11,7 @@ import { countOutcome } from './steps/count-outcome.ts';
 import { findLocalAccount, loadConnection } from './steps/load-connection.ts';
 import { padFailure, timeSuccess } from './steps/pad-failure.ts';
 import { parseIdentifier } from './steps/parse-identifier.ts';
+import { refuseBlocked } from './steps/refuse-blocked.ts';
 import { runMode } from './steps/run-mode.ts';
 import { throttle } from './steps/throttle.ts';
 
@@ -35,6 +36,7 @@ export function createSignIn(parts: SignInParts): SignInService & { changePasswo
     loadConnection(parts, modes),
     findLocalAccount(parts),
     padFailure(parts),
+    refuseBlocked(parts),
     throttle(parts),
     timeSuccess(parts),
     runMode,

@@ -9,6 +9,7 @@ import type { FailureFloor } from '../connection/timing.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Throttle } from '../security/throttle.ts';
+import type { UserActivityQueries } from '../store/queries/user-activity.ts';
 
 /** Everything the sign-in works with, passed in explicitly: tests give fakes through the same factories. */
 export interface SignInParts {
@@ -23,6 +24,10 @@ export interface SignInParts {
   claimsCache: ClaimsCache;
   floor: FailureFloor;
   throttle: Throttle;
+  /** Blocks of custom-store users, by identifier (a local account carries its own). */
+  blocks: Pick<UserActivityQueries, 'blockedIdentifier' | 'blockedSubject'>;
+  /** What a blocked user is told (config `blockedUserMessage`). */
+  blockedMessage: string;
   metrics?: Metrics | undefined;
   log: Logger;
 }

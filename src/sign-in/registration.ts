@@ -79,7 +79,8 @@ export function createRegistration(parts: SignInParts) {
     if (!reservation.allowed) throw new TooManyRequests(throttledMessage(reservation.retryAfterSeconds), reservation.retryAfterSeconds);
     try {
       const created = await registerUnthrottled(registration, request);
-      await parts.throttle.succeeded(reservation);
+      // Registering signs the person in: counted as a sign-in.
+      await parts.throttle.succeeded(reservation, created.sub);
       return created;
     } catch (error) {
       if (error instanceof FerryError && error.code === 'account_exists') await parts.throttle.failed(reservation);

@@ -13,7 +13,7 @@ export type SignInResult =
   | { ok: true; sub: string; path?: 'local' | 'legacy' }
   | {
       ok: false;
-      reason: 'invalid_credentials' | 'invalid_identifier' | 'unavailable' | 'conflict' | 'throttled';
+      reason: 'invalid_credentials' | 'invalid_identifier' | 'unavailable' | 'conflict' | 'throttled' | 'blocked';
       message: string;
       path?: 'local' | 'legacy';
       retryAfterSeconds?: number;
@@ -34,6 +34,8 @@ export const STATUS_OF_REASON = {
   unavailable: 503,
   conflict: 403,
   throttled: 429,
+  // As a wrong password: with the wrong-credentials sentence configured, nothing tells a block apart.
+  blocked: 401,
 } as const satisfies Record<Extract<SignInResult, { ok: false }>['reason'], number>;
 
 export interface SignInService {

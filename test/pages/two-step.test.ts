@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
+import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { beginAuthorization, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
 
@@ -14,7 +15,7 @@ const app =
     new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + steps * 30_000 });
 
 describe('two-step verification (TOTP and recovery codes)', () => {
-  const suite = ferryForSuite();
+  const suite = ferryForSuite({ adminToken: ADMIN_TOKEN });
 
   /** Password in a new browser; the page after it (the code form when a second factor is on). */
   const password = async () => {
@@ -86,5 +87,25 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.match(off.html, /id="two-step-off"/);
     const after = await password();
     assert.ok(after.next.url.startsWith(suite.ferry.redirectUri));
+  });
+
+  it('goes with the user when an administrator deletes them', async () => {
+    const browser = new Browser();
+    const user = { email: 'gone@example.com', password: 'gone own password' };
+    const registered = await registerThroughForm(suite.ferry, suite.rp, browser, user);
+    const sub = (await tokensFrom(registered.result, registered.checks)).claims()!.sub;
+    const enrol = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!;
+    assert.equal((await browser.submit(enrol, '/account/two-step/confirm', { code: app(secret)() })).status, 200);
+    const factors = async () =>
+      (
+        await suite.ferry.ferry.db.query<{ n: number }>(
+          'select (select count(*) from second_factors where sub = $1) + (select count(*) from recovery_codes where sub = $1) as n',
+          [sub],
+        )
+      ).rows[0]!.n;
+    assert.equal(Number(await factors()), 11);
+    assert.equal((await adminClient(suite.ferry).delete(`/users/${encodeURIComponent(sub)}`)).status, 204);
+    assert.equal(Number(await factors()), 0);
   });
 });

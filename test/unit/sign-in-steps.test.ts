@@ -41,14 +41,22 @@ function accountRow(fields: { id: string; sub: string; email: string; password: 
     legacy_id: fields.legacyId ?? null,
     migrated_at: fields.legacyId ? now : null,
     imported_at: null,
+    blocked_at: null,
     created_at: now,
     updated_at: now,
   };
 }
 
 function setUp(mode: SignInMode, options: { legacyUp?: boolean; loginSource?: 'written' | 'default'; showScriptErrors?: boolean } = {}) {
-  const calls = { legacy: [] as string[], pads: [] as (readonly SignInPath[])[], verdicts: [] as string[], refused: [] as string[], errors: [] as string[] };
-  const state = { legacyUp: options.legacyUp ?? true };
+  const calls = {
+    passwordChecks: 0,
+    legacy: [] as string[],
+    pads: [] as (readonly SignInPath[])[],
+    verdicts: [] as string[],
+    refused: [] as string[],
+    errors: [] as string[],
+  };
+  const state = { legacyUp: options.legacyUp ?? true, blockedIdentifiers: new Set<string>() };
 
   // Ferry's own accounts: one registered user (never in the legacy database).
   const local = new Map<string, AccountRow>([
@@ -59,6 +67,7 @@ function setUp(mode: SignInMode, options: { legacyUp?: boolean; loginSource?: 'w
       return local.get(identifier.value);
     },
     async verifyLogin(identifier: Identifier, password: string, found?: AccountRow) {
+      calls.passwordChecks++;
       const account = found ?? local.get(identifier.value);
       if (!account) return { ok: false, reason: 'unknown_user' };
       return account.password_hash === password ? { ok: true, account } : { ok: false, reason: 'wrong_password' };
@@ -134,6 +143,11 @@ function setUp(mode: SignInMode, options: { legacyUp?: boolean; loginSource?: 'w
     claimsCache,
     floor,
     throttle,
+    blocks: {
+      blockedIdentifier: async (keys: readonly string[]) => keys.some((key) => state.blockedIdentifiers.has(key)),
+      blockedSubject: async (sub: string) => state.blockedIdentifiers.has(`sub:${sub}`),
+    },
+    blockedMessage: 'This account is blocked.',
     log,
   });
   return { signIn, calls, state, local, claimsCache, connection };
@@ -216,6 +230,35 @@ describe('the sign-in step list', () => {
     const result = await unwritten.signIn.signIn(IDENTIFIERS.legacy, PASSWORDS.legacy, { ip: '192.0.2.1' });
     assert.deepEqual(result, { ok: false, reason: 'unavailable', message: notImplementedMessage('login'), path: 'legacy' });
     assert.deepEqual(unwritten.calls.errors, [], 'an unwritten script is not an error to alert on');
+  });
+
+  it('refuses a blocked user before any password is checked, with one sentence whatever the password, padded as a wrong one', async () => {
+    const local = setUp('LAZY_MIGRATION');
+    local.local.set(IDENTIFIERS.local, { ...local.local.get(IDENTIFIERS.local)!, blocked_at: new Date() });
+    const custom = setUp('CUSTOM_USER_STORE');
+    custom.state.blockedIdentifiers.add(`email:${IDENTIFIERS.legacy}`);
+    for (const [{ signIn, calls }, identifier, right, mode] of [
+      [local, IDENTIFIERS.local, PASSWORDS.local, 'LAZY_MIGRATION'],
+      [custom, IDENTIFIERS.legacy, PASSWORDS.legacy, 'CUSTOM_USER_STORE'],
+    ] as const) {
+      for (const password of [right, 'wrong-password-1']) {
+        const result = await signIn.signIn(identifier, password, { ip: '192.0.2.1' });
+        assert.deepEqual(result, { ok: false, reason: 'blocked', message: 'This account is blocked.' }, `${mode}, ${password}`);
+      }
+      assert.deepEqual([calls.passwordChecks, calls.legacy, calls.verdicts], [0, [], []], `${mode}: no password checked, nothing throttled`);
+      assert.deepEqual(calls.pads, [PATHS[mode], PATHS[mode]], 'as slow as a wrong password');
+    }
+    const moved = setUp('CUSTOM_USER_STORE');
+    moved.state.blockedIdentifiers.add('sub:42');
+    const refused = await moved.signIn.signIn(IDENTIFIERS.legacy, PASSWORDS.legacy, { ip: '192.0.2.1' });
+    assert.deepEqual(
+      refused,
+      { ok: false, reason: 'blocked', message: 'This account is blocked.', path: 'legacy' },
+      'a blocked subject under an identifier not recorded',
+    );
+    assert.deepEqual(moved.calls.legacy, ['login'], 'refused once the login script verified it');
+    const other = await custom.signIn.signIn(IDENTIFIERS.unknown, 'wrong-password-1', { ip: '192.0.2.1' });
+    assert.equal(other.ok ? 'ok' : other.reason, 'invalid_credentials', 'another identifier goes on as before');
   });
 
   it('ends a malformed identifier or an empty password before the connection or the throttle is asked', async () => {

@@ -28,6 +28,9 @@ export const user = z.object({
   migratedAt: z.string().optional(),
   createdAt: z.string().optional(),
   profile: z.record(z.string(), z.unknown()).describe('The profile, without password material or tokens.'),
+  signInCount: z.number().int().describe('Sign-ins through the hosted login page (a registration counts as one), since Ferry began counting.'),
+  lastSignInAt: z.string().optional().describe('When the user last signed in; absent if never.'),
+  blockedAt: z.string().optional().describe('Since when an operator has blocked the user; absent if not blocked.'),
 });
 
 export const userPage = z.object({

@@ -14,6 +14,7 @@ import { logPages } from './pages/logs.ts';
 import { migrationPages } from './pages/migration.ts';
 import { outboxPages } from './pages/outbox.ts';
 import { scriptPages } from './pages/scripts.ts';
+import { userSessionPages } from './pages/user-sessions.ts';
 import { userPages } from './pages/users.ts';
 import { createConsoleSession } from './session.ts';
 
@@ -51,7 +52,7 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
 
   const pages = new Router({ prefix: PREFIX });
   pages.get('/', (ctx) => ctx.redirect(`${PREFIX}/connection`));
-  for (const add of [connectionPages, scriptPages, logPages, userPages, clientPages, migrationPages, outboxPages]) add(pages, page);
+  for (const add of [connectionPages, scriptPages, logPages, userPages, userSessionPages, clientPages, migrationPages, outboxPages]) add(pages, page);
 
   const limited = rateLimit(deps.limiter);
   const open = signIn.routes() as unknown as Middleware;

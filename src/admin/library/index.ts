@@ -19,7 +19,7 @@ export interface AdminLibraryDeps {
   config: Config;
   /** For key rotation, which runs in a transaction of its own. */
   db: Database;
-  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox' | 'clients'>;
+  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox' | 'clients' | 'userActivity' | 'sessions' | 'secondFactors'>;
   connection: Pick<ConnectionParts, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
   reloadKeys?: () => Promise<unknown>;
   /** Relying parties: the configured ones (read-only) and oidc-provider's validation (absent in the CLI). */
@@ -34,7 +34,12 @@ export function createAdminLibrary(deps: AdminLibraryDeps) {
   const { config, queries, connection } = deps;
   const { settings, runner, executions } = connection;
   return {
-    users: createUserLibrary(connection.directory, queries.oidcModels),
+    users: createUserLibrary(connection.directory, {
+      oidcModels: queries.oidcModels,
+      activity: queries.userActivity,
+      sessions: queries.sessions,
+      secondFactors: queries.secondFactors,
+    }),
     imports: createImportLibrary(connection.bulkImport),
     connection: createConnectionLibrary(settings),
     scripts: createScriptLibrary({ settings, queries: queries.scripts }),

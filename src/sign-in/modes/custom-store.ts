@@ -2,10 +2,15 @@ import { subjectOf } from '../../accounts/subject.ts';
 import type { Mode, Step } from '../attempt.ts';
 import type { SignInParts } from '../parts.ts';
 import { checkLegacyPassword } from '../steps/login-script.ts';
+import { refuseBlockedSubject } from '../steps/refuse-blocked.ts';
 
 /** CUSTOM_USER_STORE: the `login` script decides every time; Ferry keeps no account, only a short claims cache. */
 export function customStoreMode(parts: SignInParts): Mode {
-  return { steps: [checkLegacyPassword(parts, { adoptHashes: false }), signInLegacyUser(parts)], paths: ['legacy'], localAccounts: false };
+  return {
+    steps: [checkLegacyPassword(parts, { adoptHashes: false }), refuseBlockedSubject(parts), signInLegacyUser(parts)],
+    paths: ['legacy'],
+    localAccounts: false,
+  };
 }
 
 /** The verified user signs in under `sub` = prefix + legacy id; their profile answers the token's claims for a while. */

@@ -5,7 +5,8 @@ import type { Step } from '../attempt.ts';
  * Throttled before the password is looked at, whether or not the account exists; a local account
  * has one count for all its identifiers (and the password page). A wrong password keeps the
  * reserved failure, a right one ends the run of failures, and no verdict (the legacy side was
- * unavailable, a conflict, an exception) hands it back.
+ * unavailable, a conflict, an exception) hands it back. A success's write also counts the
+ * sign-in (last sign-in and count, shown to operators): no round trip of its own.
  */
 export function throttle(parts: Pick<SignInParts, 'throttle'>): Step {
   return async (attempt, next) => {
@@ -23,7 +24,7 @@ export function throttle(parts: Pick<SignInParts, 'throttle'>): Step {
       throw error;
     }
     const result = attempt.result;
-    if (result?.ok) await throttle.succeeded(reservation);
+    if (result?.ok) await throttle.succeeded(reservation, result.sub);
     else if (result?.reason === 'invalid_credentials') await throttle.failed(reservation);
     else await throttle.release(reservation);
   };

@@ -15,6 +15,8 @@ export interface AccountRow {
   migrated_at: Date | null;
   /** Set when a bulk import created the account (migrated_at stays null then). */
   imported_at: Date | null;
+  /** Set while an operator has blocked the account: it cannot sign in (migration 014). */
+  blocked_at: Date | null;
   created_at: Date;
   updated_at: Date;
   /** Read by findBy only: whether the subject has a confirmed second factor (src/accounts/second-factor.ts). */
@@ -37,9 +39,9 @@ export type IdentifierColumn = 'email' | 'phone' | 'username';
 type LookupColumn = IdentifierColumn | 'id' | 'sub' | 'legacy_id';
 
 /** The request-scope keys of account reads. */
-const ACCOUNT = 'account\0';
+export const ACCOUNT = 'account\0';
 
-const COLUMNS = 'id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at, imported_at, created_at, updated_at';
+const COLUMNS = 'id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at, imported_at, blocked_at, created_at, updated_at';
 
 /** SQL for Ferry's own accounts table. */
 export function createAccountQueries(db: Queryable) {

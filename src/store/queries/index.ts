@@ -11,8 +11,10 @@ import { createPasswordResetQueries } from './password-resets.ts';
 import { createRateBucketQueries } from './rate-buckets.ts';
 import { createScriptQueries } from './scripts.ts';
 import { createSecondFactorQueries } from './second-factors.ts';
+import { createSessionQueries } from './sessions.ts';
 import { createSweepQueries } from './sweeps.ts';
 import { createThrottleQueries } from './throttle.ts';
+import { createUserActivityQueries } from './user-activity.ts';
 
 /**
  * Every query object over one database, built once by the composition root (src/compose.ts) and
@@ -33,8 +35,10 @@ export function createQueries(db: Queryable) {
     rateBuckets: createRateBucketQueries(db),
     scripts: createScriptQueries(db),
     secondFactors: createSecondFactorQueries(db),
+    sessions: createSessionQueries(db),
     sweeps: createSweepQueries(db),
     throttle: createThrottleQueries(db),
+    userActivity: createUserActivityQueries(db),
   };
 }
 

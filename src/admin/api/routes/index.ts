@@ -8,6 +8,7 @@ import { mailRoutes } from './mail.ts';
 import { migrationRoutes } from './migration.ts';
 import { scriptRoutes } from './scripts.ts';
 import { sweepRoutes } from './sweep.ts';
+import { userSessionRoutes } from './user-sessions.ts';
 import { userRoutes } from './users.ts';
 
 /** Every admin API operation except the OpenAPI document, which is generated from this list. */
@@ -15,6 +16,7 @@ export function apiRoutes(library: AdminLibrary): ApiRoute[] {
   return [
     ...importRoutes(library),
     ...userRoutes(library),
+    ...userSessionRoutes(library),
     ...connectionRoutes(library),
     ...scriptRoutes(library),
     ...executionRoutes(library),

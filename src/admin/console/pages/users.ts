@@ -58,6 +58,8 @@ export function userPages(router: Router, { library, csrf, render }: ConsolePage
         section: 'users',
         user,
         label,
+        // The page still shows the profile when the sessions cannot be read.
+        sessions: await library.users.sessions(user.sub).catch(() => undefined),
         fields: PROFILE_FIELDS,
         custom: await inCustomStore(),
         ...extra,
