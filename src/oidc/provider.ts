@@ -1,4 +1,4 @@
-import Provider, { type Configuration, type KoaContextWithOIDC, type Account as OidcAccount, type ClientMetadata } from 'oidc-provider';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC, type Account as OidcAccount, type ClientMetadata } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
@@ -77,8 +77,21 @@ export function createProvider(deps: ProviderDeps): Provider {
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' || (client as unknown as { pkce_optional?: boolean }).pkce_optional !== true },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // Written out (oidc-provider logs a NOTICE for its defaults): a confidential client, such as an
+      // API checking the tokens it is sent, may introspect any token; a public client only its own.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
+      // A client revokes only its own tokens; a confidential client asking for another's is told so.
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
