@@ -5,24 +5,10 @@
  * (bench/run.ts), it says `ready` after the warm-up and waits for `go`: the parent reads the
  * server's counters in between, while nothing is in flight.
  */
-import { signInFlow, token, type Client } from './lib/flow.ts';
+import { signInFlow, token } from './lib/flow.ts';
 import { requestsSent } from './lib/http.ts';
 import { measure } from './lib/measure.ts';
-
-interface Job {
-  kind: 'login' | 'refresh';
-  client: Client;
-  /** identifier = pattern with {n} replaced by the user number; users are taken in order, each once for 'login' with unique. */
-  identifier: string;
-  password: string;
-  firstUser: number;
-  users: number;
-  unique: boolean;
-  concurrency: number;
-  durationMs: number;
-  warmupMs: number;
-  maxOps?: number;
-}
+import type { Job } from './lib/servers.ts';
 
 const job = JSON.parse(process.argv[2]!) as Job;
 const user = (n: number) => job.identifier.replace('{n}', String(job.firstUser + (job.unique ? n : n % job.users)));

@@ -8,7 +8,7 @@ import * as oidc from 'openid-client';
 import { CLIENT_CACHE_MS, secretSha256 } from '../../src/oidc/stored-clients.ts';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser } from '../helpers/browser.ts';
-import { TEST_CLIENT, freePort, removeDataDir, startFerry, type TestFerry } from '../helpers/ferry.ts';
+import { TEST_CLIENT, freePort, removeDataDir, startFerry, type TestFerry, statementsOf } from '../helpers/ferry.ts';
 import { completeLogin, signIn } from '../helpers/relying-party.ts';
 import { createPostgresDatabase, postgresReachable } from '../helpers/services.ts';
 
@@ -154,18 +154,7 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
 
   it('reads a stored client once for a whole sign-in on one instance, not in each request', async () => {
     const { client, clientSecret } = await create({ skip_consent: true });
-    const db = a.ferry.db as { query: (sql: string, params?: readonly unknown[]) => Promise<unknown> };
-    const original = db.query;
-    const sent: string[] = [];
-    db.query = (sql, params) => {
-      sent.push(sql);
-      return original.call(db, sql, params);
-    };
-    try {
-      await signInWith(client.clientId, clientSecret, a);
-    } finally {
-      db.query = original;
-    }
+    const sent = await statementsOf(a, () => signInWith(client.clientId, clientSecret, a));
     const reads = sent.filter((sql) => /from clients where client_id/.test(sql)).length;
     process.stderr.write(`store queries of a sign-in with a stored client: ${sent.length}, of which client reads ${reads}\n`);
     assert.equal(reads, 1, 'one read, kept for the rest of the sign-in');

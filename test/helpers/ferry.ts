@@ -86,3 +86,20 @@ export async function startFerry(
 export function removeDataDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/** The SQL statements Ferry sends to its own database while `work` runs (from its database object, as the store-query metric counts them). */
+export async function statementsOf(ferry: TestFerry, work: () => Promise<unknown>): Promise<string[]> {
+  const db = ferry.ferry.db as { query: (sql: string, params?: readonly unknown[]) => Promise<unknown> };
+  const original = db.query;
+  const sent: string[] = [];
+  db.query = (sql, params) => {
+    sent.push(sql);
+    return original.call(db, sql, params);
+  };
+  try {
+    await work();
+  } finally {
+    db.query = original;
+  }
+  return sent;
+}

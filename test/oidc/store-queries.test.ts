@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
-import { freePort, removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
+import { freePort, removeDataDir, startFerry, statementsOf, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, completeLogin, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
@@ -57,18 +57,7 @@ describe('store queries per sign-in', () => {
    * every 2 s whatever the traffic, and the execution log's batch, written in the background.
    */
   const countOf = async (work: () => Promise<unknown>) => {
-    const db = ferry.ferry.db as { query: (sql: string, params?: readonly unknown[]) => Promise<unknown> };
-    const original = db.query;
-    const sent: string[] = [];
-    db.query = (sql, params) => {
-      sent.push(sql);
-      return original.call(db, sql, params);
-    };
-    try {
-      await work();
-    } finally {
-      db.query = original;
-    }
+    const sent = await statementsOf(ferry, work);
     const aside = sent.filter((sql) => /from settings where key|insert into script_executions/.test(sql));
     assert.ok(aside.length <= 2, `at most one settings read and one execution log batch: ${aside.join('; ')}`);
     return sent.length - aside.length;
