@@ -12,6 +12,17 @@ const WINDOW = 1;
 const RECOVERY_CODES = 10;
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
+/**
+ * A TOTP secret carried over from another system (`totpSecret` on an imported or migrated
+ * profile): base32, spaces and padding ignored, at least 80 bits. Answers the secret to store, or
+ * why it cannot be used.
+ */
+export function parseTotpSecret(value: unknown): { ok: true; secret: string } | { ok: false; problem: string } {
+  const secret = typeof value === 'string' ? value.replace(/[\s=]/g, '').toUpperCase() : '';
+  if (!/^[A-Z2-7]{16,128}$/.test(secret)) return { ok: false, problem: 'totpSecret must be a base32 TOTP secret of 16 to 128 characters (80 bits or more).' };
+  return { ok: true, secret };
+}
+
 export type SecondFactorCheck = { ok: true; method: 'otp' | 'recovery' } | { ok: false };
 
 const hashOf = (code: string) => createHash('sha256').update(code, 'utf8').digest('hex');

@@ -4,6 +4,7 @@ import { subjectOf } from '../accounts/subject.ts';
 import type { Logger } from '../log.ts';
 import { isUniqueViolation, type AccountQueries, type NewAccount } from '../store/queries/accounts.ts';
 import { checkProfile, profileIdentifiers } from './profile.ts';
+import { parseTotpSecret } from '../accounts/second-factor.ts';
 
 export interface ImportFailure {
   /** The record's position in the input, from 0 (for NDJSON: its line, not counting blank lines). */
@@ -57,7 +58,14 @@ export function createBulkImport(deps: { queries: AccountQueries; subjectPrefix:
 
   const prepare = (record: unknown): NewAccount & { legacyId: string } => {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new RecordProblem('A record must be a JSON object.');
-    const { passwordHash, ...fields } = record as Record<string, unknown>;
+    const { passwordHash, totpSecret, ...fields } = record as Record<string, unknown>;
+    // A second factor the legacy system had: kept out of the profile (it is a secret), stored as a confirmed factor.
+    let totp: string | undefined;
+    if (totpSecret !== undefined && totpSecret !== null) {
+      const parsed = parseTotpSecret(totpSecret);
+      if (!parsed.ok) throw new RecordProblem(parsed.problem);
+      totp = parsed.secret;
+    }
     if ('password' in fields) throw new RecordProblem('Plain passwords are not imported: send passwordHash, or nothing and let the user reset it.');
     const check = checkProfile(fields);
     if (!check.ok) throw new RecordProblem(check.problem);
@@ -86,6 +94,7 @@ export function createBulkImport(deps: { queries: AccountQueries; subjectPrefix:
       passwordHash: stored ?? null,
       profile: check.profile,
       legacyId: check.legacyId,
+      totpSecret: totp,
     };
   };
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Identifier } from '../accounts/identifier.ts';
 import type { PasswordHasher } from '../accounts/passwords.ts';
+import { parseTotpSecret } from '../accounts/second-factor.ts';
 import { subjectOf } from '../accounts/subject.ts';
 import type { Logger } from '../log.ts';
 import type { AccountQueries, AccountRow, Profile } from '../store/queries/accounts.ts';
@@ -36,7 +37,11 @@ export function createLazyMigration(deps: {
   };
 
   return {
-    async migrate(profile: Profile, legacyId: string, identifier: Identifier, password: string, adoptedHash?: string): Promise<Migration> {
+    async migrate(given: Profile, legacyId: string, identifier: Identifier, password: string, adoptedHash?: string): Promise<Migration> {
+      // A TOTP secret the legacy system had comes along as a confirmed second factor, never as a profile field.
+      const { totpSecret, ...profile } = given;
+      const totp = totpSecret === undefined || totpSecret === null ? undefined : parseTotpSecret(totpSecret);
+      if (totp && !totp.ok) deps.log.warn({ legacyId }, `migrated without a second factor: ${totp.problem}`);
       const ids = profileIdentifiers(profile);
       // The identifier the person typed finds the account from now on, even if the profile lacks it.
       if (!ids[identifier.kind]) ids[identifier.kind] = identifier.value;
@@ -48,6 +53,7 @@ export function createLazyMigration(deps: {
         profile,
         legacyId,
         migratedAt: new Date(),
+        totpSecret: totp?.ok ? totp.secret : undefined,
       });
       if (inserted) {
         deps.log.info({ sub: inserted.sub, legacyId }, 'user migrated');

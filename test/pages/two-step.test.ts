@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import bcrypt from 'bcrypt';
 import * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
-import { beginAuthorization, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
+import { beginAuthorization, consentIfAsked, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
 
 const USER = { email: 'tess@example.com', password: 'tess own password' };
 
@@ -107,5 +111,56 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.equal(Number(await factors()), 11);
     assert.equal((await adminClient(suite.ferry).delete(`/users/${encodeURIComponent(sub)}`)).status, 204);
     assert.equal(Number(await factors()), 0);
+  });
+});
+
+describe('second factors carried over from the legacy system (totpSecret)', () => {
+  // The legacy login script answers one user, with the TOTP secret their authenticator app already holds.
+  const scripts = mkdtempSync(join(tmpdir(), 'ferry-totp-scripts-'));
+  const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+  writeFileSync(
+    join(scripts, 'login.js'),
+    `async function login(query, password) {
+      if (query.email !== 'lazy@example.com') throw new Error('User not exists!');
+      if (password !== 'lazy legacy password') throw new Error('Password is not valid!');
+      return { id: 'lazy-1', email: query.email, name: 'Lazy', totpSecret: '${SECRET.toLowerCase().match(/.{4}/g)!.join(' ')}' };
+    }`,
+  );
+  const suite = ferryForSuite({ adminToken: ADMIN_TOKEN, connection: { enabled: true, mode: 'LAZY_MIGRATION', scriptsDir: scripts } });
+  after(() => rmSync(scripts, { recursive: true, force: true }));
+
+  /** Password in a new browser, then the code form with a code of the carried-over secret. */
+  const signInWithApp = async (email: string, password: string) => {
+    const browser = new Browser();
+    const { page, checks } = await beginAuthorization(suite.ferry, suite.rp, browser, { scope: 'openid email profile' });
+    const form = await browser.submit(page, '/login', { identifier: email, password }, suite.ferry.redirectUri);
+    assert.match(form.html, /action="\/interaction\/[^"]+\/two-step"/, 'the code form, not the application');
+    // First sign-ins to this application: the consent page follows the code.
+    const done = await consentIfAsked(suite.ferry, browser, await browser.submit(form, '/two-step', { code: app(SECRET)() }, suite.ferry.redirectUri));
+    return (await oidc.authorizationCodeGrant(suite.rp, new URL(done.url), checks)).claims()!;
+  };
+  const profileOf = async (legacyId: string) =>
+    (await suite.ferry.ferry.db.query<{ profile: Record<string, unknown> }>('select profile from accounts where legacy_id = $1', [legacyId])).rows[0]?.profile;
+
+  it('a bulk import keeps the user’s authenticator app, and a secret that is not base32 is an error naming the record', async () => {
+    const answer = await adminClient(suite.ferry).post('/users/import', {
+      users: [
+        { id: 'imp-1', email: 'imp@example.com', passwordHash: await bcrypt.hash('imp legacy password', 10), totpSecret: SECRET },
+        { id: 'imp-2', email: 'bad@example.com', passwordHash: await bcrypt.hash('bad legacy password', 10), totpSecret: 'not base32!' },
+      ],
+    });
+    assert.equal(answer.body.created, 1);
+    assert.equal(answer.body.failed[0].id, 'imp-2');
+    assert.match(answer.body.failed[0].error, /totpSecret must be a base32 TOTP secret/);
+    assert.equal(await profileOf('imp-2'), undefined, 'nothing was made of the refused record');
+    assert.equal((await profileOf('imp-1'))!.totpSecret, undefined, 'the secret is not a profile field (nor a claim)');
+    assert.deepEqual((await signInWithApp('imp@example.com', 'imp legacy password')).amr, ['pwd', 'otp', 'mfa']);
+  });
+
+  it('a lazy migration carries the secret the login script returns: the first sign-in already asks for the code', async () => {
+    const claims = await signInWithApp('lazy@example.com', 'lazy legacy password');
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(claims.totpSecret, undefined);
+    assert.equal((await profileOf('lazy-1'))!.totpSecret, undefined);
   });
 });

@@ -33,6 +33,8 @@ export interface NewAccount {
   profile: Profile;
   legacyId?: string | null;
   migratedAt?: Date | null;
+  /** A TOTP secret carried over (base32, checked): stored as a confirmed second factor in the same statement. */
+  totpSecret?: string | undefined;
 }
 
 export type IdentifierColumn = 'email' | 'phone' | 'username';
@@ -79,9 +81,14 @@ export function createAccountQueries(db: Queryable) {
     async insertIfAbsent(account: NewAccount): Promise<AccountRow | undefined> {
       forget(ACCOUNT);
       const { rows } = await db.query<AccountRow>(
-        `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at)
-         values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) on conflict do nothing returning ${COLUMNS}`,
-        accountParams(account),
+        `with inserted as (
+           insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, migrated_at)
+           values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) on conflict do nothing returning ${COLUMNS}),
+         factor as (
+           insert into second_factors (sub, kind, secret, confirmed_at)
+           select sub, 'totp', $10, now() from inserted where $10::text is not null on conflict do nothing)
+         select * from inserted`,
+        [...accountParams(account), account.totpSecret ?? null],
       );
       if (rows[0]) remember(`${ACCOUNT}sub\0${rows[0].sub}`, rows[0]);
       return rows[0];
@@ -96,11 +103,18 @@ export function createAccountQueries(db: Queryable) {
       if (accounts.length === 0) return new Set();
       const column = (pick: (account: NewAccount) => unknown) => accounts.map((account) => pick(account) ?? null);
       const { rows } = await db.query<{ legacy_id: string }>(
-        `insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, imported_at, swept_at)
-         select id, sub, email, phone, username, password_hash, profile::jsonb, legacy_id, now(), case when $9::boolean then now() end
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-           as t(id, sub, email, phone, username, password_hash, profile, legacy_id)
-         on conflict do nothing returning legacy_id`,
+        `with inserted as (
+           insert into accounts (id, sub, email, phone, username, password_hash, profile, legacy_id, imported_at, swept_at)
+           select id, sub, email, phone, username, password_hash, profile::jsonb, legacy_id, now(), case when $9::boolean then now() end
+           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+             as t(id, sub, email, phone, username, password_hash, profile, legacy_id)
+           on conflict do nothing returning legacy_id, sub),
+         factors as (
+           insert into second_factors (sub, kind, secret, confirmed_at)
+           select inserted.sub, 'totp', given.secret, now()
+           from inserted join unnest($8::text[], $10::text[]) as given(legacy_id, secret) on given.legacy_id = inserted.legacy_id
+           where given.secret is not null on conflict do nothing)
+         select legacy_id from inserted`,
         [
           column((a) => a.id),
           column((a) => a.sub),
@@ -111,6 +125,7 @@ export function createAccountQueries(db: Queryable) {
           column((a) => JSON.stringify(a.profile)),
           column((a) => a.legacyId),
           swept,
+          column((a) => a.totpSecret),
         ],
       );
       return new Set(rows.map((row) => row.legacy_id));
