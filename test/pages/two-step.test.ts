@@ -93,6 +93,29 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.ok(after.next.url.startsWith(suite.ferry.redirectUri));
   });
 
+  it('is removed by an administrator for a user who lost their phone: the password alone signs in, and old sessions end', async () => {
+    const user = { email: 'lost@example.com', password: 'lost own password' };
+    const browser = new Browser();
+    const registered = await registerThroughForm(suite.ferry, suite.rp, browser, user);
+    const tokens = await tokensFrom(registered.result, registered.checks);
+    const enrol = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!;
+    assert.equal((await browser.submit(enrol, '/account/two-step/confirm', { code: app(secret)() })).status, 200);
+
+    const api = adminClient(suite.ferry);
+    assert.equal((await api.delete('/users/no-such-user/second-factors')).status, 404);
+    const reset = await api.delete(`/users/${encodeURIComponent(tokens.claims()!.sub)}/second-factors`);
+    assert.equal(reset.status, 200);
+    assert.deepEqual(reset.body, { removed: 1 });
+    await assert.rejects(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
+    const fresh = new Browser();
+    const { page } = await beginAuthorization(suite.ferry, suite.rp, fresh, { scope: 'openid email' });
+    const next = await fresh.submit(page, '/login', { identifier: user.email, password: user.password }, suite.ferry.redirectUri);
+    assert.doesNotMatch(next.html, /\/two-step"/, 'no code asked any more');
+    // Its consent went with its sessions: asked again, then back to the application.
+    assert.ok((await consentIfAsked(suite.ferry, fresh, next)).url.startsWith(suite.ferry.redirectUri));
+  });
+
   it('goes with the user when an administrator deletes them', async () => {
     const browser = new Browser();
     const user = { email: 'gone@example.com', password: 'gone own password' };

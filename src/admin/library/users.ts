@@ -103,6 +103,17 @@ export function createUserLibrary(directory: Directory, stores: UserLibraryStore
       await oidcModels.revokeAccount(sub);
       return one(user);
     },
+    /**
+     * Removes a user's second factors (a lost phone and no recovery code left): the next sign-in
+     * asks for the password alone. Every session, grant and token ends too, so whoever held a
+     * session opened with the old factor signs in again.
+     */
+    async resetSecondFactors(sub: string): Promise<{ removed: number }> {
+      await directory.get(sub);
+      const removed = await secondFactors.removeAll(sub);
+      await oidcModels.revokeAccount(sub);
+      return { removed };
+    },
     async unblock(sub: string): Promise<AdminUser> {
       const user = await directory.get(sub);
       await activity.unblock(sub);

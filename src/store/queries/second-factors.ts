@@ -41,8 +41,10 @@ export function createSecondFactorQueries(db: Queryable) {
       return rowCount === 1;
     },
 
-    async removeAll(sub: string): Promise<void> {
-      await db.query('with codes as (delete from recovery_codes where sub = $1) delete from second_factors where sub = $1', [sub]);
+    /** Removes the subject's factors and recovery codes; answers how many factors went. */
+    async removeAll(sub: string): Promise<number> {
+      const { rowCount } = await db.query('with codes as (delete from recovery_codes where sub = $1) delete from second_factors where sub = $1', [sub]);
+      return rowCount;
     },
 
     /** Replaces the subject's recovery codes with these hashes. */

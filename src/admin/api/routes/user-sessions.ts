@@ -16,7 +16,7 @@ const session = z.object({
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
-/** A user's browser sessions and their block: what an operator does when an account is misused. */
+/** A user's browser sessions, their block and their second factors: what an operator does when an account is misused or a phone lost. */
 export function userSessionRoutes(library: AdminLibrary) {
   const { users } = library;
   return [
@@ -52,6 +52,17 @@ export function userSessionRoutes(library: AdminLibrary) {
       response: z.object({ ended: z.number().int() }),
       errors: [404, 503],
       handle: ({ params }) => users.endSessions(params.sub, params.uid),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/users/:sub/second-factors',
+      tag: 'users',
+      summary: "Remove a user's second factors and recovery codes (a lost phone): the next sign-in asks for the password alone",
+      description: 'Every session, grant and token of the user ends too. The user can enrol a new authenticator app from the account page.',
+      params: subParams,
+      response: z.object({ removed: z.number().int().describe('Factors removed (0 when the user had none).') }),
+      errors: [404, 503],
+      handle: ({ params }) => users.resetSecondFactors(params.sub),
     }),
     defineRoute({
       method: 'put',
