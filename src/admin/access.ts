@@ -57,10 +57,6 @@ export function createAdminAccess(deps: { config: Pick<Config, 'adminToken' | 'd
       const row = await keys.byId(id);
       return row ? { admin: fromRow(row), secret: row.key_sha256 } : undefined;
     },
-    async accepts(given: string | undefined): Promise<boolean> {
-      const expected = await token();
-      return expected !== undefined && given !== undefined && tokensMatch(given, expected);
-    },
   };
 }
 
