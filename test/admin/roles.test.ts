@@ -157,6 +157,9 @@ describe('named admins and roles', () => {
         `${path} keeps Sign out`,
       );
     }
+    // What the forms showed is still there to read, in disabled fields: the profile, the script.
+    assert.match((await viewer.get(userPage)).html, /<fieldset class="read-only-form" disabled>[\s\S]*?value="ada@example.com"/);
+    assert.match((await viewer.get(`${ferry.issuer}/console/scripts/login`)).html, /<fieldset class="read-only-form" disabled>[\s\S]*?<textarea/);
     const csrf = findForms(await viewer.get(userPage)).find((form) => form.action.endsWith('/console/logout'))!.fields.csrf!;
     const refused = await viewer.request(`${userPage}/block`, { form: { csrf } });
     assert.equal(refused.status, 403);

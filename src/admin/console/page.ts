@@ -45,11 +45,22 @@ export const SECTIONS = [
 /** The signed-in admin's role may change what the area shows (a POST there). */
 const mayChange = (admin: Admin | undefined, area: string) => admin !== undefined && rolesFor(area, 'post').includes(admin.role);
 
+/** A POST form other than Sign out, with the bare <h2> heading right before it if there is one. */
+const POST_FORM = /(<h2>[^<]*<\/h2>\s*)?<form method="post"(?! action="\/console\/logout")[^>]*>([\s\S]*?)<\/form>\s*/g;
+const SHOWS_VALUES = /<textarea\b|<select\b|<input\b(?![^>]*type="hidden")/;
+
 /**
- * A page for a role that may only read it: its POST forms removed (Sign out stays), in this one
- * place rather than in every template. The server refuses those POSTs anyway (403).
+ * A page for a role that may only read it, made in this one place rather than in every template:
+ * a form that shows values (a profile, a script, an application's settings) becomes a disabled
+ * fieldset without its buttons, and a form that is only a button (Block, Delete) goes, with its
+ * heading. The server refuses those POSTs anyway (403).
  */
-const readOnly = (html: string) => html.replace(/<form method="post"(?! action="\/console\/logout")[\s\S]*?<\/form>\s*/g, '');
+const readOnly = (html: string) =>
+  html.replace(POST_FORM, (_whole, heading: string | undefined, inner: string) => {
+    if (!SHOWS_VALUES.test(inner)) return '';
+    const fields = inner.replace(/<input type="hidden" name="csrf"[^>]*>\s*/g, '').replace(/<button\b[\s\S]*?<\/button>\s*/g, '');
+    return `${heading ?? ''}<fieldset class="read-only-form" disabled>${fields}</fieldset>\n`;
+  });
 
 export interface PageData extends Record<string, unknown> {
   title: string;
