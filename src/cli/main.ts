@@ -33,9 +33,15 @@ const USAGE = `Usage: ferry <command> [options]
   users sessions SUB [--json]         a user's browser sessions: started, last used, apps
   users end-sessions SUB [UID]        end one session (by uid) or all of them
   keys rotate                         make new signing keys the active ones
+  admin-keys create NAME --role ROLE [--json]
+                                      a named admin key (roles: owner, operator, script-editor,
+                                      viewer), printed this once; only its SHA-256 is kept
+  admin-keys list [--json] | revoke ID|NAME
+                                      the keys (name, role, created, last used), or revoke one
 
-  test-script, migration, users and keys rotate open the configured database, or ask a running
-  server's admin API with --url <http://host:port> (or FERRY_URL) and --token (or FERRY_ADMIN_TOKEN).
+  test-script, migration, users, keys rotate and admin-keys open the configured database, or ask a running
+  server's admin API with --url <http://host:port> (or FERRY_URL) and --token (or FERRY_ADMIN_TOKEN): the
+  admin token or an admin key whose role allows the command.
   The configuration is read as the server reads it: FERRY_CONFIG, ./ferry.config.json, FERRY_* variables.
 `;
 
@@ -139,6 +145,12 @@ export async function run(argv: readonly string[], out: Output = createOutput(),
       if (positionals[0] !== 'rotate') throw new BadRequest(`Use: ferry keys rotate. ${HELP}`, 'usage');
       const { rotateKeys } = await import('./commands/keys.ts');
       return rotateKeys({ cwd }, remoteTarget(values, env), out);
+    }
+    case 'admin-keys': {
+      const { values, positionals } = parse({ ...REMOTE, role: { type: 'string' }, json: { type: 'boolean' } }, 2);
+      const [verb = '', name] = positionals;
+      const { adminKeyCommand } = await import('./commands/admin-keys.ts');
+      return adminKeyCommand({ verb, name, role: values.role, json: values.json, cwd }, remoteTarget(values, env), out);
     }
     case undefined:
     case 'help':

@@ -58,10 +58,10 @@ describe('the console in a real browser, against a real PostgreSQL legacy databa
     // Sign in with the admin token, with the keyboard.
     await page.goto(`${ferry.issuer}/console`);
     assert.equal(new URL(page.url()).pathname, '/console/login');
-    await page.getByLabel('Admin token').fill('not the token');
+    await page.getByLabel('Admin key or token').fill('not the token');
     await page.keyboard.press('Enter');
-    assert.match(await page.getByRole('alert').innerText(), /not the admin token/);
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    assert.match(await page.getByRole('alert').innerText(), /neither the admin token nor an admin key/);
+    await page.getByLabel('Admin key or token').fill(ADMIN_TOKEN);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${ferry.issuer}/console/connection`);
     const session = (await context.cookies()).find((cookie) => cookie.name === 'ferry.console');
@@ -152,7 +152,7 @@ describe('the console in a real browser, against a real PostgreSQL legacy databa
     const page = await context.newPage();
     const problems = watchConsole(page);
     await page.goto(`${ferry.issuer}/console/login`);
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Admin key or token').fill(ADMIN_TOKEN);
     await page.keyboard.press('Enter');
     await page.waitForURL(`${ferry.issuer}/console/connection`);
 

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { errorBody } from './schemas.ts';
-import { openApiPath, type ApiRoute } from './route.ts';
+import { allowedRoles, openApiPath, type ApiRoute } from './route.ts';
 
 type JsonSchema = Record<string, unknown>;
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'The request is not valid (details lists the problems).',
   401: 'The bearer token is missing or wrong.',
+  403: "The key's role may not do this (x-ferry-roles lists the roles that may).",
   404: 'Not found.',
   409: 'Conflict.',
   413: 'The body is too large (send large imports as NDJSON).',
@@ -37,14 +38,21 @@ function operation(route: ApiRoute): JsonSchema {
     ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
     : { description: 'Done, nothing to answer.' };
   const errors = [
-    ...new Set([...(route.body || route.stream || route.query || route.params ? [400] : []), ...(route.errors ?? []), ...(route.public ? [] : [401]), 429]),
+    ...new Set([
+      ...(route.body || route.stream || route.query || route.params ? [400] : []),
+      ...(route.errors ?? []),
+      ...(route.public ? [] : [401, 403]),
+      429,
+    ]),
   ].sort();
+  const roles = route.public ? [] : allowedRoles(route);
+  const rolesLine = roles.length > 0 ? `Roles: ${roles.join(', ')}.` : '';
   return {
     operationId: `${route.method}${route.path.replace(/[/:]+(\w)/g, (_, c: string) => c.toUpperCase())}`,
     summary: route.summary,
-    ...(route.description ? { description: route.description } : {}),
+    ...(route.description || rolesLine ? { description: [route.description, rolesLine].filter(Boolean).join('\n\n') } : {}),
     tags: [route.tag],
-    ...(route.public ? { security: [] } : {}),
+    ...(route.public ? { security: [] } : { 'x-ferry-roles': roles }),
     parameters: [...parameters('path', route.params), ...parameters('query', route.query)],
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } } : {}),
     ...(route.stream ? { requestBody: streamBody(route.stream) } : {}),
@@ -70,12 +78,18 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: { version: strin
       title: 'Ferry admin API',
       version: info.version,
       description:
-        'Users, relying parties (clients), the custom-database connection and its scripts, the execution log, migration progress and signing keys. Send `Authorization: Bearer <adminToken>`.',
+        "Users, relying parties (clients), the custom-database connection and its scripts, the execution log, migration progress and signing keys. Send `Authorization: Bearer <key>`: an admin key, whose role must be among the operation's `x-ferry-roles`, or the adminToken (owner).",
     },
     security: [{ bearer: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The adminToken from the configuration (the demo prints its own at start).' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An admin key (ferry admin-keys create), or the adminToken from the configuration (the demo prints its own at start).',
+        },
+      },
       schemas: { Error: jsonSchema(errorBody, 'output') },
       responses: Object.fromEntries(
         Object.entries(ERROR_TEXT).map(([code, description]) => [

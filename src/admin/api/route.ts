@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { z } from 'zod';
+import { rolesFor, type Role } from '../roles.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType | undefined;
@@ -20,6 +21,8 @@ export interface RouteDefinition<P extends Schema, Q extends Schema, B extends S
   tag: string;
   /** Served without the bearer token (the OpenAPI document). */
   public?: boolean;
+  /** The roles allowed; by default those of the tag and method (src/admin/roles.ts, `rolesFor`). */
+  roles?: readonly Role[];
   params?: P;
   query?: Q;
   body?: B;
@@ -43,6 +46,11 @@ export function defineRoute<P extends Schema = undefined, Q extends Schema = und
   route: RouteDefinition<P, Q, B, R>,
 ): ApiRoute {
   return route as unknown as ApiRoute;
+}
+
+/** The roles a route allows: its own list, or its tag's for its method. */
+export function allowedRoles(route: Pick<ApiRoute, 'roles' | 'tag' | 'method'>): readonly Role[] {
+  return route.roles ?? rolesFor(route.tag, route.method);
 }
 
 export const API_PREFIX = '/api/v1';

@@ -1,14 +1,15 @@
 import Router, { type RouterMiddleware } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
-import { FerryError, NotFound, Unauthorized } from '../../errors.ts';
+import { FerryError, Forbidden, NotFound, Unauthorized } from '../../errors.ts';
 import { readJson } from '../../web/body.ts';
 import type { AdminAccess } from '../access.ts';
 import type { AdminLibrary } from '../library/index.ts';
 import { parseOrThrow } from '../library/validation.ts';
 import { rateLimit, type RateLimiter } from '../rate-limit.ts';
+import { refusal, type Admin } from '../roles.ts';
 import { buildOpenApi } from './openapi.ts';
-import { API_PREFIX, defineRoute, type ApiRoute } from './route.ts';
+import { API_PREFIX, allowedRoles, defineRoute, type ApiRoute } from './route.ts';
 import { apiRoutes } from './routes/index.ts';
 
 export interface AdminApi {
@@ -36,12 +37,16 @@ export function createAdminApi(deps: { library: AdminLibrary; access: AdminAcces
   const all = [...routes, openapi];
   document = buildOpenApi(all, { version: deps.version });
 
-  const authenticate = async (ctx: Context) => {
+  /** Who is calling (also left in ctx.state.admin for what runs after); 401 for nobody. */
+  const authenticate = async (ctx: Context): Promise<Admin> => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
-    if (!(await deps.access.accepts(match?.[1]))) {
+    const admin = await deps.access.identify(match?.[1]);
+    if (!admin) {
       ctx.set('www-authenticate', 'Bearer realm="ferry-admin"');
-      throw new Unauthorized('Send the admin token as "Authorization: Bearer <token>".');
+      throw new Unauthorized('Send the admin token or an admin key as "Authorization: Bearer <key>".');
     }
+    ctx.state.admin = admin;
+    return admin;
   };
 
   const router = new Router({ prefix: API_PREFIX });
@@ -68,9 +73,13 @@ export function createAdminApi(deps: { library: AdminLibrary; access: AdminAcces
   return { middleware, router, document };
 }
 
-function handler(route: ApiRoute, authenticate: (ctx: Context) => Promise<void>): RouterMiddleware {
+function handler(route: ApiRoute, authenticate: (ctx: Context) => Promise<Admin>): RouterMiddleware {
+  const roles = allowedRoles(route);
   return async (ctx) => {
-    if (!route.public) await authenticate(ctx);
+    if (!route.public) {
+      const admin = await authenticate(ctx);
+      if (!roles.includes(admin.role)) throw new Forbidden(refusal(admin, roles));
+    }
     const params = route.params ? parseOrThrow(route.params, ctx.params, 'The path is not valid.') : undefined;
     const query = route.query ? parseOrThrow(route.query, firstValues(ctx.query), 'The query is not valid.') : undefined;
     const body = route.body ? parseOrThrow(route.body, await readJson(ctx), 'The body is not valid.') : undefined;

@@ -1,13 +1,15 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { NotFound } from '../../errors.ts';
+import { Forbidden, NotFound } from '../../errors.ts';
 import { readForm } from '../../web/body.ts';
 import type { Csrf } from '../../web/csrf.ts';
 import type { Views } from '../../web/views.ts';
 import type { AdminAccess } from '../access.ts';
 import type { AdminLibrary } from '../library/index.ts';
 import { rateLimit, type RateLimiter } from '../rate-limit.ts';
+import { refusal, rolesFor } from '../roles.ts';
 import { createPageRenderer } from './page.ts';
+import { adminKeyPages } from './pages/admin-keys.ts';
 import { clientPages } from './pages/clients.ts';
 import { connectionPages } from './pages/connection.ts';
 import { logPages } from './pages/logs.ts';
@@ -22,7 +24,8 @@ const PREFIX = '/console';
 
 /**
  * The console: server-rendered pages under /console over the same library as the admin API.
- * Signing in takes the admin token; every form carries a CSRF token.
+ * Signing in takes the admin token or an admin key, whose role decides which pages and forms it
+ * gets; every form carries a CSRF token.
  */
 export function createConsole(deps: { library: AdminLibrary; access: AdminAccess; limiter: RateLimiter; views: Views; csrf: Csrf }): {
   middleware: Middleware;
@@ -41,7 +44,7 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
     const form = await readForm(ctx);
     csrf.verify(ctx, form.csrf);
     if (await session.signIn(ctx, form.token ?? '')) return ctx.redirect(`${PREFIX}/connection`);
-    await render(ctx, 'sign-in', { title: 'Sign in to the console', section: 'sign-in', error: 'That is not the admin token.' }, 401);
+    await render(ctx, 'sign-in', { title: 'Sign in to the console', section: 'sign-in', error: 'That is neither the admin token nor an admin key.' }, 401);
   });
   signIn.post('/logout', async (ctx) => {
     const form = await readForm(ctx);
@@ -52,7 +55,8 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
 
   const pages = new Router({ prefix: PREFIX });
   pages.get('/', (ctx) => ctx.redirect(`${PREFIX}/connection`));
-  for (const add of [connectionPages, scriptPages, logPages, userPages, userSessionPages, clientPages, migrationPages, outboxPages]) add(pages, page);
+  for (const add of [connectionPages, scriptPages, logPages, userPages, userSessionPages, clientPages, migrationPages, outboxPages, adminKeyPages])
+    add(pages, page);
 
   const limited = rateLimit(deps.limiter);
   const open = signIn.routes() as unknown as Middleware;
@@ -65,10 +69,15 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
         return render(ctx, 'off', { title: 'The console is off', section: 'sign-in' }, 404);
       }
       await open(ctx, async () => {
-        if (!(await session.signedIn(ctx))) {
+        const admin = await session.signedIn(ctx);
+        if (!admin) {
           ctx.status = 303;
           return ctx.redirect(`${PREFIX}/login`);
         }
+        ctx.state.admin = admin;
+        // The area is the page's first path segment, as in the admin API's tags (src/admin/roles.ts).
+        const allowed = rolesFor(ctx.path.slice(PREFIX.length + 1).split('/')[0] ?? '', ctx.method);
+        if (!allowed.includes(admin.role)) throw new Forbidden(refusal(admin, allowed));
         await guarded(ctx, async () => {
           throw new NotFound('There is no such console page.');
         });

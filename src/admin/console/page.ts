@@ -3,6 +3,7 @@ import { FerryError } from '../../errors.ts';
 import type { Csrf } from '../../web/csrf.ts';
 import type { Views } from '../../web/views.ts';
 import type { AdminLibrary } from '../library/index.ts';
+import { rolesFor, type Admin } from '../roles.ts';
 
 /** Sentences shown after a form was handled and the browser redirected (`?done=<key>`). */
 const NOTICES: Record<string, string> = {
@@ -26,6 +27,7 @@ const NOTICES: Record<string, string> = {
   'client-disabled': 'The application is disabled: it can neither start a sign-in nor use the token endpoint.',
   'client-enabled': 'The application is enabled again.',
   'client-deleted': 'The application was deleted.',
+  'admin-key-revoked': 'The admin key was revoked: it is refused from now on.',
   retired: 'The legacy database is retired: the connection is off, and every Ferry account signs in without it.',
 };
 
@@ -37,7 +39,28 @@ export const SECTIONS = [
   { id: 'clients', label: 'Applications', href: '/console/clients' },
   { id: 'migration', label: 'Migration', href: '/console/migration' },
   { id: 'outbox', label: 'Outbox', href: '/console/outbox' },
+  { id: 'admin-keys', label: 'Admins', href: '/console/admin-keys' },
 ] as const;
+
+/** The signed-in admin's role may change what the area shows (a POST there). */
+const mayChange = (admin: Admin | undefined, area: string) => admin !== undefined && rolesFor(area, 'post').includes(admin.role);
+
+/** A POST form other than Sign out, with the bare <h2> heading right before it if there is one. */
+const POST_FORM = /(<h2>[^<]*<\/h2>\s*)?<form method="post"(?! action="\/console\/logout")[^>]*>([\s\S]*?)<\/form>\s*/g;
+const SHOWS_VALUES = /<textarea\b|<select\b|<input\b(?![^>]*type="hidden")/;
+
+/**
+ * A page for a role that may only read it, made in this one place rather than in every template:
+ * a form that shows values (a profile, a script, an application's settings) becomes a disabled
+ * fieldset without its buttons, and a form that is only a button (Block, Delete) goes, with its
+ * heading. The server refuses those POSTs anyway (403).
+ */
+const readOnly = (html: string) =>
+  html.replace(POST_FORM, (_whole, heading: string | undefined, inner: string) => {
+    if (!SHOWS_VALUES.test(inner)) return '';
+    const fields = inner.replace(/<input type="hidden" name="csrf"[^>]*>\s*/g, '').replace(/<button\b[\s\S]*?<\/button>\s*/g, '');
+    return `${heading ?? ''}<fieldset class="read-only-form" disabled>${fields}</fieldset>\n`;
+  });
 
 export interface PageData extends Record<string, unknown> {
   title: string;
@@ -53,15 +76,18 @@ export function createPageRenderer(deps: { views: Views; csrf: Csrf }) {
     ctx.status = status;
     ctx.type = 'html';
     ctx.set('cache-control', 'no-store');
-    ctx.body = await deps.views.render(`console/${view}`, {
+    const admin = ctx.state.admin as Admin | undefined;
+    const html = await deps.views.render(`console/${view}`, {
       csrf: deps.csrf.token(ctx),
-      sections: SECTIONS,
+      sections: SECTIONS.filter((item) => admin && rolesFor(item.id, 'get').includes(admin.role)),
+      admin,
       notice: done,
       error: undefined,
       details: undefined,
       json: (value: unknown) => JSON.stringify(value, null, 2),
       ...data,
     });
+    ctx.body = data.section === 'sign-in' || mayChange(admin, data.section) ? html : readOnly(html);
   };
 }
 

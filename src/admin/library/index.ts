@@ -3,6 +3,7 @@ import type { ConnectionParts } from '../../connection/index.ts';
 import type { Database } from '../../store/db.ts';
 import type { ClientCheck } from '../../oidc/stored-clients.ts';
 import type { Queries } from '../../store/queries/index.ts';
+import { createAdminKeyLibrary } from './admin-keys.ts';
 import { createClientLibrary } from './clients.ts';
 import { createConnectionLibrary } from './connection.ts';
 import { createExecutionHistory } from './executions.ts';
@@ -19,7 +20,10 @@ export interface AdminLibraryDeps {
   config: Config;
   /** For key rotation, which runs in a transaction of its own. */
   db: Database;
-  queries: Pick<Queries, 'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox' | 'clients' | 'userActivity' | 'sessions' | 'secondFactors'>;
+  queries: Pick<
+    Queries,
+    'oidcModels' | 'scripts' | 'executions' | 'migration' | 'mailOutbox' | 'clients' | 'userActivity' | 'sessions' | 'secondFactors' | 'adminKeys'
+  >;
   connection: Pick<ConnectionParts, 'settings' | 'runner' | 'executions' | 'directory' | 'bulkImport' | 'sweep' | 'retirement'>;
   reloadKeys?: () => Promise<unknown>;
   /** Relying parties: the configured ones (read-only) and oidc-provider's validation (absent in the CLI). */
@@ -62,6 +66,7 @@ export function createAdminLibrary(deps: AdminLibraryDeps) {
       changed: deps.clients?.changed,
     }),
     keys: createKeyRotation({ config, db: deps.db, reloadKeys: deps.reloadKeys }),
+    adminKeys: createAdminKeyLibrary(queries.adminKeys),
   };
 }
 
