@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
+import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { freePort, removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
 import { beginAuthorization, consentIfAsked, registerThroughForm, relyingParty, type AuthorizeOptions } from '../helpers/relying-party.ts';
@@ -48,7 +49,7 @@ function ferryWithStrictClient(overrides: Record<string, unknown> = {}) {
 }
 
 describe('second factor policy and step-up', () => {
-  const suite = ferryWithStrictClient();
+  const suite = ferryWithStrictClient({ adminToken: ADMIN_TOKEN });
 
   /** An authorization request of `rp` in `browser`; `finish` takes the page back at the client to its ID token claims. */
   const authorize = async (rp: oidc.Configuration, browser: Browser, options: AuthorizeOptions = {}) => {
@@ -69,6 +70,11 @@ describe('second factor policy and step-up', () => {
     assert.ok(secret, `the enrolment page, got ${page.url}: ${page.html.slice(0, 400)}`);
     assert.match(page.html, /<svg[^>]*>.*<path/s, 'a QR code drawn in the page');
     const app = code(secret);
+    // The sign-in cannot be finished before the factor is confirmed.
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)![1]!;
+    const uid = /action="\/interaction\/([^/"]+)\/two-step\/enrol"/.exec(page.html)![1]!;
+    const early = await browser.request(`${suite.ferry.issuer}/interaction/${uid}/two-step/continue`, { method: 'POST', form: { csrf } });
+    assert.equal(early.status, 400, 'no sign-in before the first code');
     const wrong = await browser.submit(page, '/two-step/enrol', { code: app() === '000000' ? '111111' : '000000' });
     assert.equal(wrong.status, 400);
     assert.equal(secretOn(wrong), secret, 'a wrong first code keeps the secret being enrolled');
@@ -117,6 +123,23 @@ describe('second factor policy and step-up', () => {
     // browserB's session has the factor: the strict client signs in without a page.
     const again = await authorize(suite.strict, browserB);
     assert.equal((await again.finish(again.page)).acr, 'urn:ferry:mfa');
+  });
+
+  it('require_mfa is accepted on a client made through the admin API, and holds there too', async () => {
+    const api = adminClient(suite.ferry);
+    const refused = await api.post('/clients', { redirect_uris: [suite.ferry.redirectUri], require_mfa: 'yes' });
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /require_mfa/);
+    const made = await api.post('/clients', { redirect_uris: [suite.ferry.redirectUri], require_mfa: true });
+    assert.equal(made.status, 201, made.text);
+    const stored = await relyingParty(suite.ferry, { client_id: made.body.client.clientId, client_secret: made.body.clientSecret });
+
+    const user = { email: 'stored@example.com', password: 'stored own password' };
+    await registerThroughForm(suite.ferry, suite.rp, new Browser(), user);
+    const browser = new Browser();
+    const signIn = await authorize(stored, browser);
+    const { next } = await enrolDuringSignIn(browser, await password(browser, signIn.page, user));
+    assert.equal((await signIn.finish(next)).acr, 'urn:ferry:mfa');
   });
 
   it('acr_values=urn:ferry:mfa asks a password-only session for the code; the ID token carries the acr', async () => {
