@@ -31,7 +31,8 @@ export function interactionPolicyWithMfa(globally: boolean) {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
   login.checks.add(
-    new interactionPolicy.Check(MFA_REASON, 'a second factor is required', (ctx: KoaContextWithOIDC) => {
+    // login_required to prompt=none, as the login prompt's own checks answer (a check added later gets no error of its own).
+    new interactionPolicy.Check(MFA_REASON, 'a second factor is required', 'login_required', (ctx: KoaContextWithOIDC) => {
       const { oidc } = ctx;
       if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       if (!mfaRequired(globally, oidc.client, oidc.params?.acr_values)) return interactionPolicy.Check.NO_NEED_TO_PROMPT;

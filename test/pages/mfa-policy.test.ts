@@ -112,7 +112,10 @@ describe('second factor policy and step-up', () => {
     assert.deepEqual(strictClaims.amr, ['pwd', 'otp', 'mfa']);
     assert.equal(strictClaims.acr, 'urn:ferry:mfa');
 
-    // browserA's session had the password alone: the strict client asks it for the code, not the password again.
+    // browserA's session had the password alone: not enough for the strict client without a page…
+    const silent = await authorize(suite.strict, browserA, { prompt: 'none' });
+    assert.equal(new URL(silent.page.url).searchParams.get('error'), 'login_required');
+    // …which asks it for the code, not the password again.
     const stepUp = await authorize(suite.strict, browserA);
     assert.ok(isCodeForm(stepUp.page), `the code form, got ${stepUp.page.url}: ${stepUp.page.html.slice(0, 400)}`);
     assert.ok(!isPasswordForm(stepUp.page));
