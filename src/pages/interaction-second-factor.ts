@@ -23,6 +23,7 @@ const HELD_COOKIE = 'ferry.2fa';
 const ENROLLED_COOKIE = 'ferry.2fa-enrolled';
 const TITLE = 'Two-step verification';
 const WRONG_CODE = 'That code is not right, or it was used already. Try the next one.';
+const TOO_MANY = 'Too many unsuccessful attempts. Please wait and try again.';
 
 /**
  * The second step of a sign-in, after a right password or for a session that must step up: the
@@ -72,7 +73,6 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
     if (reservation) await (ok ? throttle!.succeeded(reservation) : throttle!.failed(reservation));
     return ok;
   };
-  const TOO_MANY = 'Too many unsuccessful attempts. Please wait and try again.';
 
   /**
    * The second step for `sub`: the code form when they have a factor, enrolment when the request

@@ -189,7 +189,9 @@ describe('second factor policy and step-up', () => {
 });
 
 describe('second factor required of everyone (mfa.required)', () => {
-  const suite = ferryWithStrictClient({ mfa: { required: true } });
+  // One wrong code free, then a minute's wait: the third guess in a row is refused.
+  const account = { freeFailures: 1, baseDelayMs: 60_000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 };
+  const suite = ferryWithStrictClient({ mfa: { required: true }, bruteForce: { account } });
 
   it('a new user enrols right after registering, and one who has not yet enrols at the next sign-in, whatever the client', async () => {
     const user = { email: 'everyone@example.com', password: 'everyone own password' };
@@ -209,5 +211,17 @@ describe('second factor required of everyone (mfa.required)', () => {
     const claims = (await oidc.authorizationCodeGrant(suite.rp, new URL(next.url), checks)).claims()!;
     assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
     assert.equal(claims.acr, 'urn:ferry:mfa');
+  });
+
+  it('counts wrong first codes against the account, like wrong passwords', async () => {
+    const browser = new Browser();
+    const { result } = await registerThroughForm(suite.ferry, suite.rp, browser, { email: 'guess@example.com', password: 'guess own password' });
+    const app = code(secretOn(result)!);
+    const wrong = app() === '000000' ? '111111' : '000000';
+    assert.equal((await browser.submit(result, '/two-step/enrol', { code: wrong })).status, 400);
+    assert.equal((await browser.submit(result, '/two-step/enrol', { code: wrong })).status, 400);
+    const refused = await browser.submit(result, '/two-step/enrol', { code: app() });
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
   });
 });
