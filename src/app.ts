@@ -134,6 +134,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     registration: true,
     verification: verificationPages,
     secondFactors,
+    mfaRequired: config.mfa.required,
     throttle: federation.throttle,
   }).routes();
   const reset = config.passwordReset;

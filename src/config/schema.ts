@@ -33,6 +33,11 @@ const client = z
      * protects a stolen code. A public client (token_endpoint_auth_method none) always needs PKCE.
      */
     pkce_optional: z.boolean().optional(),
+    /**
+     * Ferry extension: every sign-in to this client needs a second factor; a user without one
+     * enrols an authenticator app during the sign-in (README, "Two-step verification").
+     */
+    require_mfa: z.boolean().optional(),
   })
   .refine((value) => !(value.pkce_optional && value.token_endpoint_auth_method === 'none'), {
     message: 'a public client (token_endpoint_auth_method none) cannot skip PKCE',
@@ -290,6 +295,13 @@ export const configSchema = z.strictObject({
       verificationMailsPerHour: integer().min(1).max(100).default(5),
     })
     .default({ requireVerifiedEmail: false, verificationLinkMinutes: 1440, verificationMailsPerHour: 5 }),
+  /** Second factors (README, "Two-step verification"). */
+  mfa: z
+    .strictObject({
+      /** Every sign-in, to every client, needs a second factor; a user without one enrols one during the sign-in. */
+      required: boolean().default(false),
+    })
+    .default({ required: false }),
   /** Seconds between checks for signing keys rotated by another instance. */
   keyRefreshSeconds: integer().min(1).max(3600).default(30),
   /** Serve Prometheus metrics at /metrics; with `metricsToken` set, a bearer token is required. */

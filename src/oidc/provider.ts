@@ -8,6 +8,7 @@ import { SCOPE_CLAIMS } from './claims.ts';
 import { rememberedGrant } from './remembered-grant.ts';
 import { rememberClaims, rememberedClaims } from './adapter.ts';
 import type { KeyMaterial } from './keys.ts';
+import { ACR, interactionPolicyWithMfa } from './mfa-policy.ts';
 import { compareHashedSecrets, withStoredClients, type StoredClients } from './stored-clients.ts';
 
 /** Looks up the claims of a subject; undefined when the account no longer exists. */
@@ -43,7 +44,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS256',
     },
     extraClientMetadata: {
-      properties: ['skip_consent', 'pkce_optional'],
+      // require_mfa: every sign-in to this client needs a second factor (src/oidc/mfa-policy.ts).
+      properties: ['skip_consent', 'pkce_optional', 'require_mfa'],
       validator(_ctx, key, value) {
         if (value !== undefined && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
       },
@@ -62,8 +64,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
     claims: {
-      // `amr`: how the person signed in (RFC 8176: pwd, otp, mfa), in every ID token.
-      openid: ['sub', 'amr'],
+      // `amr`: how the person signed in (RFC 8176: pwd, otp, mfa), and `acr` the class it reached, in every ID token.
+      openid: ['sub', 'amr', 'acr'],
       profile: [...SCOPE_CLAIMS.profile, ...customClaims],
       email: [...SCOPE_CLAIMS.email],
       phone: [...SCOPE_CLAIMS.phone],
@@ -108,7 +110,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     // A client allowed the refresh_token grant gets a refresh token; each use rotates it.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Discovery's acr_values_supported; a request with acr_values=urn:ferry:mfa steps up to a second factor.
+    acrValues: [ACR.password, ACR.mfa],
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyWithMfa(config.mfa.required) },
     loadExistingGrant: (ctx) => loadExistingGrant(ctx, deps.models),
     ttl: {
       AccessToken: config.ttl.accessToken,

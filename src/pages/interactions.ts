@@ -9,6 +9,8 @@ import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
 import type { VerificationPages } from './verification.ts';
 import type { SecondFactors } from '../accounts/second-factor.ts';
+import { acrOf, MFA_REASON, mfaRequired } from '../oidc/mfa-policy.ts';
+import { createSecondFactorStep } from './interaction-second-factor.ts';
 import type { Throttle } from '../security/throttle.ts';
 
 export interface InteractionDeps {
@@ -19,14 +21,13 @@ export interface InteractionDeps {
   registration: boolean;
   /** Email verification's say in registration and sign-in (src/pages/verification.ts). */
   verification?: Pick<VerificationPages, 'holdSignIn' | 'register'> | undefined;
-  /** Second factors: asked for after the password of a subject that has one. */
-  secondFactors?: Pick<SecondFactors, 'required' | 'check'> | undefined;
+  /** Second factors: asked for after the password of a subject that has one, enrolled during the sign-in when required. */
+  secondFactors?: Pick<SecondFactors, 'required' | 'check' | 'begin' | 'confirm'> | undefined;
+  /** `mfa.required`: every sign-in needs a second factor. */
+  mfaRequired?: boolean | undefined;
   /** Counts wrong second-factor codes against the account, like wrong passwords. */
   throttle?: Throttle | undefined;
 }
-
-/** Signed (with the provider's cookie keys): whose password was right, for the second-factor form of that interaction. */
-const SECOND_FACTOR_COOKIE = 'ferry.2fa';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -71,10 +72,11 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     if (claims) rememberClaims(sub, claims);
   };
 
-  /** Ends the login prompt for `sub`, saying how they authenticated (`amr` in the ID token). */
+  /** Ends the login prompt for `sub`, saying how they authenticated (`amr` and `acr` in the ID token). */
   const finish = async (ctx: Context, sub: string, amr: string[]) => {
     await carryClaims(sub);
-    await deps.provider().interactionFinished(ctx.req, ctx.res, { login: { accountId: sub, amr } }, { mergeWithLastSubmission: false });
+    const login = { accountId: sub, amr, acr: acrOf(amr) };
+    await deps.provider().interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
     ctx.respond = false;
   };
 
@@ -90,6 +92,31 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     return { id: client?.clientId, name: client?.clientName ?? client?.clientId ?? 'the application' };
   };
 
+  /** Whether this sign-in needs a second factor (global policy, the client's `require_mfa`, or `acr_values`). */
+  const mfaRequiredBy = async (interaction: Interaction) =>
+    mfaRequired(deps.mfaRequired === true, await deps.provider().Client.find(String(interaction.params.client_id)), interaction.params.acr_values);
+
+  const twoStep =
+    deps.secondFactors &&
+    createSecondFactorStep(router, {
+      secondFactors: deps.secondFactors,
+      throttle: deps.throttle,
+      loginForm: async (ctx, lines) => {
+        const form = await readForm(ctx, { lines });
+        const interaction = await details(ctx);
+        csrf.verify(ctx, form.csrf);
+        if (interaction.prompt.name !== 'login') throw expired();
+        return form;
+      },
+      page,
+      finish,
+      labelOf: async (sub) => {
+        const claims = await deps.signIn.findClaims(sub).catch(() => undefined);
+        return String(claims?.email ?? claims?.preferred_username ?? sub);
+      },
+      expired,
+    });
+
   const requestContext = async (ctx: Context, interaction: Interaction, form: Record<string, string>): Promise<RequestContext> => {
     const client = await clientOf(interaction);
     const { password: _password, password_confirm: _confirm, csrf: _csrf, ...body } = form;
@@ -100,6 +127,10 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     const interaction = await details(ctx);
     const client = await clientOf(interaction);
     if (interaction.prompt.name === 'login') {
+      // A session that only lacks the second factor this request needs (step-up): its code, or enrolment, without the password again.
+      const sub = interaction.session?.accountId;
+      const reasons = interaction.prompt.reasons;
+      if (sub && reasons.length === 1 && reasons[0] === MFA_REASON && (await twoStep?.ask(ctx, sub, async () => true))) return;
       return page(ctx, 'login', { title: 'Sign in', client, identifier: String(interaction.params.login_hint ?? ''), error: undefined });
     }
     if (interaction.prompt.name === 'consent') {
@@ -120,46 +151,8 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, STATUS_OF_REASON[result.reason]);
     }
     if (await deps.verification?.holdSignIn(ctx, result.sub)) return;
-    if (await deps.secondFactors?.required(result.sub)) {
-      // The password was right; the sign-in finishes only with the second factor.
-      ctx.cookies.set(SECOND_FACTOR_COOKIE, `${ctx.params.uid}.${result.sub}`, {
-        signed: true,
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: ctx.secure,
-        path: '/interaction',
-        maxAge: 600_000,
-        overwrite: true,
-      });
-      return page(ctx, 'second-factor', { title: 'Two-step verification', error: undefined });
-    }
+    if (await twoStep?.ask(ctx, result.sub, () => mfaRequiredBy(interaction))) return;
     await finish(ctx, result.sub, ['pwd']);
-  });
-
-  /** The code from the authenticator app (or a recovery code) after a right password. */
-  router.post('/two-step', async (ctx) => {
-    const form = await readForm(ctx, { lines: ['code'] });
-    const interaction = await details(ctx);
-    csrf.verify(ctx, form.csrf);
-    if (interaction.prompt.name !== 'login' || !deps.secondFactors) throw expired();
-    const held = ctx.cookies.get(SECOND_FACTOR_COOKIE, { signed: true }) ?? '';
-    const separator = held.indexOf('.');
-    const sub = held.slice(separator + 1);
-    if (separator < 0 || held.slice(0, separator) !== ctx.params.uid || !sub) throw expired();
-    const reservation = deps.throttle ? await deps.throttle.reserve(deps.throttle.keys({ sub }, ctx.ip)) : undefined;
-    if (reservation && !reservation.allowed) {
-      ctx.set('retry-after', String(reservation.retryAfterSeconds));
-      return page(ctx, 'second-factor', { title: 'Two-step verification', error: 'Too many unsuccessful attempts. Please wait and try again.' }, 429);
-    }
-    const checked = await deps.secondFactors.check(sub, form.code ?? '');
-    if (!checked.ok) {
-      if (reservation) await deps.throttle!.failed(reservation);
-      return page(ctx, 'second-factor', { title: 'Two-step verification', error: 'That code is not right, or it was used already. Try the next one.' }, 400);
-    }
-    if (reservation) await deps.throttle!.succeeded(reservation);
-    ctx.cookies.set(SECOND_FACTOR_COOKIE, null, { path: '/interaction' });
-    // RFC 8176: a password and a one-time code; a recovery code counts as a second factor, not as a device.
-    await finish(ctx, sub, checked.method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa']);
   });
 
   router.get('/register', async (ctx) => {

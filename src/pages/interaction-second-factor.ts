@@ -1,0 +1,146 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { SecondFactors } from '../accounts/second-factor.ts';
+import type { Throttle } from '../security/throttle.ts';
+
+export interface SecondFactorStepDeps {
+  secondFactors: Pick<SecondFactors, 'required' | 'check' | 'begin' | 'confirm'>;
+  /** Counts wrong codes against the account, like wrong passwords. */
+  throttle?: Throttle | undefined;
+  /** The interaction's form of a POST, its CSRF token checked, while the login prompt is pending (else the page has expired). */
+  loginForm(ctx: Context, lines: string[]): Promise<Record<string, string>>;
+  page(ctx: Context, name: string, data: Record<string, unknown>, status?: number): Promise<void>;
+  /** Ends the login prompt for `sub`, saying how they authenticated. */
+  finish(ctx: Context, sub: string, amr: string[]): Promise<void>;
+  /** How the authenticator app names the entry: the user's email address or username. */
+  labelOf(sub: string): Promise<string>;
+  expired(): Error;
+}
+
+/** Signed (with the provider's cookie keys): whose password was right, for the second-factor forms of that interaction. */
+const HELD_COOKIE = 'ferry.2fa';
+/** Signed: whose factor was enrolled and confirmed in that interaction, for the page after the recovery codes. */
+const ENROLLED_COOKIE = 'ferry.2fa-enrolled';
+const TITLE = 'Two-step verification';
+const WRONG_CODE = 'That code is not right, or it was used already. Try the next one.';
+const TOO_MANY = 'Too many unsuccessful attempts. Please wait and try again.';
+
+/**
+ * The second step of a sign-in, after a right password or for a session that must step up: the
+ * code of the subject's factor, or, when the request needs a second factor and the subject has
+ * none, enrolment of an authenticator app right there (QR code, first code, recovery codes shown
+ * once) before the sign-in finishes.
+ */
+export function createSecondFactorStep(router: Router, deps: SecondFactorStepDeps) {
+  const { secondFactors, throttle, page } = deps;
+
+  const hold = (ctx: Context, cookie: string, sub: string | null) =>
+    ctx.cookies.set(cookie, sub === null ? null : `${ctx.params.uid}.${sub}`, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      path: '/interaction',
+      maxAge: 600_000,
+      overwrite: true,
+    });
+
+  /** The subject held for this interaction in `cookie`; the page has expired without one. */
+  const heldSub = (ctx: Context, cookie: string): string => {
+    const held = ctx.cookies.get(cookie, { signed: true }) ?? '';
+    const separator = held.indexOf('.');
+    const sub = held.slice(separator + 1);
+    if (separator < 0 || held.slice(0, separator) !== ctx.params.uid || !sub) throw deps.expired();
+    return sub;
+  };
+
+  const enrolmentPage = async (ctx: Context, sub: string, error?: string, status = 200): Promise<boolean> => {
+    const enrolment = await secondFactors.begin(sub, await deps.labelOf(sub));
+    if (!enrolment) return false;
+    await page(ctx, 'second-factor-enrol', { title: TITLE, enrolment, codes: undefined, error }, status);
+    return true;
+  };
+
+  /** Runs `check` as one guess of a code, counted by the throttle; 'throttled' when `view` has answered that there were too many. */
+  const guarded = async (ctx: Context, sub: string, view: () => Promise<unknown>, check: () => Promise<boolean>): Promise<boolean | 'throttled'> => {
+    const reservation = throttle ? await throttle.reserve(throttle.keys({ sub }, ctx.ip)) : undefined;
+    if (reservation && !reservation.allowed) {
+      ctx.set('retry-after', String(reservation.retryAfterSeconds));
+      await view();
+      return 'throttled';
+    }
+    const ok = await check();
+    if (reservation) await (ok ? throttle!.succeeded(reservation) : throttle!.failed(reservation));
+    return ok;
+  };
+
+  /**
+   * The second step for `sub`: the code form when they have a factor, enrolment when the request
+   * `required` one and they have none (asked only then). False when neither: the sign-in goes on.
+   */
+  async function ask(ctx: Context, sub: string, required: () => Promise<boolean>): Promise<boolean> {
+    const has = await secondFactors.required(sub);
+    if (!has && !(await required())) return false;
+    hold(ctx, HELD_COOKIE, sub);
+    if (!has && (await enrolmentPage(ctx, sub))) return true;
+    await page(ctx, 'second-factor', { title: TITLE, error: undefined });
+    return true;
+  }
+
+  /** The code from the authenticator app (or a recovery code). */
+  router.post('/two-step', async (ctx) => {
+    const form = await deps.loginForm(ctx, ['code']);
+    const sub = heldSub(ctx, HELD_COOKIE);
+    let method: 'otp' | 'recovery' | undefined;
+    const checked = await guarded(
+      ctx,
+      sub,
+      () => page(ctx, 'second-factor', { title: TITLE, error: TOO_MANY }, 429),
+      async () => {
+        const result = await secondFactors.check(sub, form.code ?? '');
+        if (result.ok) method = result.method;
+        return result.ok;
+      },
+    );
+    if (checked === 'throttled') return;
+    if (!checked) return page(ctx, 'second-factor', { title: TITLE, error: WRONG_CODE }, 400);
+    hold(ctx, HELD_COOKIE, null);
+    // RFC 8176: a password and a one-time code; a recovery code counts as a second factor, not as a device.
+    await deps.finish(ctx, sub, method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa']);
+  });
+
+  /** The first code of the factor being enrolled during the sign-in: the recovery codes are shown once, then the sign-in goes on. */
+  router.post('/two-step/enrol', async (ctx) => {
+    const form = await deps.loginForm(ctx, ['code']);
+    const sub = heldSub(ctx, HELD_COOKIE);
+    let codes: string[] | undefined;
+    const confirmed = await guarded(
+      ctx,
+      sub,
+      () => enrolmentPage(ctx, sub, TOO_MANY, 429),
+      async () => {
+        codes = await secondFactors.confirm(sub, form.code ?? '');
+        return codes !== undefined;
+      },
+    );
+    if (confirmed === 'throttled') return;
+    if (!confirmed) {
+      if (await enrolmentPage(ctx, sub, WRONG_CODE, 400)) return;
+      // Confirmed meanwhile (another tab): its code is asked as for any sign-in.
+      return page(ctx, 'second-factor', { title: TITLE, error: undefined });
+    }
+    hold(ctx, HELD_COOKIE, null);
+    hold(ctx, ENROLLED_COOKIE, sub);
+    return page(ctx, 'second-factor-enrol', { title: TITLE, enrolment: undefined, codes, error: undefined });
+  });
+
+  /** After the recovery codes: the sign-in finishes, with the code that confirmed the factor as its second factor. */
+  router.post('/two-step/continue', async (ctx) => {
+    await deps.loginForm(ctx, []);
+    const sub = heldSub(ctx, ENROLLED_COOKIE);
+    hold(ctx, ENROLLED_COOKIE, null);
+    await deps.finish(ctx, sub, ['pwd', 'otp', 'mfa']);
+  });
+
+  return { ask };
+}
