@@ -75,7 +75,7 @@ function handler(route: ApiRoute, authenticate: (ctx: Context) => Promise<void>)
     const query = route.query ? parseOrThrow(route.query, firstValues(ctx.query), 'The query is not valid.') : undefined;
     const body = route.body ? parseOrThrow(route.body, await readJson(ctx), 'The body is not valid.') : undefined;
     const result = await route.handle({ params, query, body, ctx: ctx as unknown as Context });
-    ctx.status = route.status ?? (route.response ? 200 : 204);
+    ctx.status = route.status ?? (route.response || route.streamed ? 200 : 204);
     // Answers go through their schema too: what is documented is exactly what leaves.
     if (route.response) ctx.body = route.response.parse(result);
   };

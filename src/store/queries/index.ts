@@ -1,5 +1,6 @@
 import type { Queryable } from '../db.ts';
 import { createAccountQueries } from './accounts.ts';
+import { createAuditQueries } from './audit.ts';
 import { createClientQueries } from './clients.ts';
 import { createEmailVerificationQueries } from './email-verifications.ts';
 import { createExecutionQueries } from './executions.ts';
@@ -24,6 +25,7 @@ import { createUserActivityQueries } from './user-activity.ts';
 export function createQueries(db: Queryable) {
   return {
     accounts: createAccountQueries(db),
+    audit: createAuditQueries(db),
     clients: createClientQueries(db),
     emailVerifications: createEmailVerificationQueries(db),
     executions: createExecutionQueries(db),

@@ -1,5 +1,6 @@
 import type { AdminLibrary } from '../../library/index.ts';
 import type { ApiRoute } from '../route.ts';
+import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
 import { connectionRoutes } from './connection.ts';
 import { executionRoutes } from './executions.ts';
@@ -24,5 +25,6 @@ export function apiRoutes(library: AdminLibrary): ApiRoute[] {
     ...sweepRoutes(library),
     ...mailRoutes(library),
     ...clientRoutes(library),
+    ...auditRoutes(library),
   ];
 }
