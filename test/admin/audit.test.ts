@@ -176,3 +176,37 @@ describe('audit log', () => {
     assert.ok(!left.some((event) => event.type === 'user.migrated'));
   });
 });
+
+describe('audit log at shutdown', () => {
+  it('writes the events still buffered before the database closes', async () => {
+    const lines: string[] = [];
+    const first = await startFerry({ adminToken: ADMIN_TOKEN }, undefined, { lines });
+    let ferry = first;
+    try {
+      // Buffered, not written on the recording request's path (a sign-in's statements stay at 12).
+      const count = async () =>
+        (await first.ferry.db.query<{ n: number }>(`select count(*)::int as n from audit_events where type = 'test.buffered'`)).rows[0]!.n;
+      first.ferry.audit.record({ type: 'test.buffered', subject: 'flushed' });
+      assert.equal(await count(), 0, 'not written at once');
+      const logged = lines.map((line) => JSON.parse(line)).filter((line) => line.audit && line.type === 'test.buffered');
+      assert.deepEqual(
+        logged.map((line) => [line.msg, line.subject]),
+        [['audit test.buffered', 'flushed']],
+        'one log line per event, to ship elsewhere',
+      );
+      await first.ferry.audit.flush();
+      assert.equal(await count(), 1, 'written by the batch');
+      // Recorded and stopped at once: the batch timer has not fired, the shutdown writes it.
+      first.ferry.audit.record({ type: 'test.buffered', subject: 'someone' });
+      ferry = await first.restart();
+      const answer = await adminClient(ferry).get('/audit?type=test.buffered');
+      assert.deepEqual(
+        answer.body.items.map((event: Event) => event.subject),
+        ['someone', 'flushed'],
+      );
+    } finally {
+      await ferry.stop();
+      removeDataDir(ferry.dataDir);
+    }
+  });
+});
