@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type * as oidc from 'openid-client';
+import * as oidc from 'openid-client';
+import { Secret, TOTP } from 'otpauth';
 import { hashIdentifier } from '../../src/audit/index.ts';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser } from '../helpers/browser.ts';
 import { removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
-import { beginAuthorization, relyingParty, signIn } from '../helpers/relying-party.ts';
+import { beginAuthorization, ferryForSuite, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
 
 const USER = { email: 'audited@example.com', username: 'audited', name: 'Audited User', password: 'audited-legacy-pw' };
@@ -208,5 +209,41 @@ describe('audit log at shutdown', () => {
       await ferry.stop();
       removeDataDir(ferry.dataDir);
     }
+  });
+});
+
+describe('audit log of second factors', () => {
+  const suite = ferryForSuite({ adminToken: ADMIN_TOKEN });
+
+  it('records a second factor turned on and off by its user, and removed by an administrator', async () => {
+    const browser = new Browser();
+    const registered = await registerThroughForm(suite.ferry, suite.rp, browser, { email: 'factor@example.com', password: 'factor own password' });
+    const sub = (await oidc.authorizationCodeGrant(suite.rp, new URL(registered.result.url), registered.checks)).claims()!.sub;
+    const turnOn = async () => {
+      const enrol = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+      const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!;
+      const code = (steps: number) =>
+        new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + steps * 30_000 });
+      const on = await browser.submit(enrol, '/account/two-step/confirm', { code: code(0) });
+      assert.equal(on.status, 200);
+      return { recovery: /<li><code>([a-z0-9-]+)<\/code><\/li>/.exec(on.html)![1]! };
+    };
+    const { recovery } = await turnOn();
+    const manage = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+    assert.match((await browser.submit(manage, '/account/two-step/off', { code: recovery })).html, /id="two-step-off"/);
+    await turnOn();
+    const api = adminClient(suite.ferry);
+    assert.equal((await api.delete(`/users/${encodeURIComponent(sub)}/second-factors`)).status, 200);
+
+    const items: Event[] = (await api.get(`/audit?subject=${encodeURIComponent(sub)}&type=second-factor.`)).body.items;
+    assert.deepEqual(
+      items.map((event) => [event.type, event.actor]),
+      [
+        ['second-factor.reset', 'adminToken'],
+        ['second-factor.on', 'user'],
+        ['second-factor.off', 'user'],
+        ['second-factor.on', 'user'],
+      ],
+    );
   });
 });
