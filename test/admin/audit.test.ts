@@ -135,6 +135,27 @@ describe('audit log', () => {
     assert.deepEqual([blocked?.type, blocked?.actor], ['user.blocked', 'adminToken']);
   });
 
+  it('shows the events on the console, filtered, and records who acted through the console', async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${ferry.issuer}/console/login`);
+    await browser.submit(login, '/console/login', { token: ADMIN_TOKEN });
+    const sub = (await api().get('/users')).body.users[0].sub;
+    const user = await browser.get(`${ferry.issuer}/console/users/${encodeURIComponent(sub)}`);
+    assert.equal((await browser.submit(user, `/users/${encodeURIComponent(sub)}/unblock`)).status, 200);
+    const [unblocked] = await events('?type=user.unblocked');
+    assert.deepEqual([unblocked?.subject, unblocked?.actor], [sub, 'console']);
+
+    const page = await browser.get(`${ferry.issuer}/console/audit?type=admin.`);
+    assert.equal(page.status, 200);
+    assert.match(page.html, /<table id="audit-events">/);
+    assert.match(page.html, /<td>admin\.script\.saved<\/td>/);
+    assert.doesNotMatch(page.html, /<td>sign-in\.succeeded<\/td>/, 'the filter holds');
+    assert.ok(!page.html.includes(API_KEY));
+    const none = await browser.get(`${ferry.issuer}/console/audit?subject=nobody-at-all`);
+    assert.match(none.html, /id="no-events"/);
+    assert.equal((await browser.get(`${ferry.issuer}/console/audit?since=yesterday`)).status, 400);
+  });
+
   it('filters by type, subject and time, pages with `before` and exports every match as JSON lines', async () => {
     const all = await events('?limit=500');
     assert.ok(all.length >= 8);

@@ -11,6 +11,7 @@ import { createPageRenderer } from './page.ts';
 import { clientPages } from './pages/clients.ts';
 import { connectionPages } from './pages/connection.ts';
 import { logPages } from './pages/logs.ts';
+import { auditPages } from './pages/audit.ts';
 import { migrationPages } from './pages/migration.ts';
 import { outboxPages } from './pages/outbox.ts';
 import { scriptPages } from './pages/scripts.ts';
@@ -52,7 +53,8 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
 
   const pages = new Router({ prefix: PREFIX });
   pages.get('/', (ctx) => ctx.redirect(`${PREFIX}/connection`));
-  for (const add of [connectionPages, scriptPages, logPages, userPages, userSessionPages, clientPages, migrationPages, outboxPages]) add(pages, page);
+  for (const add of [connectionPages, scriptPages, logPages, userPages, userSessionPages, clientPages, migrationPages, outboxPages, auditPages])
+    add(pages, page);
 
   const limited = rateLimit(deps.limiter);
   const open = signIn.routes() as unknown as Middleware;

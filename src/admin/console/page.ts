@@ -37,6 +37,7 @@ export const SECTIONS = [
   { id: 'clients', label: 'Applications', href: '/console/clients' },
   { id: 'migration', label: 'Migration', href: '/console/migration' },
   { id: 'outbox', label: 'Outbox', href: '/console/outbox' },
+  { id: 'audit', label: 'Audit log', href: '/console/audit' },
 ] as const;
 
 export interface PageData extends Record<string, unknown> {
