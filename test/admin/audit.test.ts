@@ -116,7 +116,7 @@ describe('audit log', () => {
     for (const secret of [USER.password, WRONG, USER.email]) assert.ok(!table.includes(secret), `${secret} is not in the audit table`);
   });
 
-  it('records a client change with what changed, and a user block by subject', async () => {
+  it('records a client change with what changed, the counts of an import and a user block by subject', async () => {
     const created = await api().post('/clients', { client_name: 'Audited App', redirect_uris: ['https://app.example/cb'] });
     assert.equal(created.status, 201, created.text);
     const clientId = created.body.client.clientId;
@@ -127,6 +127,11 @@ describe('audit log', () => {
     assert.deepEqual(change?.detail.before.metadata.client_name, 'Audited App');
     assert.deepEqual(change?.detail.after.metadata.client_name, 'Renamed App');
     assert.ok(!JSON.stringify(await events()).includes(created.body.clientSecret), 'the client secret is not recorded');
+
+    const imported = await api().post('/users/import', { users: [{ email: 'no-id@example.com' }] });
+    assert.equal(imported.status, 200, imported.text);
+    const [importEvent] = await events('?type=admin.users.imported');
+    assert.deepEqual([importEvent?.outcome, importEvent?.detail], ['partial', { created: 0, skipped: 0, updated: 0, failed: 1 }]);
 
     const { items } = (await api().get('/users')).body;
     const sub = items?.[0]?.sub ?? (await api().get('/users')).body.users[0].sub;
