@@ -11,6 +11,7 @@ import { removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpe
 import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { beginAuthorization, ferryForSuite, registerThroughForm, relyingParty, signIn } from '../helpers/relying-party.ts';
 import { postgresReachable } from '../helpers/services.ts';
+import { startSmtpServer } from '../helpers/smtp.ts';
 
 const USER = { email: 'audited@example.com', username: 'audited', name: 'Audited User', password: 'audited-legacy-pw' };
 const WRONG = 'a-wrong-password-typed';
@@ -270,6 +271,46 @@ describe('audit log of second factors', () => {
         ['second-factor.off', 'user'],
         ['second-factor.on', 'user'],
       ],
+    );
+  });
+});
+
+describe('audit log of password resets', () => {
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let ferry: TestFerry;
+  before(async () => {
+    smtp = await startSmtpServer();
+    ferry = await startFerry({ adminToken: ADMIN_TOKEN, mail: { smtpUrl: smtp.url, from: 'no-reply@ferry.test', pollIntervalMs: 100 } });
+  });
+  after(async () => {
+    await ferry?.stop();
+    await smtp?.stop();
+    if (ferry) removeDataDir(ferry.dataDir);
+  });
+
+  it('records a completed reset by subject, and nothing for the request', async () => {
+    const api = adminClient(ferry);
+    const user = { email: 'resetting@example.com', password: 'the first password' };
+    const sub = (await api.post('/users', user)).body.sub;
+    const count = async () => (await api.get('/audit?limit=500')).body.items.length;
+    const before = await count();
+
+    const browser = new Browser();
+    const { page: login } = await beginAuthorization(ferry, await relyingParty(ferry), browser);
+    const href = /<a href="([^"]+)">Forgot password\?<\/a>/.exec(login.html)![1]!;
+    const form = await browser.get(new URL(href, login.url).href);
+    assert.equal(form.status, 200, form.html.slice(0, 300));
+    await browser.submit(form, '/forgot', { identifier: user.email });
+    const mail = await smtp.waitFor((received) => received.to.includes(user.email));
+    assert.equal(await count(), before, 'a request is not recorded');
+
+    const link = /(http\S+\/account\/reset\?token=[A-Za-z0-9_-]+)/.exec(mail.text)![1]!;
+    const page = await browser.get(link);
+    await browser.submit(page, '/account/reset', { password: 'the second password', password_confirm: 'the second password' });
+    const items: Event[] = (await api.get('/audit?type=password.reset')).body.items;
+    assert.deepEqual(
+      items.map((event) => [event.subject, event.identifierHash]),
+      [[sub, null]],
     );
   });
 });
