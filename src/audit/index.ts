@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import type { AuditFilter, AuditQueries, AuditRecord, AuditRow } from '../store/queries/audit.ts';
 import { currentActor } from './actor.ts';
-import { createBatchWriter } from './batch-writer.ts';
+import { createBatchWriter } from '../store/batch-writer.ts';
 
 export { actingAs, currentActor } from './actor.ts';
 export type { AuditRecord } from '../store/queries/audit.ts';
