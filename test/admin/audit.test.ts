@@ -83,6 +83,21 @@ describe('audit log', () => {
     assert.ok(!JSON.stringify(rows.rows).includes(API_KEY), 'nor is it in the table');
   });
 
+  it('records a connection change with the secrets masked, and names a secret that changed', async () => {
+    const answer = await api().patch('/connection', { env: { API_KEY: 'sk-live-another-secret-987654', REGION: 'eu' } });
+    assert.equal(answer.status, 200, answer.text);
+    const [change] = await events('?type=admin.connection.changed');
+    assert.equal(change?.actor, 'adminToken');
+    assert.deepEqual(change?.detail.secretsChanged, ['API_KEY']);
+    assert.equal(change?.detail.after.env.REGION, 'eu');
+    assert.equal(change?.detail.after.env.API_KEY, '********');
+    assert.equal(change?.detail.before.env.REGION, undefined);
+    const text = JSON.stringify(change);
+    assert.ok(!text.includes('sk-live-another-secret-987654') && !text.includes(API_KEY), 'no secret, old or new');
+    // Back as it was, for the sign-ins below.
+    assert.equal((await api().patch('/connection', { env: { API_KEY, REGION: null } })).status, 200);
+  });
+
   it('records a lazy migration and a sign-in success, a failure and a throttle block, with the identifier hashed and no password anywhere', async () => {
     const tokens = await signIn(ferry, rp, new Browser(), USER.email, USER.password);
     const sub = tokens.claims()!.sub;

@@ -37,8 +37,16 @@ export function auditChanges<L extends AuditedLibrary>(library: L, audit: Pick<A
       ...connection,
       async update(change) {
         const before = await connection.view();
+        const storedBefore = (await settings.current()).env;
         const after = await connection.update(change);
-        await changed('admin.connection.changed', undefined, before, after);
+        const storedAfter = (await settings.current()).env;
+        const hidden = [...secretValues(storedBefore), ...secretValues(storedAfter)];
+        const detail = diff(mask(before, hidden), mask(after, hidden));
+        // A secret replaced by another shows as the mask on both sides: say which ones changed.
+        const secretsChanged = Object.keys({ ...storedBefore, ...storedAfter }).filter(
+          (name) => storedBefore[name] !== storedAfter[name] && before.env[name] === after.env[name],
+        );
+        audit.admin('admin.connection.changed', { detail: secretsChanged.length ? { ...detail, secretsChanged } : detail });
         return after;
       },
     },
