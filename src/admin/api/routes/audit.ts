@@ -28,7 +28,10 @@ const event = z.object({
   type: z.string(),
   actor: z.string().nullable().describe('Who made an admin change: `adminToken`, `console` or `cli`.'),
   subject: z.string().nullable(),
-  identifierHash: z.string().nullable().describe('SHA-256 (hex) of the identifier typed at sign-in, trimmed and lower-cased.'),
+  identifierHash: z
+    .string()
+    .nullable()
+    .describe('SHA-256 (hex) of the identifier typed at sign-in, as Ferry normalises it (lower-cased email or username, phone digits).'),
   ip: z.string().nullable(),
   clientId: z.string().nullable(),
   outcome: z.string().nullable(),
