@@ -6,6 +6,7 @@ import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordRecovery } from './accounts/recovery.ts';
 import { createSecondFactors } from './accounts/second-factor.ts';
 import { createEmailVerification } from './accounts/verification.ts';
+import type { AuditLog } from './audit/index.ts';
 import { composeParts, type Factories, type Parts } from './compose.ts';
 import type { Config } from './config/schema.ts';
 import type { ConnectionParts } from './connection/index.ts';
@@ -42,6 +43,8 @@ export interface Ferry {
   admin: Admin;
   /** Outgoing mail through the outbox. */
   mail: Mail;
+  /** Sign-ins, blocks and admin changes (src/audit). */
+  audit: AuditLog;
   /** The Node request listener; it always reaches the current provider. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   provider(): Provider;
@@ -96,6 +99,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     views,
     csrf,
     reloadKeys: () => reloadKeys(),
+    audit: parts.audit,
     clients: { configured: [...config.clients, ...(demo ? [demo] : [])], check: createClientCheck(() => current), changed: storedClients.forget },
   });
 
@@ -125,7 +129,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   if (config.registration.requireVerifiedEmail && !mail.enabled && !config.demo) {
     log.warn('registration.requireVerifiedEmail is on but mail.smtpUrl is not set: users with an unverified address cannot sign in');
   }
-  const secondFactors = createSecondFactors({ issuer: config.issuer, queries: queries.secondFactors, accounts, log });
+  const secondFactors = createSecondFactors({ issuer: config.issuer, queries: queries.secondFactors, accounts, log, audit: parts.audit });
   const interactions = createInteractionRoutes({
     provider: () => current,
     signIn,
@@ -151,6 +155,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     revokeAccount: (sub) => models.revokeAccount(sub),
     mail,
     log,
+    audit: parts.audit,
   });
   const recoveryRoutes = createRecoveryRoutes({
     recovery,
@@ -239,6 +244,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     every(config.keyRefreshSeconds * 1000, reloadKeys, 'signing key check'),
     every(CLEANUP_EVERY_MS, () => federation.executions.prune(), 'execution log clean-up'),
     every(CLEANUP_EVERY_MS, () => federation.throttle.prune(), 'throttle clean-up'),
+    every(CLEANUP_EVERY_MS, () => parts.audit.prune(), 'audit log clean-up'),
     every(CLEANUP_EVERY_MS, () => admin.limiter.prune(), 'admin rate limit clean-up'),
     every(CLEANUP_EVERY_MS, () => recovery.prune(), 'password reset link clean-up'),
     every(CLEANUP_EVERY_MS, () => verificationPages.prune(), 'email verification link clean-up'),
@@ -258,6 +264,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     federation,
     admin,
     mail,
+    audit: parts.audit,
     handle: (req, res) => void handler(req, res),
     provider: () => current,
     setInternalUrl(url) {

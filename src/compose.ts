@@ -1,4 +1,5 @@
 import { createAccountLibrary } from './accounts/library.ts';
+import { createAuditLog, type AuditLog } from './audit/index.ts';
 import { createPasswordHasher } from './accounts/passwords.ts';
 import type { Config } from './config/schema.ts';
 import { createConnection, type ConnectionParts as Connection } from './connection/index.ts';
@@ -44,15 +45,16 @@ export async function composeParts(config: Config, options: ComposeOptions) {
   const { log, metrics } = options;
   const first: Array<() => unknown> = [];
   // Filled as parts come up, so a failure half-way stops what was already started.
-  const made: { db?: Database; sandbox?: Sandbox; legacyDemo?: LegacyDemo; mail?: Mail; connection?: Connection } = {};
+  const made: { db?: Database; sandbox?: Sandbox; legacyDemo?: LegacyDemo; mail?: Mail; connection?: Connection; audit?: AuditLog } = {};
   const stopAll = async () => {
     for (const stop of first) await stop();
-    // THE shutdown order: in-flight mail, then the execution log's last rows, then the scripts'
+    // THE shutdown order: in-flight mail, then the execution log's and the audit log's last rows, then the scripts'
     // processes, then the legacy database they may use, then Ferry's database everything wrote to.
     // A part with a stop() is one line here.
     await made.mail?.stop();
     await made.connection?.sweep.stop();
     await made.connection?.executions.close();
+    await made.audit?.close();
     await made.sandbox?.close();
     await made.legacyDemo?.close();
     await made.db?.close();
@@ -65,6 +67,8 @@ export async function composeParts(config: Config, options: ComposeOptions) {
     made.db = opened;
     const db = metrics ? countedDatabase(opened, { queries: metrics.storeQueries, transactions: metrics.storeTransactions }) : opened;
     const queries = createQueries(db);
+    const audit = createAuditLog(queries.audit, log, config.audit);
+    made.audit = audit;
     const hasher = createPasswordHasher();
     const accounts = createAccountLibrary({ queries: queries.accounts, hasher, policy: config.passwordPolicy, subjectPrefix: config.subjectPrefix });
     const processes =
@@ -88,7 +92,7 @@ export async function composeParts(config: Config, options: ComposeOptions) {
     const effective = withLegacyDemo(config, legacyDemo);
     const mail = make.createMail({ config: config.mail, issuer: config.issuer, db, log, metrics });
     made.mail = mail;
-    const connection = make.createConnection({ config: effective, queries, accounts, hasher, sandbox, metrics, log });
+    const connection = make.createConnection({ config: effective, queries, accounts, hasher, sandbox, metrics, log, audit });
     made.connection = connection;
     return {
       config,
@@ -102,6 +106,7 @@ export async function composeParts(config: Config, options: ComposeOptions) {
       legacyDemo,
       mail,
       connection,
+      audit,
       /** Runs `stop` first at shutdown (before any part), in the order added. */
       onShutDown(stop: () => unknown) {
         first.push(stop);

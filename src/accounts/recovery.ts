@@ -41,6 +41,8 @@ export function createPasswordRecovery(deps: {
   revokeAccount(sub: string): Promise<number>;
   mail: { send(template: string, to: string, data: Record<string, unknown>): Promise<unknown> };
   log: Logger;
+  /** Completed resets are recorded by subject (a request is not: it would name who asked). */
+  audit?: { record(event: { type: string; subject?: string; detail?: Record<string, unknown> }): void } | undefined;
 }) {
   const { queries, log } = deps;
   const pending = new Set<Promise<void>>();
@@ -118,6 +120,7 @@ export function createPasswordRecovery(deps: {
       await queries.deleteOthers(target.sub, hash);
       const revoked = deps.revokeSessions ? await deps.revokeAccount(target.sub) : 0;
       log.info({ sub: target.sub, revoked, migrated: Boolean(target.account) && target.created, store: !target.account }, 'password reset');
+      deps.audit?.record({ type: 'password.reset', subject: target.sub, detail: { sessionsEnded: revoked } });
       if (target.email) await deps.mail.send('password-changed', target.email, { signedOut: deps.revokeSessions });
       return { ok: true };
     },

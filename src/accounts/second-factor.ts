@@ -45,6 +45,8 @@ export function createSecondFactors(deps: {
   /** Ferry's own accounts, whose read (remembered for the request) already says whether there is a factor. */
   accounts?: { findBySub(sub: string): Promise<{ second_factor?: boolean } | undefined> };
   log: Logger;
+  /** Factors turned on and off by their user are recorded (an admin's reset is, by the admin library). */
+  audit?: { record(event: { type: string; actor?: string; subject?: string }): void } | undefined;
 }) {
   const { queries, log } = deps;
   const issuerName = new URL(deps.issuer).host;
@@ -98,6 +100,7 @@ export function createSecondFactors(deps: {
       const step = stepOf(factor.secret, code);
       if (step === undefined || !(await queries.takeStep(sub, step, true))) return undefined;
       log.info({ sub }, 'second factor turned on');
+      deps.audit?.record({ type: 'second-factor.on', actor: 'user', subject: sub });
       return newRecoveryCodes(sub);
     },
 
@@ -129,6 +132,7 @@ export function createSecondFactors(deps: {
     async turnOff(sub: string): Promise<void> {
       await queries.removeAll(sub);
       log.info({ sub }, 'second factor turned off');
+      deps.audit?.record({ type: 'second-factor.off', actor: 'user', subject: sub });
     },
   };
 }

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Middleware } from 'koa';
+import { actingAs } from '../audit/index.ts';
 import type { Queries } from '../store/queries/index.ts';
 import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
 import { createAdminAccess } from './access.ts';
+import { API_PREFIX } from './api/route.ts';
 import { createAdminApi } from './api/router.ts';
 import { createConsole } from './console/index.ts';
 import { createAdminLibrary, type AdminLibraryDeps } from './library/index.ts';
@@ -33,7 +35,12 @@ export function createAdmin(
   const limiter = createRateLimiter(deps.queries.rateBuckets, RATE);
   const api = createAdminApi({ library, access, limiter, version: packageVersion() });
   const console = createConsole({ library, access, limiter, views: deps.views, csrf: deps.csrf });
-  const middleware: Middleware = (ctx, next) => api.middleware(ctx, () => console.middleware(ctx, next));
+  const routed: Middleware = (ctx, next) => api.middleware(ctx, () => console.middleware(ctx, next));
+  // The audit log's `actor` for admin changes: the door the request came through.
+  const middleware: Middleware = (ctx, next) => {
+    const door = ctx.path.startsWith(API_PREFIX) ? 'adminToken' : ctx.path.startsWith('/console') ? 'console' : undefined;
+    return door ? actingAs(door, () => routed(ctx, next)) : routed(ctx, next);
+  };
   return { library, access, api, middleware, limiter };
 }
 

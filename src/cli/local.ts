@@ -40,7 +40,7 @@ export async function openLocal(config: Config, factories?: Partial<Factories>):
   });
   return {
     config,
-    library: createAdminLibrary({ config, db: parts.db, queries: parts.queries, connection: parts.connection }),
+    library: createAdminLibrary({ config, db: parts.db, queries: parts.queries, connection: parts.connection, audit: parts.audit }),
     close: parts.shutDown,
   };
 }

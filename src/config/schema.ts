@@ -248,6 +248,8 @@ export const configSchema = z.strictObject({
       account: { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, maxFailures: 100, resetAfterSeconds: 3600 },
       ip: { freeFailures: 20, baseDelayMs: 500, maxDelayMs: 30_000, maxFailures: 1_000_000, resetAfterSeconds: 900 },
     }),
+  /** The audit log (sign-ins, blocks, admin changes): how long its events are kept in the store. */
+  audit: z.strictObject({ retentionDays: integer().min(1).max(3650).default(90) }).default({ retentionDays: 90 }),
   /** Outgoing mail: SMTP server, sender, templates and the outbox's retries. */
   mail,
   /** "Forgot password?" on the hosted login page (needs `mail.smtpUrl`, except in the demo). */

@@ -1,10 +1,8 @@
 import type { Logger } from '../log.ts';
 import { capMessage, type LogLine, type Outcome } from '../sandbox/index.ts';
+import { createBatchWriter } from '../store/batch-writer.ts';
 import type { ExecutionQueries, ExecutionRecord } from '../store/queries/executions.ts';
 
-const FLUSH_EVERY_MS = 250;
-const FLUSH_AT = 200;
-const MAX_BUFFERED = 5000;
 /**
  * Each record is bounded whatever the execution produced (its console limit can be raised to
  * 4 MiB, and a record may come from elsewhere than the sandbox): at most this many console
@@ -22,39 +20,19 @@ export interface ExecutionLogOptions {
 
 /**
  * The script execution log. Records are buffered and written in batches off the request path (a
- * crash loses at most FLUSH_EVERY_MS of them); the table is pruned to its row and age bounds.
+ * crash loses at most 250 ms of them: store/batch-writer.ts); the table is pruned to its row and age bounds.
  */
 export function createExecutionLog(queries: ExecutionQueries, log: Logger, options: ExecutionLogOptions = { maxRows: 10_000, maxAgeDays: 7 }) {
-  let buffer: ExecutionRecord[] = [];
-  let flushing: Promise<void> | undefined;
-  let dropped = 0;
-
-  /** Writes everything buffered, including what arrives while a batch is being written. */
-  const flush = async (): Promise<void> => {
-    while (flushing || buffer.length > 0) {
-      if (!flushing) {
-        const batch = buffer;
-        buffer = [];
-        flushing = queries
-          .insertMany(batch)
-          .catch((error: unknown) => log.warn({ err: error, records: batch.length }, 'could not write script executions'))
-          .finally(() => (flushing = undefined));
-      }
-      await flushing;
-    }
-  };
-
-  const timer = setInterval(() => void flush(), FLUSH_EVERY_MS);
-  timer.unref();
+  const writer = createBatchWriter<ExecutionRecord>({
+    write: (batch) => queries.insertMany(batch),
+    log,
+    what: 'script executions',
+    fullMessage: 'script execution log is full; records dropped',
+  });
 
   return {
     record(connectionId: string, script: string, outcome: Outcome): void {
-      if (buffer.length >= MAX_BUFFERED) {
-        dropped += 1;
-        if (dropped % 1000 === 1) log.warn({ dropped }, 'script execution log is full; records dropped');
-        return;
-      }
-      buffer.push({
+      writer.add({
         connectionId,
         script,
         outcome: outcome.ok ? 'ok' : outcome.kind,
@@ -62,14 +40,10 @@ export function createExecutionLog(queries: ExecutionQueries, log: Logger, optio
         message: outcome.ok ? undefined : capMessage(outcome.message),
         logs: trimLogs(outcome.logs),
       });
-      if (buffer.length >= FLUSH_AT) void flush();
     },
-    flush,
+    flush: writer.flush,
     prune: () => queries.prune(options.maxRows, options.maxAgeDays),
-    async close(): Promise<void> {
-      clearInterval(timer);
-      await flush();
-    },
+    close: writer.close,
   };
 }
 

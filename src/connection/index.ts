@@ -1,4 +1,5 @@
 import type { AccountLibrary } from '../accounts/library.ts';
+import type { AuditLog } from '../audit/index.ts';
 import type { PasswordHasher } from '../accounts/passwords.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -31,8 +32,10 @@ export function createConnection(deps: {
   sandbox: Sandbox;
   metrics?: Metrics | undefined;
   log: Logger;
+  /** Sign-ins, throttle blocks, migrations and imports are recorded here (absent: not audited). */
+  audit?: AuditLog | undefined;
 }) {
-  const { config, queries, log } = deps;
+  const { config, queries, log, audit } = deps;
   const settings = createConnectionSettings({ config: config.connection, settings: queries.keys, scripts: queries.scripts });
   const executions = createExecutionLog(queries.executions, log);
   const runner = createScriptRunner({ sandbox: deps.sandbox, settings, executions, metrics: deps.metrics });
@@ -44,6 +47,7 @@ export function createConnection(deps: {
     hasher: deps.hasher,
     subjectPrefix: config.subjectPrefix,
     log,
+    audit,
   });
   const floor = createFailureFloor();
   const signIn = createSignIn({
@@ -62,6 +66,7 @@ export function createConnection(deps: {
     blockedMessage: config.blockedUserMessage,
     metrics: deps.metrics,
     log,
+    audit,
   });
   const directory = createDirectory({
     issuer: config.issuer,

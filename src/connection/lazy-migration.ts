@@ -3,6 +3,7 @@ import type { Identifier } from '../accounts/identifier.ts';
 import type { PasswordHasher } from '../accounts/passwords.ts';
 import { parseTotpSecret } from '../accounts/second-factor.ts';
 import { subjectOf } from '../accounts/subject.ts';
+import type { AuditLog } from '../audit/index.ts';
 import type { Logger } from '../log.ts';
 import type { AccountQueries, AccountRow, Profile } from '../store/queries/accounts.ts';
 import type { ExecutionQueries } from '../store/queries/executions.ts';
@@ -25,6 +26,7 @@ export function createLazyMigration(deps: {
   hasher: PasswordHasher;
   subjectPrefix: string;
   log: Logger;
+  audit?: Pick<AuditLog, 'record'> | undefined;
 }) {
   const { queries } = deps;
 
@@ -57,6 +59,7 @@ export function createLazyMigration(deps: {
       });
       if (inserted) {
         deps.log.info({ sub: inserted.sub, legacyId }, 'user migrated');
+        deps.audit?.record({ type: 'user.migrated', subject: inserted.sub, outcome: 'created', detail: { legacyId, secondFactor: Boolean(totp?.ok) } });
         return { ok: true, account: inserted, created: true };
       }
       const existing = await queries.findBy('legacy_id', legacyId);
@@ -67,6 +70,7 @@ export function createLazyMigration(deps: {
     /** Logs and records a legacy user whose identifier another account already holds. */
     async refuse(legacyId: string, field: string): Promise<Migration> {
       deps.log.warn({ legacyId, field }, 'migration refused: another account already holds this identifier');
+      deps.audit?.record({ type: 'user.migrated', outcome: 'conflict', detail: { legacyId, field } });
       await deps.executions.recordMigrationFailure('conflict', legacyId, `${field} already belongs to another account`);
       return { ok: false, reason: 'conflict', field };
     },

@@ -7,6 +7,7 @@ import type { SignInMode, SignInParts } from './parts.ts';
 import { createPasswordChange } from './password-change.ts';
 import { createRegistration } from './registration.ts';
 import type { SignInService } from './service.ts';
+import { auditOutcome } from './steps/audit-outcome.ts';
 import { countOutcome } from './steps/count-outcome.ts';
 import { findLocalAccount, loadConnection } from './steps/load-connection.ts';
 import { padFailure, timeSuccess } from './steps/pad-failure.ts';
@@ -32,6 +33,7 @@ export function createSignIn(parts: SignInParts): SignInService & { changePasswo
   };
   const steps: readonly Step[] = [
     countOutcome(parts),
+    auditOutcome(parts),
     parseIdentifier,
     loadConnection(parts, modes),
     findLocalAccount(parts),

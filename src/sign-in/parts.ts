@@ -1,4 +1,5 @@
 import type { AccountLibrary } from '../accounts/library.ts';
+import type { AuditLog } from '../audit/index.ts';
 import type { PasswordPolicy } from '../accounts/passwords.ts';
 import type { ClaimsCache } from '../connection/claims-cache.ts';
 import type { Connection } from '../connection/connection.ts';
@@ -30,6 +31,8 @@ export interface SignInParts {
   blockedMessage: string;
   metrics?: Metrics | undefined;
   log: Logger;
+  /** Each attempt's outcome is recorded here, written in batches off the sign-in's path. */
+  audit?: Pick<AuditLog, 'record'> | undefined;
 }
 
 /** Where users live under the connection as it is now: Ferry's own accounts, or one of the connection's two modes. */

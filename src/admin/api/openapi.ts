@@ -33,10 +33,12 @@ function parameters(where: 'path' | 'query', schema: z.ZodType | undefined): Jso
 }
 
 function operation(route: ApiRoute): JsonSchema {
-  const status = route.status ?? (route.response ? 200 : 204);
+  const status = route.status ?? (route.response || route.streamed ? 200 : 204);
   const success = route.response
     ? { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
-    : { description: 'Done, nothing to answer.' };
+    : route.streamed
+      ? { description: route.streamed.description, content: { [route.streamed.contentType]: { schema: jsonSchema(route.streamed.schema, 'output') } } }
+      : { description: 'Done, nothing to answer.' };
   const errors = [
     ...new Set([
       ...(route.body || route.stream || route.query || route.params ? [400] : []),

@@ -31,6 +31,11 @@ export interface RouteDefinition<P extends Schema, Q extends Schema, B extends S
    * documented with `schema` for each content type. Only for routes without `body`.
    */
   stream?: { contentTypes: string[]; schema: z.ZodType; description: string };
+  /**
+   * An answer the handler streams itself into `ctx.body` (an export too large to hold), documented
+   * as `contentType` with `schema` for each item. Only for routes without `response`.
+   */
+  streamed?: { contentType: string; schema: z.ZodType; description: string };
   /** Status of a successful answer: 200 by default, 204 for routes without a response schema. */
   status?: number;
   response?: R;

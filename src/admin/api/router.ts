@@ -1,3 +1,4 @@
+import { nameActor } from '../../audit/index.ts';
 import Router, { type RouterMiddleware } from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
@@ -46,6 +47,7 @@ export function createAdminApi(deps: { library: AdminLibrary; access: AdminAcces
       throw new Unauthorized('Send the admin token or an admin key as "Authorization: Bearer <key>".');
     }
     ctx.state.admin = admin;
+    nameActor(admin.name);
     return admin;
   };
 
@@ -84,7 +86,7 @@ function handler(route: ApiRoute, authenticate: (ctx: Context) => Promise<Admin>
     const query = route.query ? parseOrThrow(route.query, firstValues(ctx.query), 'The query is not valid.') : undefined;
     const body = route.body ? parseOrThrow(route.body, await readJson(ctx), 'The body is not valid.') : undefined;
     const result = await route.handle({ params, query, body, ctx: ctx as unknown as Context });
-    ctx.status = route.status ?? (route.response ? 200 : 204);
+    ctx.status = route.status ?? (route.response || route.streamed ? 200 : 204);
     // Answers go through their schema too: what is documented is exactly what leaves.
     if (route.response) ctx.body = route.response.parse(result);
   };

@@ -1,3 +1,4 @@
+import { nameActor } from '../../audit/index.ts';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { Forbidden, NotFound } from '../../errors.ts';
@@ -13,6 +14,7 @@ import { adminKeyPages } from './pages/admin-keys.ts';
 import { clientPages } from './pages/clients.ts';
 import { connectionPages } from './pages/connection.ts';
 import { logPages } from './pages/logs.ts';
+import { auditPages } from './pages/audit.ts';
 import { migrationPages } from './pages/migration.ts';
 import { outboxPages } from './pages/outbox.ts';
 import { scriptPages } from './pages/scripts.ts';
@@ -55,7 +57,7 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
 
   const pages = new Router({ prefix: PREFIX });
   pages.get('/', (ctx) => ctx.redirect(`${PREFIX}/connection`));
-  for (const add of [connectionPages, scriptPages, logPages, userPages, userSessionPages, clientPages, migrationPages, outboxPages, adminKeyPages])
+  for (const add of [connectionPages, scriptPages, logPages, userPages, userSessionPages, clientPages, migrationPages, outboxPages, adminKeyPages, auditPages])
     add(pages, page);
 
   const limited = rateLimit(deps.limiter);
@@ -75,6 +77,7 @@ export function createConsole(deps: { library: AdminLibrary; access: AdminAccess
           return ctx.redirect(`${PREFIX}/login`);
         }
         ctx.state.admin = admin;
+        nameActor(`${admin.name} (console)`);
         // The area is the page's first path segment, as in the admin API's tags (src/admin/roles.ts).
         const allowed = rolesFor(ctx.path.slice(PREFIX.length + 1).split('/')[0] ?? '', ctx.method);
         if (!allowed.includes(admin.role)) throw new Forbidden(refusal(admin, allowed));

@@ -40,6 +40,7 @@ export const SECTIONS = [
   { id: 'migration', label: 'Migration', href: '/console/migration' },
   { id: 'outbox', label: 'Outbox', href: '/console/outbox' },
   { id: 'admin-keys', label: 'Admins', href: '/console/admin-keys' },
+  { id: 'audit', label: 'Audit log', href: '/console/audit' },
 ] as const;
 
 /** The signed-in admin's role may change what the area shows (a POST there). */

@@ -1,4 +1,6 @@
+import type { AuditLog } from '../../audit/index.ts';
 import type { Config } from '../../config/schema.ts';
+import { auditChanges } from './audited.ts';
 import type { ConnectionParts } from '../../connection/index.ts';
 import type { Database } from '../../store/db.ts';
 import type { ClientCheck } from '../../oidc/stored-clients.ts';
@@ -28,6 +30,8 @@ export interface AdminLibraryDeps {
   reloadKeys?: () => Promise<unknown>;
   /** Relying parties: the configured ones (read-only) and oidc-provider's validation (absent in the CLI). */
   clients?: { configured: readonly Record<string, unknown>[]; check?: ClientCheck; changed?: () => void };
+  /** Where admin changes are recorded, and what GET /api/v1/audit reads (absent: not audited). */
+  audit?: AuditLog | undefined;
 }
 
 /**
@@ -37,7 +41,7 @@ export interface AdminLibraryDeps {
 export function createAdminLibrary(deps: AdminLibraryDeps) {
   const { config, queries, connection } = deps;
   const { settings, runner, executions } = connection;
-  return {
+  const library = {
     users: createUserLibrary(connection.directory, {
       oidcModels: queries.oidcModels,
       activity: queries.userActivity,
@@ -67,7 +71,9 @@ export function createAdminLibrary(deps: AdminLibraryDeps) {
     }),
     keys: createKeyRotation({ config, db: deps.db, reloadKeys: deps.reloadKeys }),
     adminKeys: createAdminKeyLibrary(queries.adminKeys),
+    audit: deps.audit,
   };
+  return deps.audit ? auditChanges(library, deps.audit, settings) : library;
 }
 
 export type AdminLibrary = ReturnType<typeof createAdminLibrary>;

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db.ts';
 import { createAccountQueries } from './accounts.ts';
 import { createAdminKeyQueries } from './admin-keys.ts';
+import { createAuditQueries } from './audit.ts';
 import { createClientQueries } from './clients.ts';
 import { createEmailVerificationQueries } from './email-verifications.ts';
 import { createExecutionQueries } from './executions.ts';
@@ -26,6 +27,7 @@ export function createQueries(db: Queryable) {
   return {
     accounts: createAccountQueries(db),
     adminKeys: createAdminKeyQueries(db),
+    audit: createAuditQueries(db),
     clients: createClientQueries(db),
     emailVerifications: createEmailVerificationQueries(db),
     executions: createExecutionQueries(db),

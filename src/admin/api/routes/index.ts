@@ -1,6 +1,7 @@
 import type { AdminLibrary } from '../../library/index.ts';
 import type { ApiRoute } from '../route.ts';
 import { adminKeyRoutes } from './admin-keys.ts';
+import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
 import { connectionRoutes } from './connection.ts';
 import { executionRoutes } from './executions.ts';
@@ -26,5 +27,6 @@ export function apiRoutes(library: AdminLibrary): ApiRoute[] {
     ...mailRoutes(library),
     ...clientRoutes(library),
     ...adminKeyRoutes(library),
+    ...auditRoutes(library),
   ];
 }
