@@ -1,4 +1,7 @@
+import { loadConfig } from '../config/load.ts';
 import { BadRequest, FerryError } from '../errors.ts';
+import { openLocal, type Local } from './local.ts';
+import type { Output } from './output.ts';
 
 export interface Target {
   url: string;
@@ -52,4 +55,22 @@ export async function callAdminApi<T>(target: Target, method: string, path: stri
     });
   }
   return answer as T;
+}
+
+/** The same operation through a running server's admin API (`target`), or on the configured database opened for it and closed after. */
+export async function onLocalOrRemote<T>(
+  cwd: string,
+  target: Target | undefined,
+  out: Output,
+  label: string,
+  local: (open: Local) => Promise<T>,
+  remote: (target: Target) => Promise<T>,
+): Promise<T> {
+  if (target) return out.step(`${label} on ${target.url}`, () => remote(target));
+  const open = await out.step('Opening the configured database', async () => openLocal(loadConfig(process.env, cwd).config));
+  try {
+    return await out.step(label, () => local(open));
+  } finally {
+    await open.close();
+  }
 }

@@ -1,30 +1,10 @@
 import type { AdminKeyInfo } from '../../admin/library/admin-keys.ts';
 import { ROLES, type Role } from '../../admin/roles.ts';
-import { loadConfig } from '../../config/load.ts';
 import { BadRequest } from '../../errors.ts';
-import { openLocal, type Local } from '../local.ts';
 import type { Output } from '../output.ts';
-import { callAdminApi, type Target } from '../remote.ts';
+import { callAdminApi, onLocalOrRemote, type Target } from '../remote.ts';
 
 type Options = { verb: string; name?: string | undefined; role?: string | undefined; json?: boolean | undefined; cwd: string };
-
-/** The same operation on the configured database, or through a running server's admin API (an owner's key). */
-async function onKeys<T>(
-  options: Options,
-  target: Target | undefined,
-  out: Output,
-  label: string,
-  local: (open: Local) => Promise<T>,
-  remote: (target: Target) => Promise<T>,
-) {
-  if (target) return out.step(`${label} on ${target.url}`, () => remote(target));
-  const open = await out.step('Opening the configured database', async () => openLocal(loadConfig(process.env, options.cwd).config));
-  try {
-    return await out.step(label, () => local(open));
-  } finally {
-    await open.close();
-  }
-}
 
 /** `ferry admin-keys create NAME --role ROLE | list | revoke ID|NAME`: named admins, from a shell. */
 export async function adminKeyCommand(options: Options, target: Target | undefined, out: Output): Promise<number> {
@@ -33,8 +13,8 @@ export async function adminKeyCommand(options: Options, target: Target | undefin
       const { name } = options;
       const role = options.role as Role;
       if (!name || !ROLES.includes(role)) throw new BadRequest(`Use: ferry admin-keys create NAME --role ${ROLES.join('|')}.`, 'usage');
-      const created = await onKeys(
-        options,
+      const created = await onLocalOrRemote(
+        options.cwd,
         target,
         out,
         `Creating the ${role} key of ${name}`,
@@ -49,8 +29,8 @@ export async function adminKeyCommand(options: Options, target: Target | undefin
       return 0;
     }
     case 'list': {
-      const keys = await onKeys(
-        options,
+      const keys = await onLocalOrRemote(
+        options.cwd,
         target,
         out,
         'Reading the admin keys',
@@ -65,8 +45,8 @@ export async function adminKeyCommand(options: Options, target: Target | undefin
     case 'revoke': {
       const { name } = options;
       if (!name) throw new BadRequest('Use: ferry admin-keys revoke ID|NAME.', 'usage');
-      await onKeys(
-        options,
+      await onLocalOrRemote(
+        options.cwd,
         target,
         out,
         `Revoking the admin key ${name}`,

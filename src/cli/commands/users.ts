@@ -1,29 +1,9 @@
 import type { AdminUser } from '../../admin/library/users.ts';
-import { loadConfig } from '../../config/load.ts';
 import type { AccountSession } from '../../store/queries/sessions.ts';
-import { openLocal, type Local } from '../local.ts';
 import type { Output } from '../output.ts';
-import { callAdminApi, type Target } from '../remote.ts';
+import { callAdminApi, onLocalOrRemote, type Target } from '../remote.ts';
 
 type Verb = 'block' | 'unblock' | 'sessions' | 'end-sessions';
-
-/** The same operation on the configured database, or through a running server's admin API. */
-async function onUsers<T>(
-  options: { cwd: string },
-  target: Target | undefined,
-  out: Output,
-  label: string,
-  local: (open: Local) => Promise<T>,
-  remote: (target: Target) => Promise<T>,
-) {
-  if (target) return out.step(`${label} on ${target.url}`, () => remote(target));
-  const open = await out.step('Opening the configured database', async () => openLocal(loadConfig(process.env, options.cwd).config));
-  try {
-    return await out.step(label, () => local(open));
-  } finally {
-    await open.close();
-  }
-}
 
 /**
  * `ferry users block|unblock SUB`, `ferry users sessions SUB` and `ferry users end-sessions SUB [UID]`:
@@ -39,8 +19,8 @@ export async function userCommand(
     case 'block':
     case 'unblock': {
       const block = options.verb === 'block';
-      const user = await onUsers<AdminUser>(
-        options,
+      const user = await onLocalOrRemote<AdminUser>(
+        options.cwd,
         target,
         out,
         `${block ? 'Blocking' : 'Unblocking'} ${options.sub}`,
@@ -57,8 +37,8 @@ export async function userCommand(
       return 0;
     }
     case 'sessions': {
-      const sessions = await onUsers<{ uid: string; startedAt: string | null; lastUsedAt: string | null; clients: string[] }[]>(
-        options,
+      const sessions = await onLocalOrRemote<{ uid: string; startedAt: string | null; lastUsedAt: string | null; clients: string[] }[]>(
+        options.cwd,
         target,
         out,
         `Reading the sessions of ${options.sub}`,
@@ -71,8 +51,8 @@ export async function userCommand(
       return 0;
     }
     case 'end-sessions': {
-      const { ended } = await onUsers<{ ended: number }>(
-        options,
+      const { ended } = await onLocalOrRemote<{ ended: number }>(
+        options.cwd,
         target,
         out,
         options.uid ? `Ending session ${options.uid} of ${options.sub}` : `Ending every session of ${options.sub}`,
