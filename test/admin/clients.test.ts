@@ -101,16 +101,25 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
    * A change made through A's admin API counts on A at once (it drops its own cache) and on B
    * within CLIENT_CACHE_MS (B keeps what it read that long): asked of B every 50 ms for 5 s.
    */
+  /** The longest a single probe of B took: on a loaded machine a whole sign-in can take a second or more. */
+  let longestProbe = 0;
   const onBoth = async (probe: (ferry: TestFerry) => Promise<unknown>, expected: unknown, what: string) => {
     assert.equal(await probe(a), expected, `${what} on A at once`);
     const started = performance.now();
-    let seen = await probe(b);
-    while (seen !== expected && performance.now() - started < 5000) {
+    const probeB = async () => {
+      const at = performance.now();
+      const seen = await probe(b);
+      longestProbe = Math.max(longestProbe, performance.now() - at);
+      return { seen, at };
+    };
+    let last = await probeB();
+    while (last.seen !== expected && performance.now() - started < 5000 + longestProbe) {
       await sleep(50);
-      seen = await probe(b);
+      last = await probeB();
     }
-    assert.equal(seen, expected, `${what} on B within 5 s`);
-    lags.push(performance.now() - started);
+    assert.equal(last.seen, expected, `${what} on B within 5 s`);
+    // When the probe that saw the change started: the change was visible from then on.
+    lags.push(last.at - started);
   };
 
   /** A whole sign-in: authorization through A's pages, the code exchanged at `tokensAt`. */
@@ -335,7 +344,8 @@ describe('relying parties kept in Ferry, on two instances of one PostgreSQL', ()
     assert.ok(lags.length >= 10, `${lags.length} changes measured`);
     const worst = Math.max(...lags);
     process.stderr.write(`changes reached B after ${lags.map((ms) => Math.round(ms)).join(', ')} ms (worst ${Math.round(worst)})\n`);
-    assert.ok(worst <= CLIENT_CACHE_MS + 1000, `worst ${Math.round(worst)} ms`);
+    // A probe that started just before B's cached client expired sees the old one: the next starts one probe later.
+    assert.ok(worst <= CLIENT_CACHE_MS + 1000 + longestProbe, `worst ${Math.round(worst)} ms (longest probe ${Math.round(longestProbe)} ms)`);
   });
 
   it('keeps only a SHA-256 of each secret: the database holds none that works', async () => {

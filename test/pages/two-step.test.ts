@@ -47,7 +47,9 @@ describe('two-step verification (TOTP and recovery codes)', () => {
 
     const wrong = await browser.submit(enrol, '/account/two-step/confirm', { code: '000000' === codes() ? '111111' : '000000' });
     assert.equal(wrong.status, 400);
-    const on = await browser.submit(enrol, '/account/two-step/confirm', { code: codes() });
+    // Each code is kept as typed: computed again later it could belong to the next 30-second step.
+    const confirming = codes();
+    const on = await browser.submit(enrol, '/account/two-step/confirm', { code: confirming });
     assert.equal(on.status, 200);
     const recovery = [...on.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
     assert.equal(recovery.length, 10);
@@ -60,15 +62,16 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     const held = await password();
     assert.ok(!held.next.url.startsWith(suite.ferry.redirectUri));
     assert.match(held.next.html, /action="\/interaction\/[^"]+\/two-step"/);
-    const refused = await held.browser.submit(held.next, '/two-step', { code: codes() }, suite.ferry.redirectUri);
+    const refused = await held.browser.submit(held.next, '/two-step', { code: confirming }, suite.ferry.redirectUri);
     assert.equal(refused.status, 400, 'the code used to turn it on does not work again');
-    const done = await held.browser.submit(held.next, '/two-step', { code: codes(1) }, suite.ferry.redirectUri);
+    const next = codes(1);
+    const done = await held.browser.submit(held.next, '/two-step', { code: next }, suite.ferry.redirectUri);
     assert.ok(done.url.startsWith(suite.ferry.redirectUri), done.html.slice(0, 300));
     assert.deepEqual((await tokensFrom(done, held.checks)).claims()!.amr, ['pwd', 'otp', 'mfa']);
 
     // A code the form of another sign-in has taken is refused; a recovery code works once.
     const again = await password();
-    assert.equal((await again.browser.submit(again.next, '/two-step', { code: codes(1) })).status, 400);
+    assert.equal((await again.browser.submit(again.next, '/two-step', { code: next })).status, 400);
     const recovered = await again.browser.submit(again.next, '/two-step', { code: recovery[0]!.toUpperCase() }, suite.ferry.redirectUri);
     assert.deepEqual((await tokensFrom(recovered, again.checks)).claims()!.amr, ['pwd', 'mfa']);
     const reused = await password();
