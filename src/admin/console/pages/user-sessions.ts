@@ -10,36 +10,35 @@ export function userSessionPages(router: Router, { library, csrf }: ConsolePages
   const subOf = (ctx: Context) => parseOrThrow(subParams, ctx.params, 'The path is not valid.').sub;
   const back = (sub: string, done: string) => `/console/users/${encodeURIComponent(sub)}?done=${done}`;
 
-  /** A form posted with `uid` ends that session; without, every one. */
-  router.post('/users/:sub/sessions/end', async (ctx) => {
-    const sub = subOf(ctx);
-    const form = await readForm(ctx);
-    csrf.verify(ctx, form.csrf);
-    await library.users.endSessions(sub, form.uid || undefined);
-    ctx.redirect(back(sub, form.uid ? 'session-ended' : 'sessions-ended'));
-  });
+  /** A POST on a user's page: the form's CSRF token checked, `act` done, back to the page with `done`'s notice. */
+  const action = (path: string, act: (sub: string, form: Record<string, string>) => Promise<unknown>, done: (form: Record<string, string>) => string) =>
+    router.post(`/users/:sub/${path}`, async (ctx) => {
+      const sub = subOf(ctx);
+      const form = await readForm(ctx);
+      csrf.verify(ctx, form.csrf);
+      await act(sub, form);
+      ctx.redirect(back(sub, done(form)));
+    });
 
-  router.post('/users/:sub/block', async (ctx) => {
-    const sub = subOf(ctx);
-    const form = await readForm(ctx);
-    csrf.verify(ctx, form.csrf);
-    await library.users.block(sub);
-    ctx.redirect(back(sub, 'blocked'));
-  });
-
-  router.post('/users/:sub/second-factors/reset', async (ctx) => {
-    const sub = subOf(ctx);
-    const form = await readForm(ctx);
-    csrf.verify(ctx, form.csrf);
-    await library.users.resetSecondFactors(sub);
-    ctx.redirect(back(sub, 'second-factors-reset'));
-  });
-
-  router.post('/users/:sub/unblock', async (ctx) => {
-    const sub = subOf(ctx);
-    const form = await readForm(ctx);
-    csrf.verify(ctx, form.csrf);
-    await library.users.unblock(sub);
-    ctx.redirect(back(sub, 'unblocked'));
-  });
+  // A form posted with `uid` ends that session; without, every one.
+  action(
+    'sessions/end',
+    (sub, form) => library.users.endSessions(sub, form.uid || undefined),
+    (form) => (form.uid ? 'session-ended' : 'sessions-ended'),
+  );
+  action(
+    'block',
+    (sub) => library.users.block(sub),
+    () => 'blocked',
+  );
+  action(
+    'unblock',
+    (sub) => library.users.unblock(sub),
+    () => 'unblocked',
+  );
+  action(
+    'second-factors/reset',
+    (sub) => library.users.resetSecondFactors(sub),
+    () => 'second-factors-reset',
+  );
 }
