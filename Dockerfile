@@ -14,13 +14,15 @@ RUN npx tsc -p . && npm prune --omit=dev
 
 # Run stage: Node 24 slim, non-root, data in a volume.
 FROM node:24-slim
-# Memory: glibc returns argon2's 19 MiB buffers at once, and V8's young generation stays small
-# (the same settings as the package's start script). No PORT here: it is a configuration alias
+# Memory: glibc keeps argon2's 19 MiB buffers for the next hash instead of mapping them afresh
+# (docs/memory.md), and V8's young generation stays small (the same settings as the package's
+# start script). No PORT here: it is a configuration alias
 # and would silently override the port of a configuration file.
 ENV NODE_ENV=production \
     FERRY_DATA_DIR=/data \
     MALLOC_ARENA_MAX=2 \
-    MALLOC_MMAP_THRESHOLD_=131072
+    MALLOC_MMAP_THRESHOLD_=33554432 \
+    MALLOC_TRIM_THRESHOLD_=67108864
 WORKDIR /app
 RUN mkdir -p /data && chown node:node /data
 # The code stays root's: the runtime user writes only to /data.
