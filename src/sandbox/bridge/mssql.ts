@@ -1,10 +1,19 @@
-import mssql from 'mssql';
+import { createRequire } from 'node:module';
+import type mssql from 'mssql';
 import type { Execution } from '../execution.ts';
 import { array, optionalRecord, pick, record, string, toDriverValue, toPlain } from './args.ts';
 import { ScriptFacingError } from './errors.ts';
 import { checkDestination } from './egress.ts';
 import { resultCounter } from './result-size.ts';
 import { op, type OpGroup } from './types.ts';
+
+type Driver = typeof import('mssql');
+/**
+ * Loaded on first use: most installations never talk to SQL Server, and the driver (with tedious)
+ * adds about 34 MB to each sandbox process's resident memory (docs/memory.md).
+ */
+let loaded: Driver | undefined;
+const driver = (): Driver => (loaded ??= createRequire(import.meta.url)('mssql') as Driver);
 
 const CONFIG_KEYS = ['server', 'port', 'user', 'password', 'database', 'domain', 'options', 'authentication'];
 const TYPE_NAMES = new Set([
@@ -46,7 +55,7 @@ export function mssqlConfig(execution: Execution, raw: unknown): mssql.config | 
   const requestTimeout = execution.boundedTimeout(Number(given.requestTimeout) || execution.limits.timeoutMs);
   const pool = { max: execution.limits.maxConnections, min: 0, idleTimeoutMillis: 1000 };
   if (typeof given.connectionString === 'string') {
-    return { ...mssql.ConnectionPool.parseConnectionString(given.connectionString), connectionTimeout, requestTimeout, pool } as mssql.config;
+    return { ...driver().ConnectionPool.parseConnectionString(given.connectionString), connectionTimeout, requestTimeout, pool } as mssql.config;
   }
   const config = pick(given, CONFIG_KEYS) as unknown as mssql.config;
   if (typeof config.server !== 'string') throw new ScriptFacingError('config.server must be a string', 'ERR_INVALID_ARG_TYPE');
@@ -60,7 +69,7 @@ function sqlType(raw: unknown): mssql.ISqlType | mssql.ISqlTypeFactory | undefin
   const type = record(raw, 'type');
   const name = string(type.name, 'type name');
   if (!TYPE_NAMES.has(name)) throw new ScriptFacingError(`Unknown SQL type ${name}`, 'EARGS');
-  const factory = (mssql as unknown as Record<string, (...args: unknown[]) => mssql.ISqlType>)[name]!;
+  const factory = (driver() as unknown as Record<string, (...args: unknown[]) => mssql.ISqlType>)[name]!;
   const args = type.args === undefined ? [] : array(type.args, 'type arguments');
   return args.length > 0 ? factory(...args) : (factory as unknown as mssql.ISqlTypeFactory);
 }
@@ -76,7 +85,7 @@ function prepare(pool: mssql.ConnectionPool, inputs: unknown, outputs: unknown):
   }
   for (const raw of array(outputs ?? [], 'outputs')) {
     const output = record(raw, 'output');
-    request.output(string(output.name, 'output name'), (sqlType(output.type) ?? mssql.NVarChar) as mssql.ISqlType, output.value);
+    request.output(string(output.name, 'output name'), (sqlType(output.type) ?? driver().NVarChar) as mssql.ISqlType, output.value);
   }
   return request;
 }
@@ -102,7 +111,7 @@ export function mssqlOps(): OpGroup<'mssql'> {
       const settings = mssqlConfig(execution, config) as mssql.config;
       // "host\\instance" names an instance whose port SQL Server Browser gives on the same host.
       await checkDestination(execution.egress, { host: String(settings.server ?? '').split('\\')[0] || 'localhost', port: Number(settings.port) || 1433 });
-      const pool = new mssql.ConnectionPool(settings);
+      const pool = new (driver().ConnectionPool)(settings);
       pool.on('error', () => {});
       await pool.connect();
       return execution.open('mssql.pool', pool, () => pool.close());
