@@ -8,11 +8,106 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { freePort, removeDataDir, startFerry, TEST_CLIENT, type TestFerry } from '../helpers/ferry.ts';
+import { TEMPLATES, createLegacyDatabase, type LegacyDatabase } from '../helpers/legacy.ts';
 import { relyingParty } from '../helpers/relying-party.ts';
+import { postgresReachable } from '../helpers/services.ts';
 
 /** A relying party that requires a second factor of everyone who signs in to it. */
 const STRICT_CLIENT = { ...TEST_CLIENT, client_id: 'strict-app', client_secret: 'strict-app-secret-that-is-long-enough' };
 const USER = { email: 'grace@example.com', password: 'a passkey for grace 1' };
+
+/** One Chromium for the file: its page, and the page's virtual authenticator (DevTools protocol). */
+const shared = {} as { chromium?: Browser | undefined; page: Page; cdp: CDPSession; authenticatorId: string };
+
+/** The browser, launched at the first test that needs it; false when Chromium is missing (skipped). */
+async function ready(t: TestContext): Promise<boolean> {
+  if (shared.chromium) return true;
+  shared.chromium = await launchChromium(t);
+  if (!shared.chromium) return false;
+  const page = await (await shared.chromium.newContext()).newPage();
+  // Every wait here is for a page of this server on this machine: a broken step fails in seconds, not Playwright's 30.
+  page.setDefaultTimeout(10_000);
+  // The virtual authenticator answers the login page's autofill request at once, as if the person
+  // picked the passkey: off (the browser says it has no autofill) except where a test turns it on.
+  await page.addInitScript(() => {
+    const pkc = (globalThis as { PublicKeyCredential?: { isConditionalMediationAvailable?: () => Promise<boolean> } }).PublicKeyCredential;
+    if (pkc && globalThis.localStorage?.getItem('autofill') !== 'on') pkc.isConditionalMediationAvailable = async () => false;
+  });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  Object.assign(shared, { page, cdp, authenticatorId });
+  return true;
+}
+
+after(async () => {
+  await shared.chromium?.close();
+});
+
+const NOT_RECOGNISED = /not registered here, or it could not be checked/;
+const BLOCKED = 'This account is blocked. Please contact support.';
+
+/** The steps of Ferry's pages in the shared page, for the Ferry `ferry()` answers and `user`. */
+function flows(ferry: () => TestFerry, user: { email: string; password: string }) {
+  const page = () => shared.page;
+
+  /** Starts an authorization request of `client`; the function it answers waits for the client's callback and answers the ID token's claims. */
+  const authorize = async (client: oidc.Configuration, extra: Record<string, string> = {}) => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const checks = { pkceCodeVerifier: verifier, expectedState: oidc.randomState(), expectedNonce: oidc.randomNonce() };
+    const url = oidc.buildAuthorizationUrl(client, {
+      redirect_uri: ferry().redirectUri,
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: checks.expectedState,
+      nonce: checks.expectedNonce,
+      ...extra,
+    });
+    await page().goto(url.href);
+    return async () => {
+      await page().waitForURL((at) => at.href.startsWith(ferry().redirectUri));
+      return (await oidc.authorizationCodeGrant(client, new URL(page().url()), checks)).claims()!;
+    };
+  };
+
+  /** Clicks what sends a form, and waits for the page it brings. */
+  const submitWith = async (selector: string) => {
+    await Promise.all([page().waitForNavigation(), page().click(selector)]);
+  };
+
+  return {
+    authorize,
+    submitWith,
+    typePassword: async () => {
+      await page().fill('#identifier', user.email);
+      await page().fill('#password', user.password);
+      await submitWith('button[type=submit]:text("Sign in")');
+    },
+    /** The passkey button of the login page, refused there: the sentence shown. */
+    passkeyRefused: async () => {
+      await submitWith('#passkey-sign-in');
+      assert.doesNotMatch(page().url(), /test-callback/);
+      return (await page().textContent('#form-error')) ?? '';
+    },
+    addPasskey: async (name: string) => {
+      await page().goto(`${ferry().issuer}/account/two-step`);
+      await page().fill('#passkey-name', name);
+      await Promise.all([page().waitForURL(`${ferry().issuer}/account/passkeys`), page().click('#add-passkey')]);
+      assert.ok(await page().isVisible('#passkey-added'), await page().content());
+    },
+    credentials: async () => (await shared.cdp.send('WebAuthn.getCredentials', { authenticatorId: shared.authenticatorId })).credentials,
+  };
+}
 
 /**
  * Passkeys through the hosted pages in real Chromium, with the DevTools protocol's virtual
@@ -22,10 +117,6 @@ const USER = { email: 'grace@example.com', password: 'a passkey for grace 1' };
  */
 describe('passkeys', () => {
   let ferry: TestFerry;
-  let chromium: Browser | undefined;
-  let page: Page;
-  let cdp: CDPSession;
-  let authenticatorId: string;
   let rp: oidc.Configuration;
   let strict: oidc.Configuration;
   let sub: string;
@@ -40,6 +131,7 @@ describe('passkeys', () => {
       {
         issuer,
         adminToken: ADMIN_TOKEN,
+        blockedUserMessage: BLOCKED,
         clients: [
           { ...TEST_CLIENT, redirect_uris: callback, skip_consent: true },
           { ...STRICT_CLIENT, redirect_uris: callback, skip_consent: true, require_mfa: true },
@@ -54,87 +146,12 @@ describe('passkeys', () => {
     sub = created.body.sub;
   });
 
-  /** The browser, launched once for the file, with its page and the page's virtual authenticator; false when Chromium is missing (skipped). */
-  const ready = async (t: TestContext): Promise<boolean> => {
-    if (chromium) return true;
-    chromium = await launchChromium(t);
-    if (!chromium) return false;
-    page = await (await chromium.newContext()).newPage();
-    // The virtual authenticator answers the login page's autofill request at once, as if the person
-    // picked the passkey: off (the browser says it has no autofill) except where a test turns it on.
-    await page.addInitScript(() => {
-      const pkc = (globalThis as { PublicKeyCredential?: { isConditionalMediationAvailable?: () => Promise<boolean> } }).PublicKeyCredential;
-      if (pkc && globalThis.localStorage?.getItem('autofill') !== 'on') pkc.isConditionalMediationAvailable = async () => false;
-    });
-    cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    }));
-    return true;
-  };
-
   after(async () => {
-    await chromium?.close();
     await ferry?.stop();
     if (ferry) removeDataDir(ferry.dataDir);
   });
 
-  /** Starts an authorization request of `client` in the page; `finish` waits for the client's callback and answers the ID token's claims. */
-  const authorize = async (client: oidc.Configuration, extra: Record<string, string> = {}) => {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const checks = { pkceCodeVerifier: verifier, expectedState: oidc.randomState(), expectedNonce: oidc.randomNonce() };
-    const url = oidc.buildAuthorizationUrl(client, {
-      redirect_uri: ferry.redirectUri,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state: checks.expectedState,
-      nonce: checks.expectedNonce,
-      ...extra,
-    });
-    await page.goto(url.href);
-    const finish = async () => {
-      await page.waitForURL((at) => at.href.startsWith(ferry.redirectUri));
-      return (await oidc.authorizationCodeGrant(client, new URL(page.url()), checks)).claims()!;
-    };
-    return finish;
-  };
-
-  /** Clicks what sends a form, and waits for the page it brings. */
-  const submitWith = async (selector: string) => {
-    await Promise.all([page.waitForNavigation(), page.click(selector)]);
-  };
-
-  const typePassword = async () => {
-    await page.fill('#identifier', USER.email);
-    await page.fill('#password', USER.password);
-    await submitWith('button[type=submit]:text("Sign in")');
-  };
-
-  /** The passkey button of the login page, refused there. */
-  const passkeyRefused = async () => {
-    await submitWith('#passkey-sign-in');
-    assert.doesNotMatch(page.url(), /test-callback/);
-    return (await page.textContent('#form-error')) ?? '';
-  };
-  const NOT_RECOGNISED = /not registered here, or it could not be checked/;
-
-  const credentials = async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
-
-  const addPasskey = async (name: string) => {
-    await page.goto(`${ferry.issuer}/account/two-step`);
-    await page.fill('#passkey-name', name);
-    await Promise.all([page.waitForURL(`${ferry.issuer}/account/passkeys`), page.click('#add-passkey')]);
-    assert.ok(await page.isVisible('#passkey-added'), await page.content());
-  };
+  const { authorize, submitWith, typePassword, passkeyRefused, addPasskey, credentials } = flows(() => ferry, USER);
 
   it('registers a passkey from the account area: discoverable, named, listed, with recovery codes as the first factor', async (t) => {
     if (!(await ready(t))) return;
@@ -142,43 +159,47 @@ describe('passkeys', () => {
     await typePassword();
     await finish();
 
-    await page.goto(`${ferry.issuer}/account/two-step`);
-    assert.equal(await page.getAttribute('form[data-passkey="register"]', 'hidden'), null, 'the script shows the form where WebAuthn exists');
+    await shared.page.goto(`${ferry.issuer}/account/two-step`);
+    assert.equal(await shared.page.getAttribute('form[data-passkey="register"]', 'hidden'), null, 'the script shows the form where WebAuthn exists');
     await addPasskey('Work laptop');
-    assert.equal(await page.textContent('#passkeys .passkey-name'), 'Work laptop');
-    assert.match((await page.textContent('#passkeys .passkey-last-used')) ?? '', /never/);
-    assert.equal(await page.locator('#recovery-codes li').count(), 10, 'the first factor brings recovery codes, shown once');
+    assert.equal(await shared.page.textContent('#passkeys .passkey-name'), 'Work laptop');
+    assert.match((await shared.page.textContent('#passkeys .passkey-last-used')) ?? '', /never/);
+    assert.equal(await shared.page.locator('#recovery-codes li').count(), 10, 'the first factor brings recovery codes, shown once');
     const [credential, ...others] = await credentials();
     assert.equal(others.length, 0);
     assert.equal(credential!.isResidentCredential, true, 'a discoverable credential');
     assert.equal(credential!.rpId, 'localhost', "the relying-party id is the issuer's host name");
 
-    await page.goto(`${ferry.issuer}/account`);
-    assert.equal(await page.textContent('#two-step-status'), 'On');
-    assert.match((await page.textContent('#passkey-count')) ?? '', /1 passkey/);
+    await shared.page.fill('#passkeys input[name=name]', 'Grace’s laptop');
+    await submitWith('#passkeys button:text("Rename")');
+    assert.equal(await shared.page.textContent('#passkeys .passkey-name'), 'Grace’s laptop', 'renamed');
+
+    await shared.page.goto(`${ferry.issuer}/account`);
+    assert.equal(await shared.page.textContent('#two-step-status'), 'On');
+    assert.match((await shared.page.textContent('#passkey-count')) ?? '', /1 passkey/);
   });
 
   it('asks for the passkey after the password, and the ID token says so: amr pwd + hwk + mfa, acr urn:ferry:mfa', async (t) => {
     if (!(await ready(t))) return;
     const finish = await authorize(rp, { prompt: 'login' });
     await typePassword();
-    assert.ok(await page.isVisible('#passkey-second-factor'), 'the second step offers the passkey');
+    assert.ok(await shared.page.isVisible('#passkey-second-factor'), 'the second step offers the passkey');
     await submitWith('#passkey-second-factor');
     const claims = await finish();
     assert.equal(claims.sub, sub);
     assert.deepEqual(claims.amr, ['pwd', 'hwk', 'mfa']);
     assert.equal(claims.acr, 'urn:ferry:mfa');
 
-    await page.goto(`${ferry.issuer}/account/two-step`);
-    assert.doesNotMatch((await page.textContent('#passkeys .passkey-last-used')) ?? '', /never/, 'its last use is shown');
+    await shared.page.goto(`${ferry.issuer}/account/two-step`);
+    assert.doesNotMatch((await shared.page.textContent('#passkeys .passkey-last-used')) ?? '', /never/, 'its last use is shown');
   });
 
   it('signs in with the passkey alone, to a client that requires a second factor, and counts the sign-in', async (t) => {
     if (!(await ready(t))) return;
     const before = (await api().get(`/users/${sub}`)).body.signInCount;
     const finish = await authorize(strict, { prompt: 'login' });
-    assert.equal(await page.getAttribute('#identifier', 'autocomplete'), 'username webauthn', "passkeys are offered in the browser's autofill");
-    await page.click('#passkey-sign-in');
+    assert.equal(await shared.page.getAttribute('#identifier', 'autocomplete'), 'username webauthn', "passkeys are offered in the browser's autofill");
+    await shared.page.click('#passkey-sign-in');
     const claims = await finish();
     assert.equal(claims.sub, sub);
     assert.deepEqual(claims.amr, ['hwk', 'mfa'], 'a user-verified passkey is multi-factor on its own');
@@ -195,7 +216,7 @@ describe('passkeys', () => {
 
   /** On the login page of a new authorization: two assertions over one challenge, each a valid signature with a higher counter. */
   const twoAssertionsOfOneChallenge = () =>
-    page.evaluate(`(async () => {
+    shared.page.evaluate(`(async () => {
       const form = document.querySelector('form[data-passkey="sign-in"]');
       const csrf = form.elements.csrf.value;
       const options = await (await fetch(form.dataset.options, { method: 'POST', body: new URLSearchParams({ csrf }) })).json();
@@ -209,14 +230,14 @@ describe('passkeys', () => {
 
   it("signs in from the browser's autofill (conditional mediation) without a click", async (t) => {
     if (!(await ready(t))) return;
-    await page.evaluate(() => globalThis.localStorage.setItem('autofill', 'on'));
+    await shared.page.evaluate(() => globalThis.localStorage.setItem('autofill', 'on'));
     try {
       const finish = await authorize(rp, { prompt: 'login' });
       const claims = await finish();
       assert.equal(claims.sub, sub);
       assert.deepEqual(claims.amr, ['hwk', 'mfa']);
     } finally {
-      await page.evaluate(() => globalThis.localStorage.setItem('autofill', 'off'));
+      await shared.page.evaluate(() => globalThis.localStorage.setItem('autofill', 'off'));
     }
   });
 
@@ -233,12 +254,15 @@ describe('passkeys', () => {
     if (!(await ready(t))) return;
     const [credential] = await credentials();
     assert.ok(credential!.signCount > 1, 'the virtual authenticator counts');
-    await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: credential!.credentialId });
-    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...credential!, signCount: 1 } });
+    await shared.cdp.send('WebAuthn.removeCredential', { authenticatorId: shared.authenticatorId, credentialId: credential!.credentialId });
+    await shared.cdp.send('WebAuthn.addCredential', { authenticatorId: shared.authenticatorId, credential: { ...credential!, signCount: 1 } });
     await authorize(rp, { prompt: 'login' });
     assert.match(await passkeyRefused(), NOT_RECOGNISED);
-    await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: credential!.credentialId });
-    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...credential!, signCount: credential!.signCount + 100 } });
+    await shared.cdp.send('WebAuthn.removeCredential', { authenticatorId: shared.authenticatorId, credentialId: credential!.credentialId });
+    await shared.cdp.send('WebAuthn.addCredential', {
+      authenticatorId: shared.authenticatorId,
+      credential: { ...credential!, signCount: credential!.signCount + 100 },
+    });
   });
 
   it('keeps a blocked user out, passkey or not', async (t) => {
@@ -246,7 +270,7 @@ describe('passkeys', () => {
     assert.equal((await api().put(`/users/${sub}/block`)).status, 200);
     try {
       await authorize(rp, { prompt: 'login' });
-      assert.ok(await passkeyRefused(), 'refused on the sign-in page');
+      assert.equal(await passkeyRefused(), BLOCKED, 'refused on the sign-in page, as blocked');
     } finally {
       assert.equal((await api().delete(`/users/${sub}/block`)).status, 200);
     }
@@ -259,14 +283,14 @@ describe('passkeys', () => {
     await typePassword();
     await submitWith('#passkey-second-factor');
     await signedIn();
-    await page.goto(`${ferry.issuer}/account/two-step`);
-    await page.fill('#passkeys input[name=current_password]', 'not the password');
+    await shared.page.goto(`${ferry.issuer}/account/two-step`);
+    await shared.page.fill('#passkeys input[name=current_password]', 'not the password');
     await submitWith('#passkeys button:text("Remove this passkey")');
-    assert.match((await page.textContent('#form-error')) ?? '', /current password is not correct/);
-    await page.fill('#passkeys input[name=current_password]', USER.password);
+    assert.match((await shared.page.textContent('#form-error')) ?? '', /current password is not correct/);
+    await shared.page.fill('#passkeys input[name=current_password]', USER.password);
     await submitWith('#passkeys button:text("Remove this passkey")');
-    assert.ok(await page.isVisible('#passkey-removed'));
-    assert.ok(await page.isVisible('#no-passkeys'));
+    assert.ok(await shared.page.isVisible('#passkey-removed'));
+    assert.ok(await shared.page.isVisible('#no-passkeys'));
 
     await authorize(rp, { prompt: 'login' });
     assert.match(await passkeyRefused(), NOT_RECOGNISED, 'the authenticator still has it; Ferry does not');
@@ -285,5 +309,76 @@ describe('passkeys', () => {
     assert.match(await passkeyRefused(), NOT_RECOGNISED);
     await typePassword();
     assert.deepEqual((await finish()).amr, ['pwd']);
+  });
+});
+
+/**
+ * A custom user store's user: no account in Ferry, the passkey kept by subject, the claims from
+ * `getUser` at a sign-in with the passkey alone, and the current password for removing it checked
+ * by `validatePassword`, on a real PostgreSQL legacy database.
+ */
+describe("passkeys of a custom user store's user", () => {
+  const LEGACY_USER = { email: 'hedy@example.com', username: 'hedy', name: 'Hedy Lamarr', password: 'frequency hopping 1' };
+  let legacy: LegacyDatabase;
+  let ferry: TestFerry;
+  let rp: oidc.Configuration;
+  const { authorize, submitWith, typePassword, passkeyRefused, addPasskey } = flows(() => ferry, LEGACY_USER);
+
+  before(async () => {
+    await postgresReachable().catch((error: Error) => {
+      throw new Error(`PostgreSQL is required for this suite: ${error.message}`);
+    });
+    legacy = await createLegacyDatabase('postgres', [LEGACY_USER]);
+    const port = await freePort();
+    const issuer = `http://localhost:${port}`;
+    ferry = await startFerry(
+      {
+        issuer,
+        clients: [{ ...TEST_CLIENT, redirect_uris: [`${issuer}/test-callback`], skip_consent: true }],
+        connection: {
+          enabled: true,
+          mode: 'CUSTOM_USER_STORE',
+          env: { DB_CONNECTION_URI: legacy.url },
+          scriptsDir: join(TEMPLATES, 'postgres'),
+          claimsCacheSeconds: 0,
+        },
+      },
+      { port, dataDir: mkdtempSync(join(tmpdir(), 'ferry-test-')) },
+    );
+    rp = await relyingParty(ferry);
+  });
+
+  after(async () => {
+    await ferry?.stop();
+    await legacy?.drop();
+    if (ferry) removeDataDir(ferry.dataDir);
+  });
+
+  it('registers, signs in with the passkey alone (claims from getUser), and removes it after validatePassword', async (t) => {
+    if (!(await ready(t))) return;
+    // The authenticator's passkeys of the suite above are for the same host name: this user's alone from here.
+    await shared.cdp.send('WebAuthn.clearCredentials', { authenticatorId: shared.authenticatorId });
+    const [legacyRow] = await legacy.users();
+    const legacySub = String(legacyRow!.id);
+    const signedIn = await authorize(rp);
+    await typePassword();
+    assert.equal((await signedIn()).sub, legacySub);
+    await addPasskey('Hedy’s laptop');
+    assert.equal((await ferry.ferry.db.query<{ n: number }>('select count(*)::int as n from accounts')).rows[0]!.n, 0, 'no copy of the user in Ferry');
+
+    const passwordless = await authorize(rp, { prompt: 'login' });
+    await submitWith('#passkey-sign-in');
+    const claims = await passwordless();
+    assert.deepEqual([claims.sub, claims.email, claims.amr], [legacySub, LEGACY_USER.email, ['hwk', 'mfa']]);
+
+    await shared.page.goto(`${ferry.issuer}/account/two-step`);
+    await shared.page.fill('#passkeys input[name=current_password]', 'not the password');
+    await submitWith('#passkeys button:text("Remove this passkey")');
+    assert.match((await shared.page.textContent('#form-error')) ?? '', /current password is not correct/);
+    await shared.page.fill('#passkeys input[name=current_password]', LEGACY_USER.password);
+    await submitWith('#passkeys button:text("Remove this passkey")');
+    assert.ok(await shared.page.isVisible('#passkey-removed'));
+    await authorize(rp, { prompt: 'login' });
+    assert.match(await passkeyRefused(), NOT_RECOGNISED);
   });
 });
