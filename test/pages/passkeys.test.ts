@@ -29,9 +29,17 @@ async function ready(t: TestContext): Promise<boolean> {
   page.setDefaultTimeout(10_000);
   // The virtual authenticator answers the login page's autofill request at once, as if the person
   // picked the passkey: off (the browser says it has no autofill) except where a test turns it on.
+  // With `json-helpers` off, the browser lacks PublicKeyCredential's JSON helpers (older browsers), so the script converts by hand.
   await page.addInitScript(() => {
-    const pkc = (globalThis as { PublicKeyCredential?: { isConditionalMediationAvailable?: () => Promise<boolean> } }).PublicKeyCredential;
-    if (pkc && globalThis.localStorage?.getItem('autofill') !== 'on') pkc.isConditionalMediationAvailable = async () => false;
+    type Pkc = Record<string, unknown> & { isConditionalMediationAvailable?: () => Promise<boolean>; prototype: Record<string, unknown> };
+    const pkc = (globalThis as { PublicKeyCredential?: Pkc }).PublicKeyCredential;
+    if (!pkc) return;
+    if (globalThis.localStorage?.getItem('autofill') !== 'on') pkc.isConditionalMediationAvailable = async () => false;
+    if (globalThis.localStorage?.getItem('json-helpers') === 'off') {
+      delete pkc.parseCreationOptionsFromJSON;
+      delete pkc.parseRequestOptionsFromJSON;
+      delete pkc.prototype.toJSON;
+    }
   });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable');
@@ -317,7 +325,7 @@ describe('passkeys', () => {
  * `getUser` at a sign-in with the passkey alone, and the current password for removing it checked
  * by `validatePassword`, on a real PostgreSQL legacy database.
  */
-describe("passkeys of a custom user store's user", () => {
+describe("passkeys of a custom user store's user, in a browser without the WebAuthn JSON helpers", () => {
   const LEGACY_USER = { email: 'hedy@example.com', username: 'hedy', name: 'Hedy Lamarr', password: 'frequency hopping 1' };
   let legacy: LegacyDatabase;
   let ferry: TestFerry;
@@ -361,6 +369,8 @@ describe("passkeys of a custom user store's user", () => {
     const [legacyRow] = await legacy.users();
     const legacySub = String(legacyRow!.id);
     const signedIn = await authorize(rp);
+    await shared.page.evaluate(() => globalThis.localStorage.setItem('json-helpers', 'off'));
+    await shared.page.reload();
     await typePassword();
     assert.equal((await signedIn()).sub, legacySub);
     await addPasskey('Hedy’s laptop');
@@ -380,5 +390,6 @@ describe("passkeys of a custom user store's user", () => {
     assert.ok(await shared.page.isVisible('#passkey-removed'));
     await authorize(rp, { prompt: 'login' });
     assert.match(await passkeyRefused(), NOT_RECOGNISED);
+    assert.equal(await shared.page.evaluate("'parseRequestOptionsFromJSON' in PublicKeyCredential"), false, "this suite ran the script's own conversions");
   });
 });
