@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type Provider from 'oidc-provider';
 import { createAdmin, type Admin } from './admin/index.ts';
 import { createPasswordRecovery } from './accounts/recovery.ts';
+import { createPasskeys } from './accounts/passkeys.ts';
 import { createSecondFactors } from './accounts/second-factor.ts';
 import { createEmailVerification } from './accounts/verification.ts';
 import type { AuditLog } from './audit/index.ts';
@@ -130,6 +131,14 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     log.warn('registration.requireVerifiedEmail is on but mail.smtpUrl is not set: users with an unverified address cannot sign in');
   }
   const secondFactors = createSecondFactors({ issuer: config.issuer, queries: queries.secondFactors, accounts, log, audit: parts.audit });
+  const passkeys = createPasskeys({
+    issuer: config.issuer,
+    rpName: config.mfa.passkeyRpName,
+    queries: queries.passkeys,
+    secondFactors,
+    log,
+    audit: parts.audit,
+  });
   const interactions = createInteractionRoutes({
     provider: () => current,
     signIn,
@@ -138,6 +147,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     registration: true,
     verification: verificationPages,
     secondFactors,
+    passkeys,
     mfaRequired: config.mfa.required,
     throttle: federation.throttle,
   }).routes();
@@ -169,12 +179,15 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   const account = createAccountRoutes({
     provider: () => current,
     changePassword: signIn.changePassword,
+    checkPassword: signIn.checkPassword,
+    claimsOf: (sub) => signIn.findClaims(sub),
     accounts,
     updateAccount: queries.accounts.update,
     verification,
     mailAvailable,
     models,
     secondFactors,
+    passkeys,
     throttle: federation.throttle,
     views,
     csrf,

@@ -74,8 +74,9 @@ export function createSecondFactors(deps: {
   return {
     /** Whether the subject must give a second factor at sign-in, and how many recovery codes are left. */
     async status(sub: string): Promise<{ totp: boolean; recoveryCodesLeft: number }> {
+      // Recovery codes stand in for a passkey as well as for TOTP (src/accounts/passkeys.ts).
       const factor = await queries.totp(sub);
-      return { totp: factor?.confirmed === true, recoveryCodesLeft: factor?.confirmed ? await queries.recoveryCodesLeft(sub) : 0 };
+      return { totp: factor?.confirmed === true, recoveryCodesLeft: await queries.recoveryCodesLeft(sub) };
     },
 
     /**
@@ -107,8 +108,8 @@ export function createSecondFactors(deps: {
     /** Checks a code at sign-in: a TOTP code (each works once) or a recovery code (each works once). */
     async check(sub: string, code: string): Promise<SecondFactorCheck> {
       const factor = await queries.totp(sub);
-      if (!factor?.confirmed) return { ok: false };
-      const step = stepOf(factor.secret, code);
+      // Recovery codes work without TOTP too: they stand in for a passkey as well.
+      const step = factor?.confirmed ? stepOf(factor.secret, code) : undefined;
       if (step !== undefined) return (await queries.takeStep(sub, step, false)) ? { ok: true, method: 'otp' } : { ok: false };
       const recovery = normaliseRecoveryCode(code);
       if (recovery.length === 10 && (await queries.useRecoveryCode(sub, hashOf(recovery)))) {
@@ -118,19 +119,20 @@ export function createSecondFactors(deps: {
       return { ok: false };
     },
 
-    /** Whether a sign-in of `sub` needs a second factor: from the account read this request already made, else asked. */
+    /** Whether a sign-in of `sub` needs a second factor (TOTP or a passkey): from the account read this request already made, else asked. */
     async required(sub: string): Promise<boolean> {
       const account = await deps.accounts?.findBySub(sub);
       if (account?.second_factor !== undefined) return account.second_factor;
-      return (await queries.totp(sub))?.confirmed === true;
+      return queries.any(sub);
     },
 
     async newRecoveryCodes(sub: string): Promise<string[]> {
       return newRecoveryCodes(sub);
     },
 
+    /** Turns TOTP off; passkeys stay (each is removed on its own). */
     async turnOff(sub: string): Promise<void> {
-      await queries.removeAll(sub);
+      await queries.removeTotp(sub);
       log.info({ sub }, 'second factor turned off');
       deps.audit?.record({ type: 'second-factor.off', actor: 'user', subject: sub });
     },

@@ -302,8 +302,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Every sign-in, to every client, needs a second factor; a user without one enrols one during the sign-in. */
       required: boolean().default(false),
+      /** The name authenticators show for Ferry's passkeys (WebAuthn's relying-party name); their id is the issuer's host name. */
+      passkeyRpName: z.string().min(1).max(64).default('Ferry'),
     })
-    .default({ required: false }),
+    .default({ required: false, passkeyRpName: 'Ferry' }),
   /** Seconds between checks for signing keys rotated by another instance. */
   keyRefreshSeconds: integer().min(1).max(3600).default(30),
   /** Serve Prometheus metrics at /metrics; with `metricsToken` set, a bearer token is required. */

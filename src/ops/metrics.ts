@@ -11,7 +11,7 @@ export function createMetrics() {
     registry,
     logins: new Counter({
       name: 'ferry_logins_total',
-      help: 'Sign-in attempts by outcome (success, invalid_credentials, unavailable, throttled, conflict, invalid_identifier) and path (local, legacy).',
+      help: 'Sign-in attempts by outcome (success, invalid_credentials, unavailable, throttled, conflict, invalid_identifier) and path (local, legacy, passkey: a sign-in with a passkey alone).',
       labelNames: ['outcome', 'path'] as const,
       registers: [registry],
     }),

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountLibrary } from '../accounts/library.ts';
 import { normaliseEmail } from '../accounts/identifier.ts';
+import type { Passkeys } from '../accounts/passkeys.ts';
 import type { SecondFactors } from '../accounts/second-factor.ts';
 import { emailUnverified, type EmailVerification } from '../accounts/verification.ts';
 import { FerryError } from '../errors.ts';
@@ -12,11 +13,16 @@ import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
 import { readForm } from '../web/body.ts';
 import type { Csrf } from '../web/csrf.ts';
 import type { Views } from '../web/views.ts';
+import { addAccountPasskeyRoutes } from './account-passkeys.ts';
 
 export interface AccountDeps {
   provider: () => Provider;
   /** validatePassword then updateUser for a custom user store; Ferry's own hash otherwise. */
   changePassword(sub: string, current: string, next: string): Promise<void>;
+  /** The claims of a subject (Ferry's account or the custom user store's), to name the account to an authenticator. */
+  claimsOf(sub: string): Promise<Record<string, unknown> | undefined>;
+  /** The same check of the current password, before removing a passkey. */
+  checkPassword(sub: string, current: string): Promise<void>;
   /** Ferry's own accounts (registered, migrated, imported); a custom user store's are not here. */
   accounts: Pick<AccountLibrary, 'findBySub' | 'verifyPassword'>;
   updateAccount: AccountQueries['update'];
@@ -25,6 +31,7 @@ export interface AccountDeps {
   mailAvailable: boolean;
   models: Pick<OidcModelQueries, 'grantsOf' | 'revokeClientGrants' | 'revokeAccount'>;
   secondFactors: SecondFactors;
+  passkeys: Passkeys;
   throttle: Throttle;
   views: Views;
   csrf: Csrf;
@@ -100,6 +107,7 @@ export function createAccountRoutes(deps: AccountDeps): Router {
         mailAvailable: deps.mailAvailable,
         apps: await applications(sub),
         twoStep: await deps.secondFactors.status(sub),
+        passkeyCount: (await deps.passkeys.list(sub)).length,
         notice,
         newEmail: '',
         ...data,
@@ -213,8 +221,24 @@ export function createAccountRoutes(deps: AccountDeps): Router {
       const account = await deps.accounts.findBySub(sub);
       enrolment = await deps.secondFactors.begin(sub, account?.email ?? account?.username ?? sub);
     }
-    return render(ctx, 'account-two-step', { title: 'Two-step verification', state, enrolment, codes: undefined, ...data }, status);
+    const passkeys = await deps.passkeys.list(sub);
+    return render(ctx, 'account-two-step', { title: 'Two-step verification', state, enrolment, passkeys, codes: undefined, ...data }, status);
   };
+
+  addAccountPasskeyRoutes(router, {
+    provider: deps.provider,
+    passkeys: deps.passkeys,
+    userOf: async (sub) => {
+      // From the claims, which a custom user store's users have too.
+      const claims = (await deps.claimsOf(sub).catch(() => undefined)) ?? {};
+      const name = String(claims.email ?? claims.preferred_username ?? claims.phone_number ?? sub);
+      return { name, displayName: String(claims.name ?? name) };
+    },
+    checkPassword: deps.checkPassword,
+    signedInForm: (ctx, lines) => signedInForm(ctx, lines),
+    guarded,
+    twoStepPage,
+  });
 
   router.get('/two-step', async (ctx) => {
     const sub = await subject(ctx);

@@ -12,6 +12,8 @@ export interface SecondFactorStepDeps {
   page(ctx: Context, name: string, data: Record<string, unknown>, status?: number): Promise<void>;
   /** Ends the login prompt for `sub`, saying how they authenticated. */
   finish(ctx: Context, sub: string, amr: string[]): Promise<void>;
+  /** Which of the subject's factors the code page offers: a passkey, and the code field (TOTP or recovery codes). */
+  methods?(sub: string): Promise<{ passkey: boolean; code: boolean }>;
   /** How the authenticator app names the entry: the user's email address or username. */
   labelOf(sub: string): Promise<string>;
   expired(): Error;
@@ -61,6 +63,10 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
     return true;
   };
 
+  /** The page that asks for the second factor: the subject's passkey, a code, or both. */
+  const codePage = async (ctx: Context, sub: string, error?: string, status = 200) =>
+    page(ctx, 'second-factor', { title: TITLE, error, ...((await deps.methods?.(sub)) ?? { passkey: false, code: true }) }, status);
+
   /** Runs `check` as one guess of a code, counted by the throttle; 'throttled' when `view` has answered that there were too many. */
   const guarded = async (ctx: Context, sub: string, view: () => Promise<unknown>, check: () => Promise<boolean>): Promise<boolean | 'throttled'> => {
     const reservation = throttle ? await throttle.reserve(throttle.keys({ sub }, ctx.ip)) : undefined;
@@ -83,7 +89,7 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
     if (!has && !(await required())) return false;
     hold(ctx, HELD_COOKIE, sub);
     if (!has && (await enrolmentPage(ctx, sub))) return true;
-    await page(ctx, 'second-factor', { title: TITLE, error: undefined });
+    await codePage(ctx, sub);
     return true;
   }
 
@@ -95,7 +101,7 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
     const checked = await guarded(
       ctx,
       sub,
-      () => page(ctx, 'second-factor', { title: TITLE, error: TOO_MANY }, 429),
+      () => codePage(ctx, sub, TOO_MANY, 429),
       async () => {
         const result = await secondFactors.check(sub, form.code ?? '');
         if (result.ok) method = result.method;
@@ -103,7 +109,7 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
       },
     );
     if (checked === 'throttled') return;
-    if (!checked) return page(ctx, 'second-factor', { title: TITLE, error: WRONG_CODE }, 400);
+    if (!checked) return codePage(ctx, sub, WRONG_CODE, 400);
     hold(ctx, HELD_COOKIE, null);
     // RFC 8176: a password and a one-time code; a recovery code counts as a second factor, not as a device.
     await deps.finish(ctx, sub, method === 'otp' ? ['pwd', 'otp', 'mfa'] : ['pwd', 'mfa']);
@@ -127,7 +133,7 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
     if (!confirmed) {
       if (await enrolmentPage(ctx, sub, WRONG_CODE, 400)) return;
       // Confirmed meanwhile (another tab): its code is asked as for any sign-in.
-      return page(ctx, 'second-factor', { title: TITLE, error: undefined });
+      return codePage(ctx, sub);
     }
     hold(ctx, HELD_COOKIE, null);
     hold(ctx, ENROLLED_COOKIE, sub);
@@ -142,5 +148,12 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
     await deps.finish(ctx, sub, ['pwd', 'otp', 'mfa']);
   });
 
-  return { ask };
+  return {
+    ask,
+    codePage,
+    /** The subject whose password was right in this interaction (the page has expired without one). */
+    heldSub: (ctx: Context) => heldSub(ctx, HELD_COOKIE),
+    /** The second step is done: the held subject is let go. */
+    release: (ctx: Context) => hold(ctx, HELD_COOKIE, null),
+  };
 }

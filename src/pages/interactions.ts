@@ -11,6 +11,8 @@ import type { VerificationPages } from './verification.ts';
 import type { SecondFactors } from '../accounts/second-factor.ts';
 import { acrOf, MFA_REASON, mfaRequired } from '../oidc/mfa-policy.ts';
 import { createSecondFactorStep } from './interaction-second-factor.ts';
+import { addInteractionPasskeyRoutes } from './interaction-passkeys.ts';
+import type { Passkeys } from '../accounts/passkeys.ts';
 import type { Throttle } from '../security/throttle.ts';
 
 export interface InteractionDeps {
@@ -22,7 +24,9 @@ export interface InteractionDeps {
   /** Email verification's say in registration and sign-in (src/pages/verification.ts). */
   verification?: Pick<VerificationPages, 'holdSignIn' | 'register'> | undefined;
   /** Second factors: asked for after the password of a subject that has one, enrolled during the sign-in when required. */
-  secondFactors?: Pick<SecondFactors, 'required' | 'check' | 'begin' | 'confirm'> | undefined;
+  secondFactors?: Pick<SecondFactors, 'required' | 'check' | 'begin' | 'confirm' | 'status'> | undefined;
+  /** Passkeys: a sign-in on their own, or the second step after a password. */
+  passkeys?: Passkeys | undefined;
   /** `mfa.required`: every sign-in needs a second factor. */
   mfaRequired?: boolean | undefined;
   /** Counts wrong second-factor codes against the account, like wrong passwords. */
@@ -49,6 +53,8 @@ const SCOPE_TEXT: Record<string, string> = {
 export function createInteractionRoutes(deps: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
   const { views, csrf } = deps;
+  /** Whether the login page offers a passkey (the button, and the browser's autofill). */
+  const passkeys = deps.passkeys !== undefined;
 
   const details = async (ctx: Context): Promise<Interaction> => {
     // A missing or stale interaction cookie means the page outlived its sign-in attempt.
@@ -96,20 +102,24 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
   const mfaRequiredBy = async (interaction: Interaction) =>
     mfaRequired(deps.mfaRequired === true, await deps.provider().Client.find(String(interaction.params.client_id)), interaction.params.acr_values);
 
+  /** The interaction's form of a POST, its CSRF token checked, while the login prompt is pending (else the page has expired). */
+  const loginForm = async (ctx: Context, lines: string[]) => {
+    const form = await readForm(ctx, { lines });
+    const interaction = await details(ctx);
+    csrf.verify(ctx, form.csrf);
+    if (interaction.prompt.name !== 'login') throw expired();
+    return form;
+  };
+
   const twoStep =
     deps.secondFactors &&
     createSecondFactorStep(router, {
       secondFactors: deps.secondFactors,
       throttle: deps.throttle,
-      loginForm: async (ctx, lines) => {
-        const form = await readForm(ctx, { lines });
-        const interaction = await details(ctx);
-        csrf.verify(ctx, form.csrf);
-        if (interaction.prompt.name !== 'login') throw expired();
-        return form;
-      },
+      loginForm,
       page,
       finish,
+      ...(deps.passkeys ? { methods: methodsOf(deps.passkeys, deps.secondFactors) } : {}),
       labelOf: async (sub) => {
         const claims = await deps.signIn.findClaims(sub).catch(() => undefined);
         return String(claims?.email ?? claims?.preferred_username ?? sub);
@@ -119,9 +129,23 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
 
   const requestContext = async (ctx: Context, interaction: Interaction, form: Record<string, string>): Promise<RequestContext> => {
     const client = await clientOf(interaction);
-    const { password: _password, password_confirm: _confirm, csrf: _csrf, ...body } = form;
+    const { password: _password, password_confirm: _confirm, csrf: _csrf, response: _response, ...body } = form;
     return { ip: ctx.ip, clientId: client.id, clientName: client.name, body };
   };
+
+  if (deps.passkeys) {
+    addInteractionPasskeyRoutes(router, {
+      passkeys: deps.passkeys,
+      signInWithPasskey: deps.signIn.signInWithPasskey,
+      loginForm,
+      requestContext: async (ctx, form) => requestContext(ctx, await details(ctx), form),
+      loginPage: async (ctx, error, status) =>
+        page(ctx, 'login', { title: 'Sign in', client: await clientOf(await details(ctx)), identifier: '', error, passkeys: true }, status),
+      holdSignIn: deps.verification ? (ctx, sub) => deps.verification!.holdSignIn(ctx, sub) : undefined,
+      finish,
+      twoStep,
+    });
+  }
 
   router.get('/', async (ctx) => {
     const interaction = await details(ctx);
@@ -131,7 +155,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       const sub = interaction.session?.accountId;
       const reasons = interaction.prompt.reasons;
       if (sub && reasons.length === 1 && reasons[0] === MFA_REASON && (await twoStep?.ask(ctx, sub, async () => true))) return;
-      return page(ctx, 'login', { title: 'Sign in', client, identifier: String(interaction.params.login_hint ?? ''), error: undefined });
+      return page(ctx, 'login', { title: 'Sign in', client, identifier: String(interaction.params.login_hint ?? ''), error: undefined, passkeys });
     }
     if (interaction.prompt.name === 'consent') {
       return page(ctx, 'consent', { title: 'Allow access', client, scopes: consentScopes(interaction) });
@@ -148,7 +172,12 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     const result = await deps.signIn.signIn(identifier, form.password ?? '', await requestContext(ctx, interaction, form));
     if (!result.ok) {
       if (result.retryAfterSeconds) ctx.set('retry-after', String(result.retryAfterSeconds));
-      return page(ctx, 'login', { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message }, STATUS_OF_REASON[result.reason]);
+      return page(
+        ctx,
+        'login',
+        { title: 'Sign in', client: await clientOf(interaction), identifier, error: result.message, passkeys },
+        STATUS_OF_REASON[result.reason],
+      );
     }
     if (await deps.verification?.holdSignIn(ctx, result.sub)) return;
     if (await twoStep?.ask(ctx, result.sub, () => mfaRequiredBy(interaction))) return;
@@ -216,6 +245,14 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
 function consentScopes(interaction: Interaction): string[] {
   const missing = (interaction.prompt.details.missingOIDCScope as string[] | undefined) ?? [];
   return missing.filter((scope) => scope !== 'openid').map((scope) => SCOPE_TEXT[scope] ?? `the "${scope}" permission`);
+}
+
+/** The second-factor page offers a passkey when the subject has one, and the code field when they have TOTP or recovery codes. */
+function methodsOf(passkeys: Pick<Passkeys, 'list'>, secondFactors: Pick<SecondFactors, 'status'>) {
+  return async (sub: string) => {
+    const [own, status] = await Promise.all([passkeys.list(sub), secondFactors.status(sub)]);
+    return { passkey: own.length > 0, code: status.totp || status.recoveryCodesLeft > 0 || own.length === 0 };
+  };
 }
 
 function expired(): FerryError {

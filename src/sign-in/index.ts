@@ -4,7 +4,8 @@ import { customStoreMode } from './modes/custom-store.ts';
 import { lazyMigrationMode } from './modes/lazy-migration.ts';
 import { localMode } from './modes/local.ts';
 import type { SignInMode, SignInParts } from './parts.ts';
-import { createPasswordChange } from './password-change.ts';
+import { createPasskeySignIn } from './passkey.ts';
+import { createPasswordChange, createPasswordCheck } from './password-change.ts';
 import { createRegistration } from './registration.ts';
 import type { SignInService } from './service.ts';
 import { auditOutcome } from './steps/audit-outcome.ts';
@@ -25,7 +26,10 @@ export { MESSAGES, type RequestContext, type SignInResult, type SignInService } 
  * the throttle's verdict, timing) come before the steps whose outcome they see. A new step — a
  * second factor, a forced reset — is a new file and one line here or in its mode's list.
  */
-export function createSignIn(parts: SignInParts): SignInService & { changePassword(sub: string, current: string, next: string): Promise<void> } {
+export function createSignIn(parts: SignInParts): SignInService & {
+  changePassword(sub: string, current: string, next: string): Promise<void>;
+  checkPassword(sub: string, current: string): Promise<void>;
+} {
   const modes: Record<SignInMode, Mode> = {
     local: localMode(parts),
     LAZY_MIGRATION: lazyMigrationMode(parts),
@@ -44,6 +48,8 @@ export function createSignIn(parts: SignInParts): SignInService & { changePasswo
     runMode,
   ];
 
+  const findClaims = createClaimsLookup(parts);
+
   return {
     async signIn(raw, password, request) {
       const attempt: Attempt = { raw, password, request, startedAt: performance.now() };
@@ -52,8 +58,10 @@ export function createSignIn(parts: SignInParts): SignInService & { changePasswo
       return attempt.result;
     },
     register: createRegistration(parts),
-    findClaims: createClaimsLookup(parts),
+    signInWithPasskey: createPasskeySignIn(parts, findClaims),
+    findClaims,
     changePassword: createPasswordChange(parts),
+    checkPassword: createPasswordCheck(parts),
   };
 }
 

@@ -42,6 +42,8 @@ export interface SignInService {
   signIn(identifier: string, password: string, context: RequestContext): Promise<SignInResult>;
   /** Creates an account and returns its subject; throws a FerryError the page can show. */
   register(registration: Registration, context: RequestContext): Promise<{ sub: string }>;
+  /** A passwordless sign-in of `sub`, whose passkey was verified: refused if blocked or gone, counted like a password's. */
+  signInWithPasskey(sub: string, context: RequestContext): Promise<SignInResult>;
   /** The claims of a subject for ID tokens and userinfo. */
   findClaims(sub: string): Promise<Record<string, unknown> | undefined>;
 }

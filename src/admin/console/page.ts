@@ -20,7 +20,8 @@ const NOTICES: Record<string, string> = {
   'sessions-ended': "All the user's sessions were ended.",
   blocked: 'The user is blocked: they cannot sign in, and their sessions, consents and tokens were revoked.',
   unblocked: 'The user is unblocked and can sign in again.',
-  'second-factors-reset': "The user's second factors and recovery codes are removed, and their sessions ended: the next sign-in asks for the password alone.",
+  'second-factors-reset':
+    "The user's second factors (authenticator app and passkeys) and recovery codes are removed, and their sessions ended: the next sign-in asks for the password alone.",
   sweep: 'The sweep runs in the background; this page shows its progress.',
   'sweep-paused': 'The sweep is paused after the page it was on; start it again to resume.',
   'client-updated': 'The application was saved. Every instance follows within two seconds.',

@@ -52,7 +52,8 @@ export function createAccountQueries(db: Queryable) {
   const findBy = (column: LookupColumn, value: string): Promise<AccountRow | undefined> =>
     readOnce(`${ACCOUNT}${column}\0${value}`, async () => {
       const { rows } = await db.query<AccountRow>(
-        `select ${COLUMNS}, exists(select 1 from second_factors where second_factors.sub = accounts.sub and confirmed_at is not null) as second_factor
+        `select ${COLUMNS}, (exists(select 1 from second_factors where second_factors.sub = accounts.sub and confirmed_at is not null)
+                or exists(select 1 from passkeys where passkeys.sub = accounts.sub)) as second_factor
          from accounts where ${column} = $1`,
         [value],
       );

@@ -9,6 +9,7 @@ import { createKeyQueries } from './keys.ts';
 import { createMailOutboxQueries } from './mail-outbox.ts';
 import { createMigrationQueries } from './migration.ts';
 import { createOidcModelQueries } from './oidc-models.ts';
+import { createPasskeyQueries } from './passkeys.ts';
 import { createPasswordResetQueries } from './password-resets.ts';
 import { createRateBucketQueries } from './rate-buckets.ts';
 import { createScriptQueries } from './scripts.ts';
@@ -35,6 +36,7 @@ export function createQueries(db: Queryable) {
     mailOutbox: createMailOutboxQueries(db),
     migration: createMigrationQueries(db),
     oidcModels: createOidcModelQueries(db),
+    passkeys: createPasskeyQueries(db),
     passwordResets: createPasswordResetQueries(db),
     rateBuckets: createRateBucketQueries(db),
     scripts: createScriptQueries(db),

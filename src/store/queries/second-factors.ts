@@ -41,10 +41,35 @@ export function createSecondFactorQueries(db: Queryable) {
       return rowCount === 1;
     },
 
-    /** Removes the subject's factors and recovery codes; answers how many factors went. */
+    /** Whether the subject must give a second factor: a confirmed TOTP factor or a passkey (migration 018). */
+    async any(sub: string): Promise<boolean> {
+      const { rows } = await db.query<{ any: boolean }>(
+        `select exists(select 1 from second_factors where sub = $1 and confirmed_at is not null)
+                or exists(select 1 from passkeys where sub = $1) as any`,
+        [sub],
+      );
+      return rows[0]?.any === true;
+    },
+
+    /** Removes the subject's factors (TOTP and passkeys) and recovery codes; answers how many usable factors went (not a TOTP enrolment left unconfirmed). */
     async removeAll(sub: string): Promise<number> {
-      const { rowCount } = await db.query('with codes as (delete from recovery_codes where sub = $1) delete from second_factors where sub = $1', [sub]);
-      return rowCount;
+      const { rows } = await db.query<{ n: number }>(
+        `with codes as (delete from recovery_codes where sub = $1),
+         keys as (delete from passkeys where sub = $1 returning 1),
+         totp as (delete from second_factors where sub = $1 returning confirmed_at)
+         select ((select count(*) from keys) + (select count(*) from totp where confirmed_at is not null))::int as n`,
+        [sub],
+      );
+      return rows[0]?.n ?? 0;
+    },
+
+    /** Removes the subject's TOTP factor; its recovery codes too, unless a passkey remains that they stand in for. */
+    async removeTotp(sub: string): Promise<void> {
+      await db.query(
+        `with codes as (delete from recovery_codes where sub = $1 and not exists (select 1 from passkeys where sub = $1))
+         delete from second_factors where sub = $1`,
+        [sub],
+      );
     },
 
     /** Replaces the subject's recovery codes with these hashes. */

@@ -57,8 +57,10 @@ export function userSessionRoutes(library: AdminLibrary) {
       method: 'delete',
       path: '/users/:sub/second-factors',
       tag: 'users',
-      summary: "Remove a user's second factors and recovery codes (a lost phone): the next sign-in asks for the password alone",
-      description: 'Every session, grant and token of the user ends too. The user can enrol a new authenticator app from the account page.',
+      summary:
+        "Remove a user's second factors (authenticator app and passkeys) and recovery codes (a lost phone): the next sign-in asks for the password alone",
+      description:
+        'Every session, grant and token of the user ends too. The user can enrol a new authenticator app or register a new passkey from the account page.',
       params: subParams,
       response: z.object({ removed: z.number().int().describe('Factors removed (0 when the user had none).') }),
       errors: [404, 503],

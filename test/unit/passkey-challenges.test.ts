@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openDatabase } from '../../src/store/index.ts';
+import { createPasskeyQueries } from '../../src/store/queries/passkeys.ts';
+
+describe('the challenges of passkey ceremonies', () => {
+  it('are taken once, only for what and whom they were made, and not once expired', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ferry-challenges-'));
+    const db = await openDatabase({ dataDir });
+    try {
+      const queries = createPasskeyQueries(db);
+      await queries.addChallenge('register-me', 'register', 'account:s1:sub-1', 300, 'handle-1');
+      await queries.addChallenge('sign-me-in', 'sign-in', 'sign-in:uid-1', 300);
+      await queries.addChallenge('too-late', 'sign-in', 'sign-in:uid-1', -1);
+
+      assert.equal(await queries.takeChallenge('register-me', 'sign-in', 'account:s1:sub-1'), undefined, 'not for another purpose');
+      assert.equal(await queries.takeChallenge('register-me', 'register', 'account:s2:sub-1'), undefined, 'not for another session');
+      assert.deepEqual(await queries.takeChallenge('register-me', 'register', 'account:s1:sub-1'), { userHandle: 'handle-1' });
+      assert.equal(await queries.takeChallenge('register-me', 'register', 'account:s1:sub-1'), undefined, 'once');
+
+      assert.equal(await queries.takeChallenge('too-late', 'sign-in', 'sign-in:uid-1'), undefined, 'not once expired');
+      assert.deepEqual(await queries.takeChallenge('sign-me-in', 'sign-in', 'sign-in:uid-1'), { userHandle: null });
+
+      await queries.addChallenge('expired-one', 'sign-in', 'sign-in:uid-2', -1);
+      await queries.addChallenge('fresh-one', 'sign-in', 'sign-in:uid-2', 300);
+      const { rows } = await db.query<{ challenge: string }>('select challenge from webauthn_challenges order by challenge');
+      assert.deepEqual(
+        rows.map((row) => row.challenge),
+        ['fresh-one'],
+        'a new challenge clears the expired ones',
+      );
+    } finally {
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
