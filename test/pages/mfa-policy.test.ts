@@ -145,6 +145,49 @@ describe('second factor policy and step-up', () => {
     assert.equal((await signIn.finish(next)).acr, 'urn:ferry:mfa');
   });
 
+  it('the console sets require_mfa with a checkbox, through the same path as the API, and shows it read-only for a configured client', async () => {
+    const admin = new Browser();
+    const login = await admin.get(`${suite.ferry.issuer}/console/login`);
+    const signedIn = await admin.submit(login, '/console/login', { token: ADMIN_TOKEN });
+    assert.equal(new URL(signedIn.url).pathname, '/console/connection');
+    const clients = await admin.get(`${suite.ferry.issuer}/console/clients`);
+    assert.match(clients.html, /<input type="checkbox" name="require_mfa">/, 'unticked on a new application');
+    const created = await admin.submit(clients, '/console/clients', {
+      client_id: 'console-strict',
+      redirect_uris: suite.ferry.redirectUri,
+      token_endpoint_auth_method: 'client_secret_basic',
+      require_mfa: 'on',
+    });
+    assert.equal(created.status, 201, created.html.slice(0, 400));
+    assert.match(created.html, /<input type="checkbox" name="require_mfa" checked>/);
+    assert.match(created.html, /id="client-mfa">required</);
+    const api = adminClient(suite.ferry);
+    assert.equal((await api.get('/clients/console-strict')).body.metadata.require_mfa, true, 'stored as the API stores it');
+
+    // It holds: the password alone does not finish a sign-in to it.
+    const secret = /<code class="secret">([^<]+)<\/code>/.exec(created.html)![1]!;
+    const user = { email: 'console-strict@example.com', password: 'console strict password' };
+    await registerThroughForm(suite.ferry, suite.rp, new Browser(), user);
+    const browser = new Browser();
+    const signIn = await authorize(await relyingParty(suite.ferry, { client_id: 'console-strict', client_secret: secret }), browser);
+    assert.ok(secretOn(await password(browser, signIn.page, user)), 'enrolment after the password');
+
+    // Unticked on the edit form: the requirement goes.
+    const shown = await admin.get(`${suite.ferry.issuer}/console/clients/console-strict`);
+    const saved = await admin.submit(shown, '/console/clients/console-strict', { redirect_uris: suite.ferry.redirectUri });
+    assert.match(saved.html, /The application was saved/);
+    assert.match(saved.html, /id="client-mfa">not required</);
+    assert.match(saved.html, /<input type="checkbox" name="require_mfa">/);
+    assert.equal((await api.get('/clients/console-strict')).body.metadata.require_mfa, undefined);
+
+    // The configuration file's strict client: shown, not editable.
+    const configured = await admin.get(`${suite.ferry.issuer}/console/clients/${STRICT_CLIENT.client_id}`);
+    assert.match(configured.html, /id="read-only"/);
+    assert.match(configured.html, /id="client-mfa">required</);
+    assert.match(configured.html, /&#34;require_mfa&#34;: true|"require_mfa": true/);
+    assert.doesNotMatch(configured.html, /name="require_mfa"/, 'no checkbox to change it');
+  });
+
   it('acr_values=urn:ferry:mfa asks a password-only session for the code; the ID token carries the acr', async () => {
     const user = { email: 'stepup@example.com', password: 'stepup own password' };
     const browser = new Browser();
