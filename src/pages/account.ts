@@ -117,23 +117,31 @@ export function createAccountRoutes(deps: AccountDeps): Router {
     return { form, sub };
   };
 
-  /** Runs `check` as one guess of the account's password: counted by the throttle like a sign-in. */
+  /**
+   * Runs `check` as one guess of the account's password or code, counted by the throttle like a
+   * sign-in (`throttle.guess`, as the sign-in's code form): a `wrong_password` error is a wrong
+   * guess; another shown error gives no verdict and is answered as it is.
+   */
   const guarded = async (ctx: Context, sub: string, check: () => Promise<void>): Promise<FerryError | undefined> => {
-    const reservation = await deps.throttle.reserve(deps.throttle.keys({ sub }, ctx.ip));
-    if (!reservation.allowed) {
-      ctx.set('retry-after', String(reservation.retryAfterSeconds));
-      return new FerryError('Too many unsuccessful attempts. Please wait and try again.', { status: 429, code: 'throttled' });
-    }
+    let wrong: FerryError | undefined;
     try {
-      await check();
+      const guess = await deps.throttle.guess(deps.throttle.keys({ sub }, ctx.ip), async () => {
+        try {
+          await check();
+          return true;
+        } catch (error) {
+          if (!(error instanceof FerryError) || error.code !== 'wrong_password') throw error;
+          wrong = error;
+          return false;
+        }
+      });
+      if (guess.allowed) return wrong;
+      ctx.set('retry-after', String(guess.retryAfterSeconds));
+      return new FerryError('Too many unsuccessful attempts. Please wait and try again.', { status: 429, code: 'throttled' });
     } catch (error) {
-      if (error instanceof FerryError && error.code === 'wrong_password') await deps.throttle.failed(reservation);
-      else await deps.throttle.release(reservation);
       if (!(error instanceof FerryError) || !error.expose) throw error;
       return error;
     }
-    await deps.throttle.succeeded(reservation);
-    return undefined;
   };
 
   const ownAccount = async (sub: string): Promise<AccountRow> => {

@@ -256,6 +256,34 @@ describe('second factor required of everyone (mfa.required)', () => {
     assert.equal(claims.acr, 'urn:ferry:mfa');
   });
 
+  it('counts wrong codes at the sign-in and in the account area on one throttle: a wrong one on each path blocks both', async () => {
+    const owner = new Browser();
+    const user = { email: 'both-paths@example.com', password: 'both paths password' };
+    const { result } = await registerThroughForm(suite.ferry, suite.rp, owner, user);
+    const secret = secretOn(result)!;
+    const shown = await owner.submit(result, '/two-step/enrol', { code: code(secret)() });
+    const recovery = [...shown.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+    await consentIfAsked(suite.ferry, owner, await owner.submit(shown, '/two-step/continue', {}, suite.ferry.redirectUri));
+    const manage = await owner.get(`${suite.ferry.issuer}/account/two-step`);
+    assert.equal(manage.status, 200);
+
+    // A right password (which clears the account's run), then the code form of that sign-in.
+    const other = new Browser();
+    const { page } = await beginAuthorization(suite.ferry, suite.rp, other, { scope: 'openid email' });
+    const form = await other.submit(page, '/login', { identifier: user.email, password: user.password }, suite.ferry.redirectUri);
+    assert.ok(isCodeForm(form), form.html.slice(0, 400));
+
+    const wrong = code(secret)() === '000000' ? '111111' : '000000';
+    assert.equal((await other.submit(form, '/two-step', { code: wrong })).status, 400, 'the one free wrong code, at the sign-in');
+    assert.equal((await owner.submit(manage, '/account/two-step/off', { code: wrong })).status, 400, 'the second, in the account area');
+    const signInRefused = await other.submit(form, '/two-step', { code: recovery[0]! });
+    assert.equal(signInRefused.status, 429, 'even a right code is refused at the sign-in');
+    assert.ok(Number(signInRefused.headers.get('retry-after')) > 0);
+    const accountRefused = await owner.submit(manage, '/account/two-step/recovery-codes', { code: recovery[1]! });
+    assert.equal(accountRefused.status, 429, 'and in the account area');
+    assert.ok(Number(accountRefused.headers.get('retry-after')) > 0);
+  });
+
   it('counts wrong first codes against the account, like wrong passwords', async () => {
     const browser = new Browser();
     const { result } = await registerThroughForm(suite.ferry, suite.rp, browser, { email: 'guess@example.com', password: 'guess own password' });
