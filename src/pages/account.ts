@@ -242,8 +242,11 @@ export function createAccountRoutes(deps: AccountDeps): Router {
     return twoStepPage(ctx, sub, { codes });
   });
 
-  /** Turning off and new recovery codes both ask for a current code, so a session left open is not enough. */
-  const withCode = (path: string, act: (sub: string) => Promise<string[] | undefined>) =>
+  /**
+   * Turning off and new recovery codes both ask for a current code, so a session left open is not
+   * enough; both end the account's other sessions (this browser's stays).
+   */
+  const withCode = (path: string, act: (sub: string, session: string | undefined) => Promise<string[] | undefined>) =>
     router.post(path, async (ctx) => {
       const { form, sub } = await signedInForm(ctx, ['code']);
       if (!sub) return;
@@ -251,13 +254,14 @@ export function createAccountRoutes(deps: AccountDeps): Router {
         if (!(await deps.secondFactors.check(sub, form.code ?? '')).ok) throw wrongCode();
       });
       if (problem) return twoStepPage(ctx, sub, { error: problem.message }, problem.status);
-      return twoStepPage(ctx, sub, { codes: await act(sub), turnedOff: path.endsWith('/off') });
+      const session = (await deps.provider().Session.get(ctx)).uid;
+      return twoStepPage(ctx, sub, { codes: await act(sub, session), turnedOff: path.endsWith('/off'), othersSignedOut: true });
     });
-  withCode('/two-step/off', async (sub) => {
-    await deps.secondFactors.turnOff(sub);
+  withCode('/two-step/off', async (sub, session) => {
+    await deps.secondFactors.turnOff(sub, session);
     return undefined;
   });
-  withCode('/two-step/recovery-codes', (sub) => deps.secondFactors.newRecoveryCodes(sub));
+  withCode('/two-step/recovery-codes', (sub, session) => deps.secondFactors.newRecoveryCodes(sub, session));
 
   router.get('/password', async (ctx) => {
     const sub = await subject(ctx);

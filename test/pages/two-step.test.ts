@@ -96,6 +96,62 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.ok(after.next.url.startsWith(suite.ferry.redirectUri));
   });
 
+  it('ends the account’s other sessions, not this one, when turned off or given new recovery codes; both audited', async () => {
+    const user = { email: 'sessions@example.com', password: 'sessions own password' };
+    const home = new Browser();
+    const registered = await registerThroughForm(suite.ferry, suite.rp, home, user);
+    const sub = (await tokensFrom(registered.result, registered.checks)).claims()!.sub;
+    const enrol = await home.get(`${suite.ferry.issuer}/account/two-step`);
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!;
+    const on = await home.submit(enrol, '/account/two-step/confirm', { code: app(secret)() });
+    const recoveryOf = (page: Page) => [...page.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+    const first = recoveryOf(on);
+
+    /** Password and a recovery code in another browser: a second session, with its refresh token. */
+    const elsewhere = async (code: string) => {
+      const away = new Browser();
+      const { page, checks } = await beginAuthorization(suite.ferry, suite.rp, away);
+      const form = await away.submit(page, '/login', { identifier: user.email, password: user.password }, suite.ferry.redirectUri);
+      const done = await consentIfAsked(suite.ferry, away, await away.submit(form, '/two-step', { code }, suite.ferry.redirectUri));
+      const tokens = await tokensFrom(done, checks);
+      assert.ok(tokens.refresh_token, 'a refresh token bound to that session');
+      assert.equal((await away.get(`${suite.ferry.issuer}/account`)).status, 200);
+      return { away, tokens };
+    };
+    const endedThere = async ({ away, tokens }: Awaited<ReturnType<typeof elsewhere>>) => {
+      assert.equal((await away.get(`${suite.ferry.issuer}/account`)).status, 401, 'the other browser is signed out');
+      await assert.rejects(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
+      assert.equal((await home.get(`${suite.ferry.issuer}/account`)).status, 200, 'this browser stays signed in');
+    };
+
+    const before = await elsewhere(first[0]!);
+    const replaced = await home.submit(await home.get(`${suite.ferry.issuer}/account/two-step`), '/account/two-step/recovery-codes', { code: first[1]! });
+    assert.equal(replaced.status, 200);
+    assert.match(replaced.html, /your other browsers were signed out/);
+    const second = recoveryOf(replaced);
+    assert.equal(second.length, 10);
+    await endedThere(before);
+
+    const again = await elsewhere(second[0]!);
+    const off = await home.submit(await home.get(`${suite.ferry.issuer}/account/two-step`), '/account/two-step/off', { code: second[1]! });
+    assert.match(off.html, /id="two-step-off"/);
+    await endedThere(again);
+
+    const items = (await adminClient(suite.ferry).get(`/audit?subject=${encodeURIComponent(sub)}&type=second-factor.`)).body.items as {
+      type: string;
+      actor: string;
+      detail: Record<string, unknown>;
+    }[];
+    assert.deepEqual(
+      items.map((event) => [event.type, event.actor, event.detail.sessionsEnded]),
+      [
+        ['second-factor.off', 'user', 1],
+        ['second-factor.recovery-codes', 'user', 1],
+        ['second-factor.on', 'user', undefined],
+      ],
+    );
+  });
+
   it('is removed by an administrator for a user who lost their phone: the password alone signs in, and old sessions end', async () => {
     const user = { email: 'lost@example.com', password: 'lost own password' };
     const browser = new Browser();
