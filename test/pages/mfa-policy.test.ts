@@ -82,7 +82,11 @@ describe('second factor policy and step-up', () => {
     assert.equal(shown.status, 200, shown.html.slice(0, 400));
     assert.equal([...shown.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].length, 10, 'ten recovery codes, shown once');
     const next = await browser.submit(shown, '/two-step/continue', {}, suite.ferry.redirectUri);
-    return { app, next };
+    return { app, next, recovery: [...shown.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!) };
+  };
+  /** Until the clock's second is past `authTime`, so that a new sign-in has a later auth_time (waits at most a second). */
+  const pastSecond = async (authTime: unknown) => {
+    while (Math.floor(Date.now() / 1000) <= Number(authTime)) await new Promise((resolve) => setTimeout(resolve, 100));
   };
 
   it('discovery names the authentication classes', () => {
@@ -126,6 +130,40 @@ describe('second factor policy and step-up', () => {
     // browserB's session has the factor: the strict client signs in without a page.
     const again = await authorize(suite.strict, browserB);
     assert.equal((await again.finish(again.page)).acr, 'urn:ferry:mfa');
+  });
+
+  it('prompt=login and a passed max_age at a require_mfa client ask for the password and the second factor again, whatever the session had', async () => {
+    const user = { email: 'relogin@example.com', password: 'relogin own password' };
+    await registerThroughForm(suite.ferry, suite.rp, new Browser(), user);
+    const browser = new Browser();
+    // A max_age that does not pass, for auth_time in the first ID token.
+    const first = await authorize(suite.strict, browser, { extra: { max_age: '86400' } });
+    const { app, next, recovery } = await enrolDuringSignIn(browser, await password(browser, first.page, user));
+    const before = await first.finish(next);
+    assert.deepEqual(before.amr, ['pwd', 'otp', 'mfa']);
+    assert.ok(before.auth_time, 'auth_time in the first ID token');
+
+    // The session has the password and the factor; prompt=login takes neither from it.
+    await pastSecond(before.auth_time);
+    const relogin = await authorize(suite.strict, browser, { prompt: 'login' });
+    assert.ok(isPasswordForm(relogin.page), `the password form, got ${relogin.page.url}`);
+    const codeForm = await password(browser, relogin.page, user);
+    assert.ok(isCodeForm(codeForm), `the code form after the password, not the application: ${codeForm.url}`);
+    const fresh = await relogin.finish(await browser.submit(codeForm, '/two-step', { code: app(1) }, suite.ferry.redirectUri));
+    assert.deepEqual(fresh.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(fresh.acr, 'urn:ferry:mfa');
+    assert.ok(Number(fresh.auth_time) > Number(before.auth_time), `auth_time is the new sign-in’s: ${before.auth_time}, then ${fresh.auth_time}`);
+
+    // max_age=1 once the session is older than that: the same, here with a recovery code.
+    await pastSecond(Number(fresh.auth_time) + 1);
+    const aged = await authorize(suite.strict, browser, { extra: { max_age: '1' } });
+    assert.ok(isPasswordForm(aged.page), `the password form, got ${aged.page.url}`);
+    const agedCodeForm = await password(browser, aged.page, user);
+    assert.ok(isCodeForm(agedCodeForm), `the code form after the password, not the application: ${agedCodeForm.url}`);
+    const renewed = await aged.finish(await browser.submit(agedCodeForm, '/two-step', { code: recovery[0]! }, suite.ferry.redirectUri));
+    assert.deepEqual(renewed.amr, ['pwd', 'mfa']);
+    assert.equal(renewed.acr, 'urn:ferry:mfa');
+    assert.ok(Number(renewed.auth_time) > Number(fresh.auth_time));
   });
 
   it('require_mfa is accepted on a client made through the admin API, and holds there too', async () => {
