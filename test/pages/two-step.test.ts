@@ -8,7 +8,8 @@ import * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
-import { beginAuthorization, consentIfAsked, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { authorizationUrl, beginAuthorization, consentIfAsked, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
 
 const USER = { email: 'tess@example.com', password: 'tess own password' };
 
@@ -150,6 +151,43 @@ describe('two-step verification (TOTP and recovery codes)', () => {
         ['second-factor.on', 'user', undefined],
       ],
     );
+  });
+
+  it('asks for the code in a form usable with the keyboard alone in Chromium', async (t) => {
+    const chromium = await launchChromium(t);
+    if (!chromium) return;
+    const user = { email: 'keys@example.com', password: 'keys own password' };
+    const browser = new Browser();
+    await registerThroughForm(suite.ferry, suite.rp, browser, user);
+    const enrol = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+    const codes = app(/id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!);
+    assert.equal((await browser.submit(enrol, '/account/two-step/confirm', { code: codes() })).status, 200);
+    try {
+      const page = await (await chromium.newContext()).newPage();
+      await page.goto(await authorizationUrl(suite.ferry, suite.rp));
+      await page.locator('#identifier:focus').waitFor();
+      await page.keyboard.type(user.email);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(user.password);
+      await page.keyboard.press('Enter');
+      await page.locator('#code').waitFor();
+      // From the top of the page, not the field's autofocus: Tab reaches the field.
+      await page.evaluate('document.activeElement.blur()');
+      for (let i = 0; i < 10 && (await page.locator('#code:focus').count()) === 0; i++) await page.keyboard.press('Tab');
+      assert.equal(await page.locator('#code:focus').count(), 1, 'the code field is reached with Tab');
+      // The next step's code, computed now: the step the enrolment used is taken, and the server accepts one step either side of its own.
+      await page.keyboard.type(codes(1));
+      const form = page.url();
+      await page.keyboard.press('Enter');
+      await page.waitForURL((target) => target.href !== form);
+      assert.equal(await page.locator('#form-error').count(), 0, 'the code was taken');
+      // A first sign-in to this application from a new browser may ask for consent: Allow has the focus.
+      if ((await page.locator('form[action$="/confirm"]').count()) > 0) await page.keyboard.press('Enter');
+      await page.waitForURL((target) => target.href.startsWith(suite.ferry.redirectUri));
+      assert.ok(new URL(page.url()).searchParams.get('code'), 'back at the application with a code');
+    } finally {
+      await chromium.close();
+    }
   });
 
   it('is removed by an administrator for a user who lost their phone: the password alone signs in, and old sessions end', async () => {
