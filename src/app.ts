@@ -130,7 +130,14 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
   if (config.registration.requireVerifiedEmail && !mail.enabled && !config.demo) {
     log.warn('registration.requireVerifiedEmail is on but mail.smtpUrl is not set: users with an unverified address cannot sign in');
   }
-  const secondFactors = createSecondFactors({ issuer: config.issuer, queries: queries.secondFactors, accounts, log, audit: parts.audit });
+  const secondFactors = createSecondFactors({
+    issuer: config.issuer,
+    queries: queries.secondFactors,
+    accounts,
+    sessions: queries.sessions,
+    log,
+    audit: parts.audit,
+  });
   const passkeys = createPasskeys({
     issuer: config.issuer,
     rpName: config.mfa.passkeyRpName,

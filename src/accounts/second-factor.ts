@@ -45,8 +45,14 @@ export function createSecondFactors(deps: {
   /** Ferry's own accounts, whose read (remembered for the request) already says whether there is a factor. */
   accounts?: { findBySub(sub: string): Promise<{ second_factor?: boolean } | undefined> };
   log: Logger;
-  /** Factors turned on and off by their user are recorded (an admin's reset is, by the admin library). */
-  audit?: { record(event: { type: string; actor?: string; subject?: string }): void } | undefined;
+  /**
+   * The subject's browser sessions: turning the factor off or replacing the recovery codes ends
+   * all but the one asking, as a password reset ends them, so a session someone opened with the
+   * old factor (a stolen phone, a leaked code) does not outlive the change.
+   */
+  sessions?: { endOthers(sub: string, keepUid: string | undefined): Promise<number> } | undefined;
+  /** Factors turned on and off by their user, and new recovery codes, are recorded (an admin's reset is, by the admin library). */
+  audit?: { record(event: { type: string; actor?: string; subject?: string; detail?: Record<string, unknown> }): void } | undefined;
 }) {
   const { queries, log } = deps;
   const issuerName = new URL(deps.issuer).host;
@@ -126,15 +132,21 @@ export function createSecondFactors(deps: {
       return queries.any(sub);
     },
 
-    async newRecoveryCodes(sub: string): Promise<string[]> {
-      return newRecoveryCodes(sub);
+    /** New recovery codes in place of the old ones, asked for by the user in the session `keepSession`: the others end. */
+    async newRecoveryCodes(sub: string, keepSession?: string): Promise<string[]> {
+      const codes = await newRecoveryCodes(sub);
+      const sessionsEnded = (await deps.sessions?.endOthers(sub, keepSession)) ?? 0;
+      log.info({ sub, sessionsEnded }, 'recovery codes replaced');
+      deps.audit?.record({ type: 'second-factor.recovery-codes', actor: 'user', subject: sub, detail: { sessionsEnded } });
+      return codes;
     },
 
-    /** Turns TOTP off; passkeys stay (each is removed on its own). */
-    async turnOff(sub: string): Promise<void> {
+    /** Turns TOTP off (passkeys stay: each is removed on its own), by the user in the session `keepSession`: the others end. */
+    async turnOff(sub: string, keepSession?: string): Promise<void> {
       await queries.removeTotp(sub);
-      log.info({ sub }, 'second factor turned off');
-      deps.audit?.record({ type: 'second-factor.off', actor: 'user', subject: sub });
+      const sessionsEnded = (await deps.sessions?.endOthers(sub, keepSession)) ?? 0;
+      log.info({ sub, sessionsEnded }, 'second factor turned off');
+      deps.audit?.record({ type: 'second-factor.off', actor: 'user', subject: sub, detail: { sessionsEnded } });
     },
   };
 }

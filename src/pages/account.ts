@@ -125,23 +125,31 @@ export function createAccountRoutes(deps: AccountDeps): Router {
     return { form, sub };
   };
 
-  /** Runs `check` as one guess of the account's password: counted by the throttle like a sign-in. */
+  /**
+   * Runs `check` as one guess of the account's password or code, counted by the throttle like a
+   * sign-in (`throttle.guess`, as the sign-in's code form): a `wrong_password` error is a wrong
+   * guess; another shown error gives no verdict and is answered as it is.
+   */
   const guarded = async (ctx: Context, sub: string, check: () => Promise<void>): Promise<FerryError | undefined> => {
-    const reservation = await deps.throttle.reserve(deps.throttle.keys({ sub }, ctx.ip));
-    if (!reservation.allowed) {
-      ctx.set('retry-after', String(reservation.retryAfterSeconds));
-      return new FerryError('Too many unsuccessful attempts. Please wait and try again.', { status: 429, code: 'throttled' });
-    }
+    let wrong: FerryError | undefined;
     try {
-      await check();
+      const guess = await deps.throttle.guess(deps.throttle.keys({ sub }, ctx.ip), async () => {
+        try {
+          await check();
+          return true;
+        } catch (error) {
+          if (!(error instanceof FerryError) || error.code !== 'wrong_password') throw error;
+          wrong = error;
+          return false;
+        }
+      });
+      if (guess.allowed) return wrong;
+      ctx.set('retry-after', String(guess.retryAfterSeconds));
+      return new FerryError('Too many unsuccessful attempts. Please wait and try again.', { status: 429, code: 'throttled' });
     } catch (error) {
-      if (error instanceof FerryError && error.code === 'wrong_password') await deps.throttle.failed(reservation);
-      else await deps.throttle.release(reservation);
       if (!(error instanceof FerryError) || !error.expose) throw error;
       return error;
     }
-    await deps.throttle.succeeded(reservation);
-    return undefined;
   };
 
   const ownAccount = async (sub: string): Promise<AccountRow> => {
@@ -258,8 +266,11 @@ export function createAccountRoutes(deps: AccountDeps): Router {
     return twoStepPage(ctx, sub, { codes });
   });
 
-  /** Turning off and new recovery codes both ask for a current code, so a session left open is not enough. */
-  const withCode = (path: string, act: (sub: string) => Promise<string[] | undefined>) =>
+  /**
+   * Turning off and new recovery codes both ask for a current code, so a session left open is not
+   * enough; both end the account's other sessions (this browser's stays).
+   */
+  const withCode = (path: string, act: (sub: string, session: string | undefined) => Promise<string[] | undefined>) =>
     router.post(path, async (ctx) => {
       const { form, sub } = await signedInForm(ctx, ['code']);
       if (!sub) return;
@@ -267,13 +278,14 @@ export function createAccountRoutes(deps: AccountDeps): Router {
         if (!(await deps.secondFactors.check(sub, form.code ?? '')).ok) throw wrongCode();
       });
       if (problem) return twoStepPage(ctx, sub, { error: problem.message }, problem.status);
-      return twoStepPage(ctx, sub, { codes: await act(sub), turnedOff: path.endsWith('/off') });
+      const session = (await deps.provider().Session.get(ctx)).uid;
+      return twoStepPage(ctx, sub, { codes: await act(sub, session), turnedOff: path.endsWith('/off'), othersSignedOut: true });
     });
-  withCode('/two-step/off', async (sub) => {
-    await deps.secondFactors.turnOff(sub);
+  withCode('/two-step/off', async (sub, session) => {
+    await deps.secondFactors.turnOff(sub, session);
     return undefined;
   });
-  withCode('/two-step/recovery-codes', (sub) => deps.secondFactors.newRecoveryCodes(sub));
+  withCode('/two-step/recovery-codes', (sub, session) => deps.secondFactors.newRecoveryCodes(sub, session));
 
   router.get('/password', async (ctx) => {
     const sub = await subject(ctx);

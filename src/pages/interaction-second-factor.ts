@@ -67,17 +67,14 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
   const codePage = async (ctx: Context, sub: string, error?: string, status = 200) =>
     page(ctx, 'second-factor', { title: TITLE, error, ...((await deps.methods?.(sub)) ?? { passkey: false, code: true }) }, status);
 
-  /** Runs `check` as one guess of a code, counted by the throttle; 'throttled' when `view` has answered that there were too many. */
+  /** Runs `check` as one guess of a code, counted by the throttle (`throttle.guess`, as the account area's); 'throttled' when `view` has answered that there were too many. */
   const guarded = async (ctx: Context, sub: string, view: () => Promise<unknown>, check: () => Promise<boolean>): Promise<boolean | 'throttled'> => {
-    const reservation = throttle ? await throttle.reserve(throttle.keys({ sub }, ctx.ip)) : undefined;
-    if (reservation && !reservation.allowed) {
-      ctx.set('retry-after', String(reservation.retryAfterSeconds));
-      await view();
-      return 'throttled';
-    }
-    const ok = await check();
-    if (reservation) await (ok ? throttle!.succeeded(reservation) : throttle!.failed(reservation));
-    return ok;
+    if (!throttle) return check();
+    const guess = await throttle.guess(throttle.keys({ sub }, ctx.ip), check);
+    if (guess.allowed) return guess.right;
+    ctx.set('retry-after', String(guess.retryAfterSeconds));
+    await view();
+    return 'throttled';
   };
 
   /**

@@ -25,6 +25,9 @@ export interface Taken {
 /** Attempts taken on each key, or why there is none. */
 export type Reservation = { allowed: true; taken: Taken[] } | { allowed: false; retryAfterSeconds: number };
 
+/** A guess counted by the throttle: refused before it was checked, or checked and right or wrong. */
+export type Guess = { allowed: false; retryAfterSeconds: number } | { allowed: true; right: boolean };
+
 /**
  * Brute-force throttling on every password check, shared by all instances through the database.
  * Two kinds of key are counted independently: the account and the client IP. An account Ferry
@@ -59,7 +62,7 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
     return Math.max(1, Math.ceil(wait));
   };
 
-  return {
+  const throttle = {
     /** The keys of one attempt: the account (or the identifier) and the client IP. */
     keys(subject: ThrottleSubject, ip: string | undefined): string[] {
       const account = 'sub' in subject ? `account:sub:${subject.sub}` : `account:${subject.kind}:${subject.value}`;
@@ -122,8 +125,28 @@ export function createThrottle(queries: ThrottleQueries, policies: { account: Th
       if (reservation.allowed && reservation.taken.length > 0) await queries.giveBack(reservation.taken);
     },
 
+    /**
+     * One guess of a secret (a password, a second-factor code) counted on `keys`: reserved before
+     * `check` runs, then kept when it answers false, cleared when true, handed back when it
+     * throws (no verdict; the error goes on). Refused: nothing is checked.
+     */
+    async guess(keys: readonly string[], check: () => Promise<boolean>): Promise<Guess> {
+      const reservation = await throttle.reserve(keys);
+      if (!reservation.allowed) return { allowed: false, retryAfterSeconds: reservation.retryAfterSeconds };
+      let right: boolean;
+      try {
+        right = await check();
+      } catch (error) {
+        await throttle.release(reservation);
+        throw error;
+      }
+      await (right ? throttle.succeeded(reservation) : throttle.failed(reservation));
+      return { allowed: true, right };
+    },
+
     prune: () => queries.prune(Math.max(policies.account.resetAfterSeconds, policies.ip.resetAfterSeconds)),
   };
+  return throttle;
 }
 
 export type Throttle = ReturnType<typeof createThrottle>;

@@ -82,7 +82,11 @@ describe('second factor policy and step-up', () => {
     assert.equal(shown.status, 200, shown.html.slice(0, 400));
     assert.equal([...shown.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].length, 10, 'ten recovery codes, shown once');
     const next = await browser.submit(shown, '/two-step/continue', {}, suite.ferry.redirectUri);
-    return { app, next };
+    return { app, next, recovery: [...shown.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!) };
+  };
+  /** Until the clock's second is past `authTime`, so that a new sign-in has a later auth_time (waits at most a second). */
+  const pastSecond = async (authTime: unknown) => {
+    while (Math.floor(Date.now() / 1000) <= Number(authTime)) await new Promise((resolve) => setTimeout(resolve, 100));
   };
 
   it('discovery names the authentication classes', () => {
@@ -128,6 +132,40 @@ describe('second factor policy and step-up', () => {
     assert.equal((await again.finish(again.page)).acr, 'urn:ferry:mfa');
   });
 
+  it('prompt=login and a passed max_age at a require_mfa client ask for the password and the second factor again, whatever the session had', async () => {
+    const user = { email: 'relogin@example.com', password: 'relogin own password' };
+    await registerThroughForm(suite.ferry, suite.rp, new Browser(), user);
+    const browser = new Browser();
+    // A max_age that does not pass, for auth_time in the first ID token.
+    const first = await authorize(suite.strict, browser, { extra: { max_age: '86400' } });
+    const { app, next, recovery } = await enrolDuringSignIn(browser, await password(browser, first.page, user));
+    const before = await first.finish(next);
+    assert.deepEqual(before.amr, ['pwd', 'otp', 'mfa']);
+    assert.ok(before.auth_time, 'auth_time in the first ID token');
+
+    // The session has the password and the factor; prompt=login takes neither from it.
+    await pastSecond(before.auth_time);
+    const relogin = await authorize(suite.strict, browser, { prompt: 'login' });
+    assert.ok(isPasswordForm(relogin.page), `the password form, got ${relogin.page.url}`);
+    const codeForm = await password(browser, relogin.page, user);
+    assert.ok(isCodeForm(codeForm), `the code form after the password, not the application: ${codeForm.url}`);
+    const fresh = await relogin.finish(await browser.submit(codeForm, '/two-step', { code: app(1) }, suite.ferry.redirectUri));
+    assert.deepEqual(fresh.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(fresh.acr, 'urn:ferry:mfa');
+    assert.ok(Number(fresh.auth_time) > Number(before.auth_time), `auth_time is the new sign-in’s: ${before.auth_time}, then ${fresh.auth_time}`);
+
+    // max_age=1 once the session is older than that: the same, here with a recovery code.
+    await pastSecond(Number(fresh.auth_time) + 1);
+    const aged = await authorize(suite.strict, browser, { extra: { max_age: '1' } });
+    assert.ok(isPasswordForm(aged.page), `the password form, got ${aged.page.url}`);
+    const agedCodeForm = await password(browser, aged.page, user);
+    assert.ok(isCodeForm(agedCodeForm), `the code form after the password, not the application: ${agedCodeForm.url}`);
+    const renewed = await aged.finish(await browser.submit(agedCodeForm, '/two-step', { code: recovery[0]! }, suite.ferry.redirectUri));
+    assert.deepEqual(renewed.amr, ['pwd', 'mfa']);
+    assert.equal(renewed.acr, 'urn:ferry:mfa');
+    assert.ok(Number(renewed.auth_time) > Number(fresh.auth_time));
+  });
+
   it('require_mfa is accepted on a client made through the admin API, and holds there too', async () => {
     const api = adminClient(suite.ferry);
     const refused = await api.post('/clients', { redirect_uris: [suite.ferry.redirectUri], require_mfa: 'yes' });
@@ -143,6 +181,49 @@ describe('second factor policy and step-up', () => {
     const signIn = await authorize(stored, browser);
     const { next } = await enrolDuringSignIn(browser, await password(browser, signIn.page, user));
     assert.equal((await signIn.finish(next)).acr, 'urn:ferry:mfa');
+  });
+
+  it('the console sets require_mfa with a checkbox, through the same path as the API, and shows it read-only for a configured client', async () => {
+    const admin = new Browser();
+    const login = await admin.get(`${suite.ferry.issuer}/console/login`);
+    const signedIn = await admin.submit(login, '/console/login', { token: ADMIN_TOKEN });
+    assert.equal(new URL(signedIn.url).pathname, '/console/connection');
+    const clients = await admin.get(`${suite.ferry.issuer}/console/clients`);
+    assert.match(clients.html, /<input type="checkbox" name="require_mfa">/, 'unticked on a new application');
+    const created = await admin.submit(clients, '/console/clients', {
+      client_id: 'console-strict',
+      redirect_uris: suite.ferry.redirectUri,
+      token_endpoint_auth_method: 'client_secret_basic',
+      require_mfa: 'on',
+    });
+    assert.equal(created.status, 201, created.html.slice(0, 400));
+    assert.match(created.html, /<input type="checkbox" name="require_mfa" checked>/);
+    assert.match(created.html, /id="client-mfa">required</);
+    const api = adminClient(suite.ferry);
+    assert.equal((await api.get('/clients/console-strict')).body.metadata.require_mfa, true, 'stored as the API stores it');
+
+    // It holds: the password alone does not finish a sign-in to it.
+    const secret = /<code class="secret">([^<]+)<\/code>/.exec(created.html)![1]!;
+    const user = { email: 'console-strict@example.com', password: 'console strict password' };
+    await registerThroughForm(suite.ferry, suite.rp, new Browser(), user);
+    const browser = new Browser();
+    const signIn = await authorize(await relyingParty(suite.ferry, { client_id: 'console-strict', client_secret: secret }), browser);
+    assert.ok(secretOn(await password(browser, signIn.page, user)), 'enrolment after the password');
+
+    // Unticked on the edit form: the requirement goes.
+    const shown = await admin.get(`${suite.ferry.issuer}/console/clients/console-strict`);
+    const saved = await admin.submit(shown, '/console/clients/console-strict', { redirect_uris: suite.ferry.redirectUri });
+    assert.match(saved.html, /The application was saved/);
+    assert.match(saved.html, /id="client-mfa">not required</);
+    assert.match(saved.html, /<input type="checkbox" name="require_mfa">/);
+    assert.equal((await api.get('/clients/console-strict')).body.metadata.require_mfa, undefined);
+
+    // The configuration file's strict client: shown, not editable.
+    const configured = await admin.get(`${suite.ferry.issuer}/console/clients/${STRICT_CLIENT.client_id}`);
+    assert.match(configured.html, /id="read-only"/);
+    assert.match(configured.html, /id="client-mfa">required</);
+    assert.match(configured.html, /&#34;require_mfa&#34;: true|"require_mfa": true/);
+    assert.doesNotMatch(configured.html, /name="require_mfa"/, 'no checkbox to change it');
   });
 
   it('acr_values=urn:ferry:mfa asks a password-only session for the code; the ID token carries the acr', async () => {
@@ -211,6 +292,34 @@ describe('second factor required of everyone (mfa.required)', () => {
     const claims = (await oidc.authorizationCodeGrant(suite.rp, new URL(next.url), checks)).claims()!;
     assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
     assert.equal(claims.acr, 'urn:ferry:mfa');
+  });
+
+  it('counts wrong codes at the sign-in and in the account area on one throttle: a wrong one on each path blocks both', async () => {
+    const owner = new Browser();
+    const user = { email: 'both-paths@example.com', password: 'both paths password' };
+    const { result } = await registerThroughForm(suite.ferry, suite.rp, owner, user);
+    const secret = secretOn(result)!;
+    const shown = await owner.submit(result, '/two-step/enrol', { code: code(secret)() });
+    const recovery = [...shown.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+    await consentIfAsked(suite.ferry, owner, await owner.submit(shown, '/two-step/continue', {}, suite.ferry.redirectUri));
+    const manage = await owner.get(`${suite.ferry.issuer}/account/two-step`);
+    assert.equal(manage.status, 200);
+
+    // A right password (which clears the account's run), then the code form of that sign-in.
+    const other = new Browser();
+    const { page } = await beginAuthorization(suite.ferry, suite.rp, other, { scope: 'openid email' });
+    const form = await other.submit(page, '/login', { identifier: user.email, password: user.password }, suite.ferry.redirectUri);
+    assert.ok(isCodeForm(form), form.html.slice(0, 400));
+
+    const wrong = code(secret)() === '000000' ? '111111' : '000000';
+    assert.equal((await other.submit(form, '/two-step', { code: wrong })).status, 400, 'the one free wrong code, at the sign-in');
+    assert.equal((await owner.submit(manage, '/account/two-step/off', { code: wrong })).status, 400, 'the second, in the account area');
+    const signInRefused = await other.submit(form, '/two-step', { code: recovery[0]! });
+    assert.equal(signInRefused.status, 429, 'even a right code is refused at the sign-in');
+    assert.ok(Number(signInRefused.headers.get('retry-after')) > 0);
+    const accountRefused = await owner.submit(manage, '/account/two-step/recovery-codes', { code: recovery[1]! });
+    assert.equal(accountRefused.status, 429, 'and in the account area');
+    assert.ok(Number(accountRefused.headers.get('retry-after')) > 0);
   });
 
   it('counts wrong first codes against the account, like wrong passwords', async () => {

@@ -8,7 +8,8 @@ import * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
 import { ADMIN_TOKEN, adminClient } from '../helpers/admin.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
-import { beginAuthorization, consentIfAsked, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
+import { launchChromium } from '../helpers/chromium.ts';
+import { authorizationUrl, beginAuthorization, consentIfAsked, ferryForSuite, registerThroughForm } from '../helpers/relying-party.ts';
 
 const USER = { email: 'tess@example.com', password: 'tess own password' };
 
@@ -94,6 +95,99 @@ describe('two-step verification (TOTP and recovery codes)', () => {
     assert.match(off.html, /id="two-step-off"/);
     const after = await password();
     assert.ok(after.next.url.startsWith(suite.ferry.redirectUri));
+  });
+
+  it('ends the account’s other sessions, not this one, when turned off or given new recovery codes; both audited', async () => {
+    const user = { email: 'sessions@example.com', password: 'sessions own password' };
+    const home = new Browser();
+    const registered = await registerThroughForm(suite.ferry, suite.rp, home, user);
+    const sub = (await tokensFrom(registered.result, registered.checks)).claims()!.sub;
+    const enrol = await home.get(`${suite.ferry.issuer}/account/two-step`);
+    const secret = /id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!;
+    const on = await home.submit(enrol, '/account/two-step/confirm', { code: app(secret)() });
+    const recoveryOf = (page: Page) => [...page.html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((match) => match[1]!);
+    const first = recoveryOf(on);
+
+    /** Password and a recovery code in another browser: a second session, with its refresh token. */
+    const elsewhere = async (code: string) => {
+      const away = new Browser();
+      const { page, checks } = await beginAuthorization(suite.ferry, suite.rp, away);
+      const form = await away.submit(page, '/login', { identifier: user.email, password: user.password }, suite.ferry.redirectUri);
+      const done = await consentIfAsked(suite.ferry, away, await away.submit(form, '/two-step', { code }, suite.ferry.redirectUri));
+      const tokens = await tokensFrom(done, checks);
+      assert.ok(tokens.refresh_token, 'a refresh token bound to that session');
+      assert.equal((await away.get(`${suite.ferry.issuer}/account`)).status, 200);
+      return { away, tokens };
+    };
+    const endedThere = async ({ away, tokens }: Awaited<ReturnType<typeof elsewhere>>) => {
+      assert.equal((await away.get(`${suite.ferry.issuer}/account`)).status, 401, 'the other browser is signed out');
+      await assert.rejects(oidc.refreshTokenGrant(suite.rp, tokens.refresh_token!), (error: { error?: string }) => error.error === 'invalid_grant');
+      assert.equal((await home.get(`${suite.ferry.issuer}/account`)).status, 200, 'this browser stays signed in');
+    };
+
+    const before = await elsewhere(first[0]!);
+    const replaced = await home.submit(await home.get(`${suite.ferry.issuer}/account/two-step`), '/account/two-step/recovery-codes', { code: first[1]! });
+    assert.equal(replaced.status, 200);
+    assert.match(replaced.html, /your other browsers were signed out/);
+    const second = recoveryOf(replaced);
+    assert.equal(second.length, 10);
+    await endedThere(before);
+
+    const again = await elsewhere(second[0]!);
+    const off = await home.submit(await home.get(`${suite.ferry.issuer}/account/two-step`), '/account/two-step/off', { code: second[1]! });
+    assert.match(off.html, /id="two-step-off"/);
+    await endedThere(again);
+
+    const items = (await adminClient(suite.ferry).get(`/audit?subject=${encodeURIComponent(sub)}&type=second-factor.`)).body.items as {
+      type: string;
+      actor: string;
+      detail: Record<string, unknown>;
+    }[];
+    assert.deepEqual(
+      items.map((event) => [event.type, event.actor, event.detail.sessionsEnded]),
+      [
+        ['second-factor.off', 'user', 1],
+        ['second-factor.recovery-codes', 'user', 1],
+        ['second-factor.on', 'user', undefined],
+      ],
+    );
+  });
+
+  it('asks for the code in a form usable with the keyboard alone in Chromium', async (t) => {
+    const chromium = await launchChromium(t);
+    if (!chromium) return;
+    const user = { email: 'keys@example.com', password: 'keys own password' };
+    const browser = new Browser();
+    await registerThroughForm(suite.ferry, suite.rp, browser, user);
+    const enrol = await browser.get(`${suite.ferry.issuer}/account/two-step`);
+    const codes = app(/id="totp-secret">([A-Z2-7]+)</.exec(enrol.html)![1]!);
+    assert.equal((await browser.submit(enrol, '/account/two-step/confirm', { code: codes() })).status, 200);
+    try {
+      const page = await (await chromium.newContext()).newPage();
+      await page.goto(await authorizationUrl(suite.ferry, suite.rp));
+      await page.locator('#identifier:focus').waitFor();
+      await page.keyboard.type(user.email);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(user.password);
+      await page.keyboard.press('Enter');
+      await page.locator('#code').waitFor();
+      // From the top of the page, not the field's autofocus: Tab reaches the field.
+      await page.evaluate('document.activeElement.blur()');
+      for (let i = 0; i < 10 && (await page.locator('#code:focus').count()) === 0; i++) await page.keyboard.press('Tab');
+      assert.equal(await page.locator('#code:focus').count(), 1, 'the code field is reached with Tab');
+      // The next step's code, computed now: the step the enrolment used is taken, and the server accepts one step either side of its own.
+      await page.keyboard.type(codes(1));
+      const form = page.url();
+      await page.keyboard.press('Enter');
+      await page.waitForURL((target) => target.href !== form);
+      assert.equal(await page.locator('#form-error').count(), 0, 'the code was taken');
+      // A first sign-in to this application from a new browser may ask for consent: Allow has the focus.
+      if ((await page.locator('form[action$="/confirm"]').count()) > 0) await page.keyboard.press('Enter');
+      await page.waitForURL((target) => target.href.startsWith(suite.ferry.redirectUri));
+      assert.ok(new URL(page.url()).searchParams.get('code'), 'back at the application with a code');
+    } finally {
+      await chromium.close();
+    }
   });
 
   it('is removed by an administrator for a user who lost their phone: the password alone signs in, and old sessions end', async () => {

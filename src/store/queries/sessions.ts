@@ -59,17 +59,22 @@ export function createSessionQueries(db: Queryable) {
      * codes and tokens issued under them go too. Grants (consents) stay: they outlive browser
      * sessions. Returns how many sessions ended.
      */
-    async end(accountId: string, uid?: string): Promise<number> {
-      const { rows } = await db.query<{ n: number }>(
-        `with ended as (delete from oidc_models where ${owned} and ($3::text is null or uid = $3) returning uid),
-         tokens as (delete from oidc_models where payload ? 'accountId' and payload ->> 'accountId' = $1
-           and model = any($2::text[]) and payload ->> 'sessionUid' in (select uid from ended))
-         select count(*)::int as n from ended`,
-        [accountId, SESSION_BOUND, uid ?? null],
-      );
-      return rows[0]?.n ?? 0;
-    },
+    end: (accountId: string, uid?: string): Promise<number> => endWhere(accountId, uid ?? null, null),
+
+    /** Ends every session of the account but `keepUid` (the browser asking), as `end` does. */
+    endOthers: (accountId: string, keepUid: string | undefined): Promise<number> => endWhere(accountId, null, keepUid ?? null),
   };
+
+  async function endWhere(accountId: string, only: string | null, except: string | null): Promise<number> {
+    const { rows } = await db.query<{ n: number }>(
+      `with ended as (delete from oidc_models where ${owned} and ($3::text is null or uid = $3) and ($4::text is null or uid <> $4) returning uid),
+       tokens as (delete from oidc_models where payload ? 'accountId' and payload ->> 'accountId' = $1
+         and model = any($2::text[]) and payload ->> 'sessionUid' in (select uid from ended))
+       select count(*)::int as n from ended`,
+      [accountId, SESSION_BOUND, only, except],
+    );
+    return rows[0]?.n ?? 0;
+  }
 }
 
 export type SessionQueries = ReturnType<typeof createSessionQueries>;

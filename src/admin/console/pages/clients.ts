@@ -9,7 +9,7 @@ import { parseOrThrow } from '../../library/validation.ts';
 import { formProblem, type ConsolePages } from '../page.ts';
 
 /** The metadata the form has fields for; the rest goes in its "other metadata" JSON box. */
-const FIELDS = ['client_name', 'redirect_uris', 'post_logout_redirect_uris', 'token_endpoint_auth_method', 'skip_consent'] as const;
+const FIELDS = ['client_name', 'redirect_uris', 'post_logout_redirect_uris', 'token_endpoint_auth_method', 'skip_consent', 'require_mfa'] as const;
 const AUTH_METHODS = [
   { value: 'client_secret_basic', label: 'Server-side app with a secret (client_secret_basic)' },
   { value: 'client_secret_post', label: 'Server-side app with a secret sent in the body (client_secret_post)' },
@@ -50,6 +50,8 @@ function metadataFrom(form: Values): Record<string, unknown> {
       ...(postLogout.length > 0 ? { post_logout_redirect_uris: postLogout } : {}),
       token_endpoint_auth_method: form.token_endpoint_auth_method || 'client_secret_basic',
       skip_consent: form.skip_consent === 'on',
+      // Left out when off, as a client made through the API without it: the metadata says only what was asked for.
+      ...(form.require_mfa === 'on' ? { require_mfa: true } : {}),
       ...(other as Record<string, unknown>),
     },
     'The client is not valid.',
@@ -68,6 +70,7 @@ function valuesOf(client: AdminClient): Values {
     post_logout_redirect_uris: list('post_logout_redirect_uris'),
     token_endpoint_auth_method: typeof metadata.token_endpoint_auth_method === 'string' ? metadata.token_endpoint_auth_method : 'client_secret_basic',
     skip_consent: metadata.skip_consent === true ? 'on' : '',
+    require_mfa: metadata.require_mfa === true ? 'on' : '',
     other: Object.keys(other).length > 0 ? JSON.stringify(other, null, 2) : '',
   };
 }
