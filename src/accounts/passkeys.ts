@@ -65,7 +65,7 @@ export function createPasskeys(deps: {
   rpName: string;
   queries: PasskeyQueries;
   /** The first passkey of a subject without TOTP or recovery codes gets ten recovery codes, as TOTP does. */
-  secondFactors: Pick<SecondFactors, 'status' | 'newRecoveryCodes'>;
+  secondFactors: Pick<SecondFactors, 'status' | 'firstRecoveryCodes'>;
   log: Logger;
   audit?: { record(event: { type: string; actor?: string; subject?: string; detail?: Record<string, unknown> }): void } | undefined;
 }) {
@@ -162,7 +162,7 @@ export function createPasskeys(deps: {
       log.info({ sub }, 'passkey added');
       deps.audit?.record({ type: 'passkey.added', actor: 'user', subject: sub, detail: { synced: info.credentialBackedUp } });
       const firstFactor = !before.totp && count === 0 && before.recoveryCodesLeft === 0;
-      return { codes: firstFactor ? await deps.secondFactors.newRecoveryCodes(sub) : undefined };
+      return { codes: firstFactor ? await deps.secondFactors.firstRecoveryCodes(sub) : undefined };
     },
 
     /** Options for the second step of `sub`'s sign-in: one of their passkeys. */

@@ -132,6 +132,9 @@ export function createSecondFactors(deps: {
       return queries.any(sub);
     },
 
+    /** The recovery codes that come with a first factor (a passkey's): nothing is replaced, so no session ends. */
+    firstRecoveryCodes: (sub: string): Promise<string[]> => newRecoveryCodes(sub),
+
     /** New recovery codes in place of the old ones, asked for by the user in the session `keepSession`: the others end. */
     async newRecoveryCodes(sub: string, keepSession?: string): Promise<string[]> {
       const codes = await newRecoveryCodes(sub);
