@@ -143,6 +143,7 @@ async function assemble(config: Config, log: Logger, parts: Parts, metrics: Metr
     rpName: config.mfa.passkeyRpName,
     queries: queries.passkeys,
     secondFactors,
+    sessions: queries.sessions,
     log,
     audit: parts.audit,
   });

@@ -67,6 +67,8 @@ export function createPasskeys(deps: {
   /** The first passkey of a subject without TOTP or recovery codes gets ten recovery codes, as TOTP does. */
   secondFactors: Pick<SecondFactors, 'status' | 'firstRecoveryCodes'>;
   log: Logger;
+  /** Ends the subject's sessions but one, when a passkey is removed. */
+  sessions?: { endOthers(sub: string, keepSession?: string): Promise<number> } | undefined;
   audit?: { record(event: { type: string; actor?: string; subject?: string; detail?: Record<string, unknown> }): void } | undefined;
 }) {
   const { queries, log } = deps;
@@ -210,11 +212,13 @@ export function createPasskeys(deps: {
       return clean !== undefined && queries.rename(sub, id, clean);
     },
 
-    async remove(sub: string, id: string): Promise<boolean> {
+    /** Removes one of `sub`'s passkeys, by the user in the session `keepSession`: the others end. */
+    async remove(sub: string, id: string, keepSession?: string): Promise<boolean> {
       const removed = await queries.remove(sub, id);
       if (removed) {
-        log.info({ sub }, 'passkey removed');
-        deps.audit?.record({ type: 'passkey.removed', actor: 'user', subject: sub });
+        const sessionsEnded = (await deps.sessions?.endOthers(sub, keepSession)) ?? 0;
+        log.info({ sub, sessionsEnded }, 'passkey removed');
+        deps.audit?.record({ type: 'passkey.removed', actor: 'user', subject: sub, detail: { sessionsEnded } });
       }
       return removed;
     },

@@ -15,6 +15,8 @@ export interface AccountPasskeyDeps {
   signedInForm(ctx: Context, lines?: string[]): Promise<{ form: Record<string, string>; sub: string | undefined }>;
   /** Runs `check` as one guess of the password, counted by the throttle; answers the problem to show. */
   guarded(ctx: Context, sub: string, check: () => Promise<void>): Promise<FerryError | undefined>;
+  /** New recovery codes in place of the old ones; the account's sessions other than `keepSession` end. */
+  newRecoveryCodes(sub: string, keepSession: string | undefined): Promise<string[]>;
   /** The two-step page, where the passkeys are listed. */
   twoStepPage(ctx: Context, sub: string, data?: Record<string, unknown>, status?: number): Promise<void>;
 }
@@ -31,8 +33,9 @@ const notGood = () => new FerryError('The passkey could not be registered. Pleas
 export function addAccountPasskeyRoutes(router: Router, deps: AccountPasskeyDeps): void {
   const { passkeys } = deps;
 
+  const sessionOf = async (ctx: Context) => (await deps.provider().Session.get(ctx)).uid;
   /** The challenge of a registration is bound to the Ferry session and its subject. */
-  const bindingOf = async (ctx: Context, sub: string) => `account:${(await deps.provider().Session.get(ctx)).uid}:${sub}`;
+  const bindingOf = async (ctx: Context, sub: string) => `account:${await sessionOf(ctx)}:${sub}`;
 
   router.post('/passkeys/options', async (ctx) => {
     const { sub } = await deps.signedInForm(ctx);
@@ -62,10 +65,20 @@ export function addAccountPasskeyRoutes(router: Router, deps: AccountPasskeyDeps
     let removed = false;
     const problem = await deps.guarded(ctx, sub, async () => {
       await deps.checkPassword(sub, form.current_password ?? '');
-      removed = await passkeys.remove(sub, form.id ?? '');
+      // Taking a factor away ends the account's other sessions, as turning TOTP off does.
+      removed = await passkeys.remove(sub, form.id ?? '', await sessionOf(ctx));
     });
     if (problem) return deps.twoStepPage(ctx, sub, { error: problem.message }, problem.status);
     if (!removed) return deps.twoStepPage(ctx, sub, { error: 'That passkey is not one of yours, or it was removed already.' }, 404);
     return deps.twoStepPage(ctx, sub, { passkeyRemoved: true });
+  });
+
+  /** An account whose factors are passkeys has no app code to give: new recovery codes ask for the current password. */
+  router.post('/passkeys/recovery-codes', async (ctx) => {
+    const { form, sub } = await deps.signedInForm(ctx);
+    if (!sub) return;
+    const problem = await deps.guarded(ctx, sub, () => deps.checkPassword(sub, form.current_password ?? ''));
+    if (problem) return deps.twoStepPage(ctx, sub, { error: problem.message }, problem.status);
+    return deps.twoStepPage(ctx, sub, { codes: await deps.newRecoveryCodes(sub, await sessionOf(ctx)), othersSignedOut: true });
   });
 }

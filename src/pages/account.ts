@@ -243,6 +243,7 @@ export function createAccountRoutes(deps: AccountDeps): Router {
       return { name, displayName: String(claims.name ?? name) };
     },
     checkPassword: deps.checkPassword,
+    newRecoveryCodes: (sub, keepSession) => deps.secondFactors.newRecoveryCodes(sub, keepSession),
     signedInForm: (ctx, lines) => signedInForm(ctx, lines),
     guarded,
     twoStepPage,

@@ -160,6 +160,32 @@ describe('passkeys', () => {
   });
 
   const { authorize, submitWith, typePassword, passkeyRefused, addPasskey, credentials } = flows(() => ferry, USER);
+  /** The recovery codes the first passkey brought. */
+  let firstCodes: string[] = [];
+  /** A second browser, signed in with the password and a recovery code. */
+  let elsewhere: Page | undefined;
+
+  /** Signs in from a browser of its own (no authenticator) with the password and `code`; its page, or undefined when the code is refused. */
+  const signInElsewhere = async (code: string): Promise<Page | undefined> => {
+    const page = await (await shared.chromium!.newContext()).newPage();
+    page.setDefaultTimeout(10_000);
+    const url = oidc.buildAuthorizationUrl(rp, {
+      redirect_uri: ferry.redirectUri,
+      scope: 'openid email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    await page.goto(url.href);
+    await page.fill('#identifier', USER.email);
+    await page.fill('#password', USER.password);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]:text("Sign in")')]);
+    await page.fill('#code', code);
+    await Promise.all([page.waitForNavigation(), page.click('button:text("Continue")')]);
+    if (page.url().startsWith(ferry.redirectUri)) return page;
+    assert.match((await page.textContent('#form-error')) ?? '', /not right/);
+    await page.context().close();
+    return undefined;
+  };
 
   it('registers a passkey from the account area: discoverable, named, listed, with recovery codes as the first factor', async (t) => {
     if (!(await ready(t))) return;
@@ -173,6 +199,7 @@ describe('passkeys', () => {
     assert.equal(await shared.page.textContent('#passkeys .passkey-name'), 'Work laptop');
     assert.match((await shared.page.textContent('#passkeys .passkey-last-used')) ?? '', /never/);
     assert.equal(await shared.page.locator('#recovery-codes li').count(), 10, 'the first factor brings recovery codes, shown once');
+    firstCodes = (await shared.page.locator('#recovery-codes li').allTextContents()).map((code) => code.trim());
     const [credential, ...others] = await credentials();
     assert.equal(others.length, 0);
     assert.equal(credential!.isResidentCredential, true, 'a discoverable credential');
@@ -284,6 +311,34 @@ describe('passkeys', () => {
     }
   });
 
+  it('replaces the recovery codes of an account whose factors are passkeys, with the password, and signs its other browsers out', async (t) => {
+    if (!(await ready(t))) return;
+    // The block ended every session: signed in again, with the password and the passkey.
+    const signedIn = await authorize(rp, { prompt: 'login' });
+    await typePassword();
+    await submitWith('#passkey-second-factor');
+    await signedIn();
+    elsewhere = await signInElsewhere(firstCodes[0]!);
+    assert.ok(elsewhere, 'another browser signs in with the password and a recovery code');
+
+    await shared.page.goto(`${ferry.issuer}/account/two-step`);
+    await shared.page.fill('#recovery-codes-password', 'not the password');
+    await submitWith('#passkeys-heading ~ form button:text("New recovery codes")');
+    assert.match((await shared.page.textContent('#form-error')) ?? '', /current password is not correct/);
+    await shared.page.fill('#recovery-codes-password', USER.password);
+    await submitWith('#passkeys-heading ~ form button:text("New recovery codes")');
+    const newCodes = (await shared.page.locator('#recovery-codes li').allTextContents()).map((code) => code.trim());
+    assert.equal(newCodes.length, 10);
+    assert.equal(newCodes.filter((code) => firstCodes.includes(code)).length, 0, 'all new');
+    assert.match((await shared.page.textContent('#recovery-codes-shown')) ?? '', /other browsers were signed out/);
+    assert.equal((await elsewhere.goto(`${ferry.issuer}/account`))?.status(), 401, 'the other browser is signed out');
+    assert.equal((await shared.page.goto(`${ferry.issuer}/account`))?.status(), 200, 'this one is not');
+
+    assert.equal(await signInElsewhere(firstCodes[1]!), undefined, 'an old recovery code works no more');
+    elsewhere = await signInElsewhere(newCodes[0]!);
+    assert.ok(elsewhere, 'a new one does');
+  });
+
   it('removes a passkey with the current password, after which it signs in no more', async (t) => {
     if (!(await ready(t))) return;
     // The block ended every session: signed in again, with the password and the passkey.
@@ -299,6 +354,8 @@ describe('passkeys', () => {
     await submitWith('#passkeys button:text("Remove this passkey")');
     assert.ok(await shared.page.isVisible('#passkey-removed'));
     assert.ok(await shared.page.isVisible('#no-passkeys'));
+    assert.equal((await elsewhere!.goto(`${ferry.issuer}/account`))?.status(), 401, 'taking a factor away signed the other browser out');
+    assert.equal((await shared.page.goto(`${ferry.issuer}/account`))?.status(), 200, 'but not this one');
 
     await authorize(rp, { prompt: 'login' });
     assert.match(await passkeyRefused(), NOT_RECOGNISED, 'the authenticator still has it; Ferry does not');
