@@ -14,6 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresDatabase, PG_ADMIN_URL, postgresReachable } from '../test/helpers/services.ts';
+import argon2 from 'argon2';
+import { ARGON2_DEFAULTS } from '../src/accounts/passwords.ts';
+import { measure } from './lib/measure.ts';
 import { createProbe, type Probe } from './lib/probe.ts';
 import { processTree } from './lib/rss.ts';
 import { type Job, machineLoad, PASSWORD, ROOT, runClient, type Server, seedLegacy, startFerry } from './lib/servers.ts';
@@ -25,12 +28,12 @@ const TICK_MS = 10;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** utime + stime of one /proc/<pid>/task/<tid>/stat or /proc/<pid>/stat, and its name. */
-function readStat(path: string): { comm: string; ticks: number } | undefined {
+function readStat(path: string): { comm: string; ticks: number; start: string } | undefined {
   try {
     const stat = readFileSync(path, 'utf8');
     const close = stat.lastIndexOf(')');
     const fields = stat.slice(close + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), start: fields[19]! };
   } catch {
     return undefined;
   }
@@ -40,8 +43,8 @@ interface Snapshot {
   at: number;
   /** Machine-wide jiffies from /proc/stat's cpu line. */
   machine: { busy: number; idle: number; steal: number };
-  /** Ticks by group name. */
-  groups: Map<string, number>;
+  /** Ticks of each thread or process (keyed by id and start time, so a reused id is another), with its group. */
+  entries: Map<string, { group: string; ticks: number }>;
 }
 
 function machine(): Snapshot['machine'] {
@@ -50,16 +53,16 @@ function machine(): Snapshot['machine'] {
 }
 
 function snapshot(serverPid: number, databases: Set<string>): Snapshot {
-  const groups = new Map<string, number>();
-  const add = (name: string, ticks: number) => groups.set(name, (groups.get(name) ?? 0) + ticks);
+  const entries: Snapshot['entries'] = new Map();
+  const add = (id: string, stat: { start: string; ticks: number }, group: string) => entries.set(`${id}:${stat.start}`, { group, ticks: stat.ticks });
   for (const tid of readdirSync(`/proc/${serverPid}/task`)) {
     const stat = readStat(`/proc/${serverPid}/task/${tid}/stat`);
     if (!stat) continue;
-    add(Number(tid) === serverPid ? 'server: main thread (event loop)' : `server: ${stat.comm} threads`, stat.ticks);
+    add(`t${tid}`, stat, Number(tid) === serverPid ? 'server: main thread (event loop)' : `server: ${stat.comm} threads`);
   }
   for (const pid of processTree(serverPid).slice(1)) {
     const stat = readStat(`/proc/${pid}/stat`);
-    if (stat) add('sandbox processes', stat.ticks);
+    if (stat) add(String(pid), stat, 'sandbox processes');
   }
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -70,11 +73,21 @@ function snapshot(serverPid: number, databases: Set<string>): Snapshot {
       database = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split(/[\s\0]+/)[3];
     } catch {}
     add(
+      entry,
+      stat,
       database && databases.has(database) ? "PostgreSQL backends of the bench's databases" : 'PostgreSQL, other processes (WAL writer, other sessions)',
-      stat.ticks,
     );
   }
-  return { at: performance.now(), machine: machine(), groups };
+  return { at: performance.now(), machine: machine(), entries };
+}
+
+/** CPU ms of one argon2id verify with Ferry's parameters, 2 at once (Ferry's slots on 2 cores), here and now. */
+async function argon2CpuMs(): Promise<number> {
+  const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id as 2, ...ARGON2_DEFAULTS });
+  const start = process.cpuUsage();
+  const result = await measure(() => argon2.verify(hash, PASSWORD), { concurrency: 2, durationMs: 3000 });
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / result.started;
 }
 
 async function main() {
@@ -143,14 +156,29 @@ async function main() {
         '| what | CPU, % of one core |',
         '|---|---:|',
       );
-      for (const [name, ticks] of [...after.groups].sort(([a], [b]) => a.localeCompare(b))) {
-        lines.push(`| ${name} | ${percent(ticks - (before.groups.get(name) ?? 0)).toFixed(1)} |`);
+      // Each thread's or process's ticks since the first snapshot (since it started, if after);
+      // one that ended in between is missing.
+      const groups = new Map<string, number>();
+      for (const [key, { group, ticks }] of after.entries) groups.set(group, (groups.get(group) ?? 0) + ticks - (before.entries.get(key)?.ticks ?? 0));
+      const client = (result.cpuMs / 1000 / seconds) * 100;
+      let ours = client;
+      for (const [name, ticks] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+        ours += percent(ticks);
+        lines.push(`| ${name} | ${percent(ticks).toFixed(1)} |`);
       }
+      const busy = (jiffies((m) => m.busy) / all) * availableParallelism() * 100;
       lines.push(
-        `| load client (process.cpuUsage) | ${((result.cpuMs / 1000 / seconds) * 100).toFixed(1)} |`,
-        `| machine: busy (every process, other sessions' included) | ${((jiffies((m) => m.busy) / all) * availableParallelism() * 100).toFixed(1)} |`,
+        `| load client (process.cpuUsage) | ${client.toFixed(1)} |`,
+        `| everything else on the machine (machine busy less the above: other sessions, this script) | ${(busy - ours).toFixed(1)} |`,
+        `| machine: busy (every process, other sessions' included) | ${busy.toFixed(1)} |`,
         `| machine: idle | ${((jiffies((m) => m.idle) / all) * availableParallelism() * 100).toFixed(1)} |`,
         `| machine: stolen by the hypervisor | ${((jiffies((m) => m.steal) / all) * availableParallelism() * 100).toFixed(1)} |`,
+        '',
+      );
+      const libuv = groups.get('server: libuv-worker threads') ?? 0;
+      const verify = await argon2CpuMs();
+      lines.push(
+        `Ferry's libuv pool: ${((libuv * TICK_MS) / result.ops).toFixed(1)} CPU ms per login; one argon2id verify with Ferry's parameters, measured in this process just after (2 at once, 3 s): ${verify.toFixed(1)} CPU ms.`,
         '',
       );
     }
