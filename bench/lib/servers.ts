@@ -132,7 +132,7 @@ export async function startBaseline(options: {
   };
 }
 
-function startCommand(root: string): { args: string[]; env: Record<string, string> } {
+export function startCommand(root: string): { args: string[]; env: Record<string, string> } {
   const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   const words = script.split(/\s+/);
   const env: Record<string, string> = {};
