@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresDatabase, PG_ADMIN_URL, postgresReachable } from '../test/helpers/services.ts';
 import type { Cost } from './lib/probe.ts';
 import { createProbe } from './lib/probe.ts';
+import { type RssPeak, sampleTreeRss } from './lib/rss.ts';
 import { type Job, machineLoad, type Measured, PASSWORD, ROOT, runClient, type Server, seedLegacy, startFerry } from './lib/servers.ts';
 
 interface Options {
@@ -32,6 +33,8 @@ interface Side {
   server: Server;
   /** Users this side migrated in its first round: its migrated-user and refresh rows use them. */
   migrated: { first: number; count: number };
+  /** Resident memory of its server and sandbox processes together, sampled while its rows run. */
+  rss: ReturnType<typeof sampleTreeRss>;
 }
 
 /** Migrated users a side cycles through: enough to spread over the connections, few to upgrade. */
@@ -68,7 +71,12 @@ export async function compare(ref: string, options: Options): Promise<void> {
       new: await startFerry({ root: ROOT, dir, store: stores.new, legacyUrl: legacy.url, log: 'ferry.log' }),
     };
     children.push(servers.old.child, servers.new.child);
-    const sides: Side[] = (['old', 'new'] as const).map((label) => ({ label, server: servers[label], migrated: { first: 0, count: 1 } }));
+    const sides: Side[] = (['old', 'new'] as const).map((label) => ({
+      label,
+      server: servers[label],
+      migrated: { first: 0, count: 1 },
+      rss: sampleTreeRss(servers[label].child.pid!),
+    }));
     const job = (side: Side, extra: Partial<Job>): Job => ({
       kind: 'login',
       client: side.server.client,
@@ -87,7 +95,8 @@ export async function compare(ref: string, options: Options): Promise<void> {
       for (let round = 0; round < options.rounds; round++) {
         for (const side of sides) {
           log(`bench: ${row}, round ${round + 1}, ${side.label}…`);
-          const measured = await run(side, round);
+          side.rss.during(row);
+          const measured = await run(side, round).finally(() => side.rss.during(undefined));
           results.get(row)![side.label].push(measured);
           log(`  ${measured.perSecond.toFixed(1)}/s, ${measured.errors} errors`);
         }
@@ -110,7 +119,8 @@ export async function compare(ref: string, options: Options): Promise<void> {
     await alternate('migrated-user logins', (side) => runClient(job(side, {}), { probe, target: side.server.target }));
     await alternate('refresh-token grants', (side) => runClient(job(side, { kind: 'refresh', concurrency: 16 }), { probe, target: side.server.target }));
 
-    const text = table(results, { oldCommit, newCommit, ref, options });
+    const memory = { old: sides[0]!.rss.stop(), new: sides[1]!.rss.stop() };
+    const text = table(results, memory, { oldCommit, newCommit, ref, options });
     process.stdout.write(text);
     mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'out', 'compare.md'), text);
@@ -171,7 +181,11 @@ function meanCost(costs: (Cost | undefined)[]): Cost | undefined {
   };
 }
 
-function table(results: Map<string, Record<'old' | 'new', Measured[]>>, run: { oldCommit: string; newCommit: string; ref: string; options: Options }): string {
+function table(
+  results: Map<string, Record<'old' | 'new', Measured[]>>,
+  memory: Record<'old' | 'new', RssPeak | undefined>,
+  run: { oldCommit: string; newCommit: string; ref: string; options: Options },
+): string {
   const fmt = (n: number | undefined, digits = 1) => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '–');
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const pair = (old: Cost | undefined, neu: Cost | undefined, pick: (cost: Cost) => number | undefined) =>
@@ -205,7 +219,10 @@ function table(results: Map<string, Record<'old' | 'new', Measured[]>>, run: { o
         .join(' | ')} |`,
     );
   }
+  const mb = (peak: RssPeak | undefined) => (peak ? `${fmt(peak.total / 1024 / 1024, 0)} MB (at ${peak.during}, ${peak.processes} processes)` : '–');
   lines.push(
+    '',
+    `Peak RSS of all Ferry's processes together (the server and its sandbox processes, VmRSS summed, sampled every 0.2 s during the side's measured rows; target ≤ 400 MB): old ${mb(memory.old)}, new ${mb(memory.new)}.`,
     '',
     "The cost columns are read as in bench/RESULTS.md's second table (see its notes); store queries show – for a commit without the store counters. Ferry's logs: bench/out/ferry-old.log and bench/out/ferry.log.",
   );

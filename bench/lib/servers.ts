@@ -18,6 +18,8 @@ import { type Cost, type Probe, scrapeStoreCounters, type Target } from './probe
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const PASSWORD = 'bench-password-1';
+/** The bcrypt cost of every legacy user's hash (a common default): what a lazy first login compares. */
+export const LEGACY_BCRYPT_COST = 10;
 const CLIENT_SECRET = 'bench-secret-bench-secret';
 
 const loadAtStart = loadavg()[0]!;
@@ -37,8 +39,8 @@ export async function seedLegacy(url: string, users: number): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query(readFileSync(join(ROOT, 'hooks', 'templates', 'postgres', 'schema.sql'), 'utf8'));
-  // One bcrypt cost-10 hash for every user: comparing costs the same, creating 20,000 does not.
-  const hash = await bcrypt.hash(PASSWORD, 10);
+  // One bcrypt hash for every user: comparing costs the same, creating 20,000 does not.
+  const hash = await bcrypt.hash(PASSWORD, LEGACY_BCRYPT_COST);
   await client.query(
     `insert into users (email, username, name, password, email_verified)
      select 'user' || n || '@bench.example', 'user' || n, 'Bench User ' || n, $1, true from generate_series(0, $2 - 1) as n`,
@@ -130,7 +132,7 @@ export async function startBaseline(options: {
   };
 }
 
-function startCommand(root: string): { args: string[]; env: Record<string, string> } {
+export function startCommand(root: string): { args: string[]; env: Record<string, string> } {
   const script = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   const words = script.split(/\s+/);
   const env: Record<string, string> = {};
