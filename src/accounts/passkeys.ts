@@ -122,9 +122,10 @@ export function createPasskeys(deps: {
     /**
      * Verifies a registration (`response`: the browser's PublicKeyCredential as JSON) against a
      * challenge this `binding` was given, and keeps the passkey. Answers the recovery codes to show
-     * once when it is the subject's first factor, or undefined when the response is not good.
+     * once when it is the subject's first factor and the key's `amr` (`hwk`/`swk`), or undefined
+     * when the response is not good.
      */
-    async register(sub: string, binding: string, response: string, name?: string): Promise<{ codes: string[] | undefined } | undefined> {
+    async register(sub: string, binding: string, response: string, name?: string): Promise<{ codes: string[] | undefined; amr: string } | undefined> {
       const parsed = parseJson<RegistrationResponseJSON>(response);
       if (!parsed) return undefined;
       let userHandle: string | null = null;
@@ -164,7 +165,7 @@ export function createPasskeys(deps: {
       log.info({ sub }, 'passkey added');
       deps.audit?.record({ type: 'passkey.added', actor: 'user', subject: sub, detail: { synced: info.credentialBackedUp } });
       const firstFactor = !before.totp && count === 0 && before.recoveryCodesLeft === 0;
-      return { codes: firstFactor ? await deps.secondFactors.firstRecoveryCodes(sub) : undefined };
+      return { codes: firstFactor ? await deps.secondFactors.firstRecoveryCodes(sub) : undefined, amr: keyAmr(info.credentialBackedUp) };
     },
 
     /** Options for the second step of `sub`'s sign-in: one of their passkeys. */

@@ -16,6 +16,8 @@ export interface SecondFactorStepDeps {
   methods?(sub: string): Promise<{ passkey: boolean; code: boolean }>;
   /** How the authenticator app names the entry: the user's email address or username. */
   labelOf(sub: string): Promise<string>;
+  /** Whether the enrolment page also offers a passkey (src/pages/interaction-passkeys.ts has its routes). */
+  passkeyEnrolment?: boolean;
   expired(): Error;
 }
 
@@ -23,6 +25,9 @@ export interface SecondFactorStepDeps {
 const HELD_COOKIE = 'ferry.2fa';
 /** Signed: whose factor was enrolled and confirmed in that interaction, for the page after the recovery codes. */
 const ENROLLED_COOKIE = 'ferry.2fa-enrolled';
+/** Signed: how that factor was proven (`amr`, joined by +), for the same page. */
+const ENROLLED_AMR_COOKIE = 'ferry.2fa-amr';
+const TOTP_ENROLMENT_AMR = ['pwd', 'otp', 'mfa'];
 const TITLE = 'Two-step verification';
 const WRONG_CODE = 'That code is not right, or it was used already. Try the next one.';
 const TOO_MANY = 'Too many unsuccessful attempts. Please wait and try again.';
@@ -36,8 +41,8 @@ const TOO_MANY = 'Too many unsuccessful attempts. Please wait and try again.';
 export function createSecondFactorStep(router: Router, deps: SecondFactorStepDeps) {
   const { secondFactors, throttle, page } = deps;
 
-  const hold = (ctx: Context, cookie: string, sub: string | null) =>
-    ctx.cookies.set(cookie, sub === null ? null : `${ctx.params.uid}.${sub}`, {
+  const hold = (ctx: Context, cookie: string, value: string | null) =>
+    ctx.cookies.set(cookie, value === null ? null : `${ctx.params.uid}.${value}`, {
       signed: true,
       httpOnly: true,
       sameSite: 'lax',
@@ -59,7 +64,7 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
   const enrolmentPage = async (ctx: Context, sub: string, error?: string, status = 200): Promise<boolean> => {
     const enrolment = await secondFactors.begin(sub, await deps.labelOf(sub));
     if (!enrolment) return false;
-    await page(ctx, 'second-factor-enrol', { title: TITLE, enrolment, codes: undefined, error }, status);
+    await page(ctx, 'second-factor-enrol', { title: TITLE, enrolment, codes: undefined, error, passkeyEnrol: deps.passkeyEnrolment === true }, status);
     return true;
   };
 
@@ -132,17 +137,29 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
       // Confirmed meanwhile (another tab): its code is asked as for any sign-in.
       return codePage(ctx, sub);
     }
-    hold(ctx, HELD_COOKIE, null);
-    hold(ctx, ENROLLED_COOKIE, sub);
-    return page(ctx, 'second-factor-enrol', { title: TITLE, enrolment: undefined, codes, error: undefined });
+    return enrolled(ctx, sub, codes, TOTP_ENROLMENT_AMR);
   });
+
+  /**
+   * A factor enrolled and proven during the sign-in (`amr`: how): its recovery codes are shown
+   * once, and the sign-in finishes after them; without codes to show it finishes now.
+   */
+  async function enrolled(ctx: Context, sub: string, codes: string[] | undefined, amr: string[]): Promise<void> {
+    hold(ctx, HELD_COOKIE, null);
+    if (!codes) return deps.finish(ctx, sub, amr);
+    hold(ctx, ENROLLED_COOKIE, sub);
+    hold(ctx, ENROLLED_AMR_COOKIE, amr.join('+'));
+    return page(ctx, 'second-factor-enrol', { title: TITLE, enrolment: undefined, codes, error: undefined, passkeyEnrol: false });
+  }
 
   /** After the recovery codes: the sign-in finishes, with the code that confirmed the factor as its second factor. */
   router.post('/two-step/continue', async (ctx) => {
     await deps.loginForm(ctx, []);
     const sub = heldSub(ctx, ENROLLED_COOKIE);
+    const amr = heldSub(ctx, ENROLLED_AMR_COOKIE).split('+');
     hold(ctx, ENROLLED_COOKIE, null);
-    await deps.finish(ctx, sub, ['pwd', 'otp', 'mfa']);
+    hold(ctx, ENROLLED_AMR_COOKIE, null);
+    await deps.finish(ctx, sub, amr);
   });
 
   return {
@@ -152,5 +169,9 @@ export function createSecondFactorStep(router: Router, deps: SecondFactorStepDep
     heldSub: (ctx: Context) => heldSub(ctx, HELD_COOKIE),
     /** The second step is done: the held subject is let go. */
     release: (ctx: Context) => hold(ctx, HELD_COOKIE, null),
+    /** Whether `sub` has a factor already (then it is asked for, not enrolled). */
+    hasFactor: (sub: string) => secondFactors.required(sub),
+    enrolmentPage,
+    enrolled,
   };
 }

@@ -111,6 +111,12 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
     return form;
   };
 
+  /** How an authenticator app or a passkey names the account: its email address, username or phone number. */
+  const userOf = async (sub: string) => {
+    const claims = await deps.signIn.findClaims(sub).catch(() => undefined);
+    const name = String(claims?.email ?? claims?.preferred_username ?? claims?.phone_number ?? sub);
+    return { name, displayName: String(claims?.name ?? name) };
+  };
   const twoStep =
     deps.secondFactors &&
     createSecondFactorStep(router, {
@@ -119,11 +125,8 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
       loginForm,
       page,
       finish,
-      ...(deps.passkeys ? { methods: methodsOf(deps.passkeys, deps.secondFactors) } : {}),
-      labelOf: async (sub) => {
-        const claims = await deps.signIn.findClaims(sub).catch(() => undefined);
-        return String(claims?.email ?? claims?.preferred_username ?? sub);
-      },
+      ...(deps.passkeys ? { methods: methodsOf(deps.passkeys, deps.secondFactors), passkeyEnrolment: true } : {}),
+      labelOf: async (sub) => (await userOf(sub)).name,
       expired,
     });
 
@@ -136,6 +139,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Router {
   if (deps.passkeys) {
     addInteractionPasskeyRoutes(router, {
       passkeys: deps.passkeys,
+      userOf,
       signInWithPasskey: deps.signIn.signInWithPasskey,
       loginForm,
       requestContext: async (ctx, form) => requestContext(ctx, await details(ctx), form),

@@ -375,6 +375,35 @@ describe('passkeys', () => {
     await typePassword();
     assert.deepEqual((await finish()).amr, ['pwd']);
   });
+
+  it('enrols a passkey during a sign-in that needs a second factor, and refuses that enrolment to an account that has one', async (t) => {
+    if (!(await ready(t))) return;
+    // After the reset the account has no factor: a client that requires one offers enrolment.
+    const finish = await authorize(strict, { prompt: 'login' });
+    await typePassword();
+    assert.ok(await shared.page.isVisible('#totp-secret'), 'the authenticator app is offered');
+    await submitWith('#enrol-passkey');
+    assert.equal(await shared.page.locator('#recovery-codes li').count(), 10, 'the first factor brings recovery codes');
+    await submitWith('button:text("I have kept them: continue")');
+    const claims = await finish();
+    assert.equal(claims.sub, sub);
+    assert.deepEqual(claims.amr, ['pwd', 'hwk', 'mfa'], 'registering the key proved it');
+    assert.equal(claims.acr, 'urn:ferry:mfa');
+
+    // Now that it has one, the sign-in asks for it, and a passkey cannot be enrolled instead of it.
+    const again = await authorize(strict, { prompt: 'login' });
+    await typePassword();
+    assert.ok(await shared.page.isVisible('#passkey-second-factor'));
+    const uid = new URL(shared.page.url()).pathname.split('/')[2];
+    const csrf = (await shared.page.getAttribute('input[name=csrf]', 'value')) ?? '';
+    const status = await shared.page.evaluate(
+      async ([path, token]) => (await fetch(path!, { method: 'POST', body: new URLSearchParams({ csrf: token! }) })).status,
+      [`/interaction/${uid}/two-step/passkey/enrol/options`, csrf],
+    );
+    assert.equal(status, 409, 'no enrolment in place of the factor the account has');
+    await submitWith('#passkey-second-factor');
+    assert.deepEqual((await again()).amr, ['pwd', 'hwk', 'mfa']);
+  });
 });
 
 /**
