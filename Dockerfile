@@ -20,9 +20,9 @@ FROM node:24-slim
 # and would silently override the port of a configuration file.
 ENV NODE_ENV=production \
     FERRY_DATA_DIR=/data \
-    MALLOC_ARENA_MAX=2 \
+    MALLOC_ARENA_MAX=1 \
     MALLOC_MMAP_THRESHOLD_=33554432 \
-    MALLOC_TRIM_THRESHOLD_=67108864
+    MALLOC_TRIM_THRESHOLD_=41943040
 WORKDIR /app
 RUN mkdir -p /data && chown node:node /data
 # The code stays root's: the runtime user writes only to /data.

@@ -11,7 +11,7 @@ exitIfNodeTooOld();
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
 // The same flags and memory settings as the package's start script (see README, "Run it", and
 // docs/memory.md: argon2's buffers are kept by glibc for the next hash, not mapped afresh each time).
-const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '67108864', ...process.env };
+const env = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '41943040', ...process.env };
 const child = spawn(process.execPath, ['--no-node-snapshot', '--max-semi-space-size=4', main, ...process.argv.slice(2)], { stdio: 'inherit', env });
 
 // Ctrl-C and a closing terminal reach the whole process group, the child included: this process
