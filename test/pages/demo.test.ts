@@ -99,7 +99,7 @@ describe('hosted pages in a real browser', () => {
     await page.getByRole('link', { name: 'Sign in with Ferry' }).click();
     await page.getByLabel('Email, phone or username').fill(bob.username);
     await page.getByLabel('Password').fill(bob.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForURL(`${ferry.issuer}/demo`);
 

@@ -99,7 +99,7 @@ function flows(ferry: () => TestFerry, user: { email: string; password: string }
     typePassword: async () => {
       await page().fill('#identifier', user.email);
       await page().fill('#password', user.password);
-      await submitWith('button[type=submit]:text("Sign in")');
+      await submitWith('button[type=submit]:text-is("Sign in")');
     },
     /** The passkey button of the login page, refused there: the sentence shown. */
     passkeyRefused: async () => {
@@ -178,7 +178,7 @@ describe('passkeys', () => {
     await page.goto(url.href);
     await page.fill('#identifier', USER.email);
     await page.fill('#password', USER.password);
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]:text("Sign in")')]);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]:text-is("Sign in")')]);
     await page.fill('#code', code);
     await Promise.all([page.waitForNavigation(), page.click('button:text("Continue")')]);
     if (page.url().startsWith(ferry.redirectUri)) return page;

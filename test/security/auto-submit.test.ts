@@ -183,7 +183,7 @@ describe('oidc-provider auto-submit pages under Ferry CSP, in a real browser', (
     await page.goto(authorizeUrl('state-switch', { prompt: 'login' }));
     await page.getByLabel('Email, phone or username').fill('second@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 
     await t.test('the logout form submits itself under the CSP', async () => {
       assert.equal((await confirmed).status(), 303, 'the form reached /session/end/confirm');
