@@ -9,6 +9,7 @@ import { capMessage, type FailureKind, type Outcome } from './outcome.ts';
 import { createIsolatePool, type IsolatePool, type PreparedContext, type Slot } from './pool.ts';
 import { secretValues } from './secrets.ts';
 import { fromIsolateValue } from './values.ts';
+import type { ModuleReport } from './processes/protocol.ts';
 import { createSupervisor, type ProcessOptions } from './processes/supervisor.ts';
 
 export type { Outcome, FailureKind, LogLine } from './outcome.ts';
@@ -84,7 +85,12 @@ export interface Sandbox {
   start(): void;
   /** Sandbox processes (undefined when scripts run in this process). */
   processStats():
-    | { ready: number; starting: number; restarts: Record<string, number>; processes: { pid: number | undefined; ready: boolean; inFlight: number }[] }
+    | {
+        ready: number;
+        starting: number;
+        restarts: Record<string, number>;
+        processes: { pid: number | undefined; ready: boolean; inFlight: number; modules?: ModuleReport }[];
+      }
     | undefined;
   close(): Promise<void>;
 }

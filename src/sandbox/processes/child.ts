@@ -6,7 +6,7 @@
 import { exitWhenIdle } from '../../exit.ts';
 import { createLogger } from '../../log.ts';
 import { createSandbox, type RunRequest, type Sandbox } from '../index.ts';
-import { HEARTBEAT_MS, type FromChild, type ToChild } from './protocol.ts';
+import { HEARTBEAT_MS, type FromChild, type ModuleReport, type ToChild } from './protocol.ts';
 
 if (!process.send) throw new Error('src/sandbox/processes/child.ts is started by the sandbox supervisor, with an IPC channel.');
 
@@ -14,12 +14,28 @@ const send = (message: FromChild) => {
   if (process.connected) process.send!(message, undefined, {}, () => {});
 };
 
+/** What precompiled-hooks.mjs recorded, and whether Node's TypeScript stripper got loaded anyway. */
+function moduleReport(): ModuleReport {
+  const hooks = (globalThis as Record<symbol, { served: number; missed: string[] } | undefined>)[Symbol.for('ferry.precompiled')];
+  return {
+    precompiled: hooks?.served ?? 0,
+    strippedHere: hooks?.missed ?? [],
+    stripperLoaded: (process as unknown as { moduleLoadList: string[] }).moduleLoadList.some((name) => name.includes('amaro')),
+  };
+}
+
 let sandbox: Sandbox | undefined;
 let ferryPort: number | undefined;
 let closing = false;
 
 const beat = setInterval(() => {
-  send({ type: 'beat', rssMb: Math.round(process.memoryUsage.rss() / 1048576), stats: sandbox?.stats() ?? {}, connections: sandbox?.connectionStats() ?? {} });
+  send({
+    type: 'beat',
+    rssMb: Math.round(process.memoryUsage.rss() / 1048576),
+    stats: sandbox?.stats() ?? {},
+    connections: sandbox?.connectionStats() ?? {},
+    modules: moduleReport(),
+  });
 }, HEARTBEAT_MS);
 
 async function close(): Promise<void> {
@@ -62,7 +78,7 @@ process.on('message', (message: ToChild) => {
         ferryPort: () => ferryPort,
         onFatal: (text) => send({ type: 'fatal', message: text }),
       });
-      send({ type: 'ready' });
+      send({ type: 'ready', modules: moduleReport() });
       break;
     case 'run':
       void run(message.id, message.request as unknown as RunRequest, message.ferryPort);

@@ -17,12 +17,28 @@ export type ToChild =
 
 /** Sandbox process → server. */
 export type FromChild =
-  | { type: 'ready' }
+  | { type: 'ready'; modules: ModuleReport }
   | { type: 'outcome'; id: number; outcome: Outcome }
-  /** Every HEARTBEAT_MS: the process is alive, its resident memory and its pools. */
-  | { type: 'beat'; rssMb: number; stats: Record<string, Record<string, number>>; connections: Record<string, Record<string, number>> }
+  /** Every HEARTBEAT_MS: the process is alive, its resident memory, its pools and its modules (one may load late). */
+  | {
+      type: 'beat';
+      rssMb: number;
+      stats: Record<string, Record<string, number>>;
+      connections: Record<string, Record<string, number>>;
+      modules: ModuleReport;
+    }
   /** isolated-vm lost control of an isolate: this process must be replaced. */
   | { type: 'fatal'; message: string };
+
+/** How a sandbox process loaded its own modules (see precompiled.ts). */
+export interface ModuleReport {
+  /** Modules served as the server stripped them. */
+  precompiled: number;
+  /** `.ts` modules Node had to strip in the process (none, unless the server's walk missed one). */
+  strippedHere: string[];
+  /** Whether Node's TypeScript stripper (amaro, about 19 MB) was loaded in the process. */
+  stripperLoaded: boolean;
+}
 
 export const HEARTBEAT_MS = 200;
 
