@@ -103,13 +103,7 @@ export type Limits = z.output<typeof limitsSchema>;
 export type LimitsInput = z.input<typeof limitsSchema>;
 export const DEFAULT_LIMITS: Limits = limitsSchema.parse({});
 
-/** What the isolate-side runtime needs to know of the limits. */
-export function isolateLimits(limits: Limits) {
-  return {
-    maxBridgeOps: limits.maxBridgeOps,
-    maxTimers: limits.maxTimers,
-    consoleBytes: limits.maxConsoleKb * 1024,
-    resultBytes: limits.maxResultKb * 1024,
-    cryptoInputBytes: limits.maxCryptoInputKb * 1024,
-  };
+/** A request's limits and egress rules, checked, with the defaults filled in (throws a ZodError). */
+export function checkedLimits(request: { limits?: LimitsInput | Limits | undefined; egress?: EgressInput | undefined }): { limits: Limits; egress: Egress } {
+  return { limits: limitsSchema.parse({ ...DEFAULT_LIMITS, ...request.limits }), egress: egressSchema.parse(request.egress ?? {}) };
 }

@@ -5,7 +5,9 @@
  */
 import { exitWhenIdle } from '../../exit.ts';
 import { createLogger } from '../../log.ts';
-import { createSandbox, type RunRequest, type Sandbox } from '../index.ts';
+import { createInProcessSandbox } from '../in-process.ts';
+import type { RunRequest, Sandbox } from '../index.ts';
+import type { Egress, Limits } from '../limits.ts';
 import { HEARTBEAT_MS, type FromChild, type ModuleReport, type ToChild } from './protocol.ts';
 
 if (!process.send) throw new Error('src/sandbox/processes/child.ts is started by the sandbox supervisor, with an IPC channel.');
@@ -72,12 +74,16 @@ async function run(id: number, request: RunRequest, port: number | undefined): P
 process.on('message', (message: ToChild) => {
   switch (message.type) {
     case 'init':
-      sandbox = createSandbox({
-        ...(message.options as object),
-        log: createLogger({ level: message.logLevel }),
-        ferryPort: () => ferryPort,
-        onFatal: (text) => send({ type: 'fatal', message: text }),
-      });
+      sandbox = createInProcessSandbox(
+        {
+          ...(message.options as object),
+          log: createLogger({ level: message.logLevel }),
+          ferryPort: () => ferryPort,
+          onFatal: (text) => send({ type: 'fatal', message: text }),
+        },
+        // The server checked them and filled in the defaults (supervisor.ts).
+        (request) => ({ limits: request.limits as Limits, egress: request.egress as Egress }),
+      );
       send({ type: 'ready', modules: moduleReport() });
       break;
     case 'run':

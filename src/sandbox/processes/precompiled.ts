@@ -15,14 +15,14 @@ import { stripTypeScriptTypes } from 'node:module';
 const RELATIVE_TS_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*(['"])(\.\.?\/[^'"\n]+?\.ts)\1/g;
 
 /** `stripTypeScriptTypes` without its one-time ExperimentalWarning on the server's stderr. */
-function strip(source: string, url: string): string {
+function strip(source: string): string {
   const emitWarning = process.emitWarning;
   process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
     const text = typeof warning === 'string' ? warning : warning.message;
     if (!text.includes('stripTypeScriptTypes')) (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
   };
   try {
-    return stripTypeScriptTypes(source, { mode: 'strip', sourceUrl: url });
+    return stripTypeScriptTypes(source, { mode: 'strip' });
   } finally {
     process.emitWarning = emitWarning;
   }
@@ -37,7 +37,7 @@ export function precompile(entry: URL): Record<string, string> {
   const queue = [entry.href];
   for (let href = queue.pop(); href !== undefined; href = queue.pop()) {
     if (href in sources) continue;
-    const js = strip(readFileSync(new URL(href), 'utf8'), href);
+    const js = strip(readFileSync(new URL(href), 'utf8'));
     sources[href] = js;
     for (const match of js.matchAll(RELATIVE_TS_IMPORT)) queue.push(new URL(match[2]!, href).href);
   }

@@ -4,7 +4,7 @@
  * pool.ts). See docs/sandbox-processes.md.
  */
 import type { Logger } from '../../log.ts';
-import { DEFAULT_LIMITS } from '../limits.ts';
+import { checkedLimits } from '../limits.ts';
 import { capMessage, type Outcome } from '../outcome.ts';
 import type { RunRequest } from '../index.ts';
 import type { ProcessOptions } from './options.ts';
@@ -26,10 +26,11 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
 
   async function run<T = unknown>(request: RunRequest): Promise<Outcome<T>> {
     const startedAt = performance.now();
+    // Checked here, in the server, so that the processes need no schema library (in-process.ts).
+    const { limits, egress } = checkedLimits(request);
     if (pool.closed) return { ok: false, kind: 'sandbox_error', message: 'The sandbox is closed.', logs: [], durationMs: 0 };
     pool.start();
-    const timeoutMs = Number(request.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs);
-    const deadline = request.deadline ?? Date.now() + timeoutMs;
+    const deadline = request.deadline ?? Date.now() + limits.timeoutMs;
     const waitedFrom = Date.now();
     const firstStart = !pool.everReady;
     const worker = await pool.pick(deadline);
@@ -60,8 +61,8 @@ export function createSupervisor(options: { log: Logger; ferryPort?: () => numbe
       const data = dataOnly(request);
       // `poolSize` bounds the connections an instance keeps to a legacy database; each process
       // keeps pools of its own, so each gets its share.
-      const poolSize = Number(request.limits?.poolSize ?? DEFAULT_LIMITS.poolSize);
-      data.limits = { ...request.limits, poolSize: Math.max(1, Math.ceil(poolSize / processes.count)) };
+      data.limits = { ...limits, poolSize: Math.max(1, Math.ceil(limits.poolSize / processes.count)) };
+      data.egress = egress;
       if (moved > 0 && request.deadline !== undefined) data.deadline = request.deadline + moved;
       const message: ToChild = { type: 'run', id, request: data, ferryPort: options.ferryPort?.() };
       worker.child.send(message, undefined, {}, (error) => {
