@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openDatabase } from '../../src/store/index.ts';
-import { createPasskeyQueries } from '../../src/store/queries/passkeys.ts';
+import { createPasskeyQueries, LIVE_CHALLENGES } from '../../src/store/queries/passkeys.ts';
 
 describe('the challenges of passkey ceremonies', () => {
-  it('are taken once, only for what and whom they were made, and not once expired', async () => {
+  it('are taken once, only for what and whom they were made, not once expired, and kept a few per interaction or page', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ferry-challenges-'));
     const db = await openDatabase({ dataDir });
     try {
@@ -32,6 +32,19 @@ describe('the challenges of passkey ceremonies', () => {
         ['fresh-one'],
         'a new challenge clears the expired ones',
       );
+
+      // Options asked for again and again from one interaction keep only the newest few.
+      for (let i = 0; i < 10; i++) await queries.addChallenge(`again-${i}`, 'sign-in', 'sign-in:uid-3', 300);
+      await queries.addChallenge('other-purpose', 'second-factor', 'sign-in:uid-3', 300);
+      const kept = await db.query<{ challenge: string }>(`select challenge from webauthn_challenges where binding = 'sign-in:uid-3' order by challenge`);
+      assert.deepEqual(
+        kept.rows.map((row) => row.challenge),
+        ['again-7', 'again-8', 'again-9', 'other-purpose'],
+        `the newest ${LIVE_CHALLENGES} of a purpose and binding, and the other purpose's`,
+      );
+      assert.equal(await queries.takeChallenge('again-6', 'sign-in', 'sign-in:uid-3'), undefined, 'an older one is gone');
+      assert.deepEqual(await queries.takeChallenge('again-7', 'sign-in', 'sign-in:uid-3'), { userHandle: null }, 'the newest still work');
+      assert.deepEqual(await queries.takeChallenge('fresh-one', 'sign-in', 'sign-in:uid-2'), { userHandle: null }, 'another binding keeps its own');
     } finally {
       await db.close();
       rmSync(dataDir, { recursive: true, force: true });

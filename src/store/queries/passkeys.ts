@@ -19,6 +19,12 @@ export interface PasskeyRow {
 export type NewPasskey = Omit<PasskeyRow, 'created_at' | 'last_used_at'>;
 export type ChallengePurpose = 'register' | 'second-factor' | 'sign-in';
 
+/**
+ * Live challenges kept per purpose and binding: the login page asks once for the browser's
+ * autofill and again when the passkey button is pressed; a few more cover a reload or a retry.
+ */
+export const LIVE_CHALLENGES = 3;
+
 const COLUMNS = 'credential_id, sub, user_handle, public_key, counter::float8 as counter, transports, device_type, backed_up, name, created_at, last_used_at';
 
 /** SQL for passkeys (WebAuthn credentials, keyed by subject) and the challenges of their ceremonies (migration 018). */
@@ -93,12 +99,25 @@ export function createPasskeyQueries(db: Queryable) {
       return (rows[0]?.n ?? 0) > 0;
     },
 
-    /** Keeps a new challenge until `seconds` pass (with the user handle of a registration); expired ones are cleared on the way. */
+    /**
+     * Keeps a new challenge until `seconds` pass (with the user handle of a registration). Expired
+     * ones are cleared on the way, and so are the older ones of the same purpose and binding past
+     * the newest LIVE_CHALLENGES: asking for options again and again (from one interaction or one
+     * account page) keeps a few rows, not one per request.
+     */
     async addChallenge(challenge: string, purpose: ChallengePurpose, binding: string, seconds: number, userHandle?: string): Promise<void> {
+      // The statement's snapshot does not show the row it inserts: of those already there, the
+      // newest LIVE_CHALLENGES - 1 stay beside it.
       await db.query(
-        `with expired as (delete from webauthn_challenges where expires_at < now())
+        `with expired as (delete from webauthn_challenges where expires_at < now()),
+         older as (
+           delete from webauthn_challenges where challenge in (
+             select challenge from webauthn_challenges where purpose = $2 and binding = $3
+             order by expires_at desc, challenge offset $6::int
+           )
+         )
          insert into webauthn_challenges (challenge, purpose, binding, user_handle, expires_at) values ($1, $2, $3, $4, now() + $5::int * interval '1 second')`,
-        [challenge, purpose, binding, userHandle ?? null, seconds],
+        [challenge, purpose, binding, userHandle ?? null, seconds, LIVE_CHALLENGES - 1],
       );
     },
 
