@@ -2,7 +2,7 @@
  * The sandbox itself: a pool of isolated-vm isolates and the bridged drivers, in this process.
  * The server uses it through index.ts (which checks each request's limits with zod); a sandbox
  * process uses it directly (processes/child.ts), with limits the server checked, so that zod is
- * not loaded there (about 12 MB in each process, docs/memory.md).
+ * not loaded there (about 5.5 MB less in each process, docs/memory.md).
  */
 import { availableParallelism } from 'node:os';
 import v8 from 'node:v8';

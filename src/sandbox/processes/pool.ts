@@ -60,23 +60,25 @@ export function createProcessPool(options: { log: Logger; processes: ProcessOpti
         childSources = JSON.stringify(precompile(CHILD));
       } catch (error) {
         childSources = null;
-        log.warn({ err: error }, 'sandbox processes will strip their own TypeScript (about 19 MB more each)');
+        log.warn({ err: error }, 'sandbox processes will strip their own TypeScript (about 30 MB more each)');
       }
     }
     // --optimize-for-size: V8's heaps (this process's and every isolate's) grow less between
     // collections: about 15 MB less per process after a few hundred sign-ins, for about 0.1 ms
     // more per execution (docs/memory.md).
     const execArgv = ['--no-node-snapshot', `--max-old-space-size=${processes.heapMb}`, '--max-semi-space-size=4', '--optimize-for-size'];
-    if (childSources === null) return fork(CHILD, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const piped = childSources !== null;
     const child = fork(CHILD, [], {
-      execArgv: [...execArgv, '--import', HOOKS.href],
+      execArgv: piped ? [...execArgv, '--import', HOOKS.href] : execArgv,
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...(piped ? (['pipe'] as const) : [])],
     });
-    const pipe = child.stdio[4] as Writable;
-    // A process that dies before reading it closes the pipe: its exit is handled like any other.
-    pipe.on('error', () => {});
-    pipe.end(childSources);
+    if (piped) {
+      const pipe = child.stdio[4] as Writable;
+      // A process that dies before reading it closes the pipe: its exit is handled like any other.
+      pipe.on('error', () => {});
+      pipe.end(childSources);
+    }
     return child;
   };
 

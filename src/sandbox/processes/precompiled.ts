@@ -1,7 +1,7 @@
 /**
  * Sandbox processes start without Node's TypeScript stripper. Node strips a `.ts` file's types
  * with a WebAssembly build of SWC (amaro) that it loads on the first `.ts` import and keeps: about
- * 19 MB of resident memory in every process that loads one (docs/memory.md). The server has it
+ * 30 MB of resident memory in every process that loads one (docs/memory.md). The server has it
  * loaded already, so it strips the sandbox process's own modules once, here, and hands the
  * JavaScript to each new process through a pipe; `precompiled-hooks.mjs` serves it from there.
  * Nothing else changes: the same files, the same URLs (`import.meta.url` included) and the same

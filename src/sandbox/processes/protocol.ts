@@ -36,7 +36,7 @@ export interface ModuleReport {
   precompiled: number;
   /** `.ts` modules Node had to strip in the process (none, unless the server's walk missed one). */
   strippedHere: string[];
-  /** Whether Node's TypeScript stripper (amaro, about 19 MB) was loaded in the process. */
+  /** Whether Node's TypeScript stripper (amaro, about 30 MB) was loaded in the process. */
   stripperLoaded: boolean;
 }
 
