@@ -11,6 +11,9 @@ COPY hooks ./hooks
 COPY bin ./bin
 COPY docs ./docs
 RUN npx tsc -p . && npm prune --omit=dev
+# Ferry's modules stripped of their types once, here, into node_modules/.cache/ferry/: the server
+# then starts without loading Node's TypeScript stripper (src/boot/stripped.mjs, docs/memory.md).
+RUN node --import ./src/boot/stripped.mjs -e ""
 
 # Run stage: Node 24 slim, non-root, data in a volume.
 FROM node:24-slim
@@ -38,4 +41,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "import('./src/config/load.ts').then(({ loadConfig }) => fetch(`http://127.0.0.1:${loadConfig().config.port}/healthz`)).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # isolated-vm needs --no-node-snapshot; these are the package's start script's flags.
-CMD ["node", "--no-node-snapshot", "--max-semi-space-size=4", "src/cli/main.ts", "start"]
+CMD ["node", "--no-node-snapshot", "--max-semi-space-size=4", "--import", "./src/boot/stripped.mjs", "src/cli/main.ts", "start"]

@@ -141,7 +141,7 @@ export function startCommand(root: string): { args: string[]; env: Record<string
     env[name] = value;
   }
   if (words.shift() !== 'node') throw new Error(`the start script does not run node: ${script}`);
-  return { args: words.map((word) => (word.startsWith('src/') ? join(root, word) : word)), env };
+  return { args: words.map((word) => (/^(\.\/)?src\//.test(word) ? join(root, word) : word)), env };
 }
 
 async function startChild(

@@ -7,9 +7,16 @@
  * Nothing else changes: the same files, the same URLs (`import.meta.url` included) and the same
  * line and column numbers, since stripping only blanks the types out. A module the walk missed is
  * loaded and stripped by Node as before, and reported in the process's ready message.
+ *
+ * A server started with `src/boot/stripped.mjs` (`npm start`, the `ferry` command, the image) has
+ * no stripper loaded either: the modules come from what that hook already holds, and only a file
+ * it lacks is stripped here.
  */
 import { readFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
+
+/** What src/boot/stripped.mjs holds, when the server was started with it: file URL → JavaScript. */
+const stripped = (globalThis as Record<symbol, { sources: Map<string, string> } | undefined>)[Symbol.for('ferry.stripped')]?.sources;
 
 /** Static and dynamic imports of a relative `.ts` specifier, in JavaScript (types already blanked out). */
 const RELATIVE_TS_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*(['"])(\.\.?\/[^'"\n]+?\.ts)\1/g;
@@ -37,7 +44,7 @@ export function precompile(entry: URL): Record<string, string> {
   const queue = [entry.href];
   for (let href = queue.pop(); href !== undefined; href = queue.pop()) {
     if (href in sources) continue;
-    const js = strip(readFileSync(new URL(href), 'utf8'));
+    const js = stripped?.get(href) ?? strip(readFileSync(new URL(href), 'utf8'));
     sources[href] = js;
     for (const match of js.matchAll(RELATIVE_TS_IMPORT)) queue.push(new URL(match[2]!, href).href);
   }
