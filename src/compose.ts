@@ -63,7 +63,7 @@ export async function composeParts(config: Config, options: ComposeOptions) {
   const shutDown = () => (stopping ??= stopAll());
 
   try {
-    const opened = await make.openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const opened = await make.openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, preparedStatements: config.databasePreparedStatements });
     made.db = opened;
     const db = metrics ? countedDatabase(opened, { queries: metrics.storeQueries, transactions: metrics.storeTransactions }) : opened;
     const queries = createQueries(db);

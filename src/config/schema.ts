@@ -194,6 +194,12 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
+  /**
+   * Send Ferry's repeated statements to PostgreSQL as named prepared statements (parsed and planned
+   * once per connection). Turn off behind a pooler in transaction mode that does not keep them
+   * (PgBouncer before 1.21, or without `max_prepared_statements`).
+   */
+  databasePreparedStatements: boolean().default(true),
   /** Folder for the embedded database (only used without `databaseUrl`). */
   dataDir: z.string().min(1).default('./data'),
   /** Bearer token for the admin API; at least 32 characters. Without it the admin API is off. */

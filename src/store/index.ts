@@ -9,11 +9,15 @@ export interface StoreOptions {
   /** PostgreSQL URL; without it the embedded PGlite database in `dataDir` is used. */
   databaseUrl?: string | undefined;
   dataDir: string;
+  /** Named prepared statements on PostgreSQL (default on); off behind a pooler that does not keep them. */
+  preparedStatements?: boolean;
 }
 
 /** Opens Ferry's database and brings its schema up to date. */
 export async function openDatabase(options: StoreOptions): Promise<Database> {
-  const db = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPglite(options.dataDir);
+  const db = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, { preparedStatements: options.preparedStatements })
+    : await openPglite(options.dataDir);
   try {
     await migrate(db);
   } catch (error) {

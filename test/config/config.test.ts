@@ -121,6 +121,16 @@ describe('configuration', () => {
     assert.equal(config.port, 3000);
   });
 
+  it('sends prepared statements to PostgreSQL unless FERRY_DATABASE_PREPARED_STATEMENTS=false says not to', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-config-'));
+    assert.equal(loadConfig({}, dir).config.databasePreparedStatements, true);
+    assert.equal(loadConfig({ FERRY_DATABASE_PREPARED_STATEMENTS: 'false' }, dir).config.databasePreparedStatements, false);
+    assert.throws(
+      () => loadConfig({ FERRY_DATABASE_PREPARED_STATEMENTS: 'sometimes' }, dir),
+      /databasePreparedStatements.*FERRY_DATABASE_PREPARED_STATEMENTS/s,
+    );
+  });
+
   it('refuses a short admin token and a client without redirect URIs', () => {
     assert.throws(
       () => loadConfig({ FERRY_ADMIN_TOKEN: 'short', FERRY_CLIENTS: '[{"client_id":"a"}]' }, mkdtempSync(join(tmpdir(), 'ferry-config-'))),

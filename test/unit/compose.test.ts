@@ -64,6 +64,30 @@ describe('composition root', () => {
     assert.deepEqual(closed, ['timers', ...SHUTDOWN_ORDER]);
   });
 
+  it('opens the database as the configuration says, prepared statements included', async () => {
+    for (const databasePreparedStatements of [true, false]) {
+      const seen: unknown[] = [];
+      const config = parseConfig({
+        port: 0,
+        host: '127.0.0.1',
+        issuer: 'http://127.0.0.1:9',
+        dataDir: '/nonexistent',
+        demo: false,
+        logLevel: 'silent',
+        databasePreparedStatements,
+      });
+      const factories = fakeFactories([]);
+      const fake = factories.openDatabase!;
+      factories.openDatabase = (options) => {
+        seen.push(options);
+        return fake(options);
+      };
+      const parts = await composeParts(config, { log, sandbox: { poolSize: 2 }, factories });
+      await parts.shutDown();
+      assert.deepEqual(seen, [{ databaseUrl: undefined, dataDir: '/nonexistent', preparedStatements: databasePreparedStatements }]);
+    }
+  });
+
   it('stops what was already started when a part fails to come up, unless the caller lets the demo database fail', async () => {
     const closed: string[] = [];
     const down = () => Promise.reject(new Error('demo database down'));
