@@ -2,7 +2,7 @@ import type { Middleware } from 'koa';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
 import { forget, readOnce, remember, remembered, requestMemory, requestState, withRequestScope } from '../store/request-scope.ts';
-import { atTokenEndpoint, deferred, deferWritesOf, flushDeferred } from './request-writes.ts';
+import { atResume, atTokenEndpoint, deferred, deferWritesOf, flushDeferred } from './request-writes.ts';
 
 /**
  * Every read of one HTTP request is remembered for that request (src/store/request-scope.ts), and
@@ -34,7 +34,15 @@ export function primeRead(model: string, id: string, payload: Record<string, unk
   remember(`${model}\0${id}`, payload);
 }
 
-/** A write forgets what it could change: the row, and its model's look-ups by uid; everything without a model. */
+/**
+ * The remembered grant (remembered-grant.ts) of an account at a client, as this request read it
+ * with the interaction: `{ grant }`, with `grant` undefined when the account has none.
+ */
+const liveGrantKey = (accountId: string, clientId: string) => `Grant\0live\0${accountId}\0${clientId}`;
+export const rememberedLiveGrant = (accountId: string, clientId: string) =>
+  remembered<{ grant?: { id: string; payload: Record<string, unknown> } }>(liveGrantKey(accountId, clientId));
+
+/** A write forgets what it could change: the row, and its model's look-ups by uid (and a grant's by account); everything without a model. */
 function forgetReads(model?: string, id?: string): void {
   if (model === undefined) {
     forget();
@@ -42,6 +50,7 @@ function forgetReads(model?: string, id?: string): void {
   }
   forget(`${model}\0${id}`);
   forget(`${model}\0uid\0`);
+  if (model === 'Grant') forget('Grant\0live\0');
 }
 
 /** The claims of an account this request has looked up (ID token, userinfo), to carry to the next step of the same sign-in. */
@@ -123,6 +132,16 @@ export function createAdapterClass(queries: OidcModelQueries) {
           // oidc-provider reads the grant and the session next: they came in the same round trip.
           if (found.grant) primeRead('Grant', found.grant.id, found.grant.payload);
           if (found.session) primeRead('Session', `uid\0${found.session.uid}`, found.session.payload);
+          return takeClaims(this.model, found.payload);
+        });
+      }
+      if (this.model === 'Interaction' && atResume()) {
+        return memoised(`${this.model}\0${id}`, async () => {
+          // The resume looks the signed-in account's remembered grant up next: it came in the same round trip.
+          const found = await queries.findInteractionWithGrant(id);
+          const login = (found.payload?.result as { login?: { accountId?: string } } | undefined)?.login;
+          const clientId = (found.payload?.params as { client_id?: string } | undefined)?.client_id;
+          if (found.grantAsked && login?.accountId && clientId) remember(liveGrantKey(login.accountId, clientId), { grant: found.grant });
           return takeClaims(this.model, found.payload);
         });
       }

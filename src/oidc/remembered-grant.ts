@@ -1,6 +1,6 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { OidcModelQueries } from '../store/queries/oidc-models.ts';
-import { primeRead } from './adapter.ts';
+import { primeRead, rememberedLiveGrant } from './adapter.ts';
 
 /**
  * A grant (consent) the signed-in account gave this client in an earlier browser session.
@@ -15,7 +15,9 @@ export async function rememberedGrant(ctx: KoaContextWithOIDC, models: Pick<Oidc
   const accountId = oidc.account?.accountId ?? oidc.session?.accountId;
   const clientId = oidc.client?.clientId;
   if (!accountId || !clientId) return undefined;
-  const found = await models.liveGrant(accountId, clientId);
+  // At the resume the interaction's read brought it along (adapter.ts).
+  const prefetched = await rememberedLiveGrant(accountId, clientId);
+  const found = prefetched ? prefetched.grant : await models.liveGrant(accountId, clientId);
   if (!found) return undefined;
   // The row came with its payload: oidc-provider's Grant.find reads it from this request's reads.
   primeRead('Grant', found.id, found.payload);

@@ -19,6 +19,8 @@ const QUEUE = 'oidc-writes';
 const DEFERRING = 'oidc-deferring';
 /** Set on the token endpoint: codes and refresh tokens are consumed as they are read (adapter.ts). */
 const TOKEN_ENDPOINT = 'oidc-token-endpoint';
+/** Set on the resume after a sign-in: the interaction is read with its remembered grant (adapter.ts). */
+const RESUME = 'oidc-resume';
 
 /** Upserts of these models, and deletions of these, wait for the end of a deferring request. */
 const DEFERRED_UPSERTS = new Set(['Grant', 'AuthorizationCode', 'Session', 'AccessToken', 'RefreshToken']);
@@ -37,9 +39,11 @@ export function deferWritesOf(method: string, path: string): void {
   const token = method === 'POST' && path === '/token';
   if (resume || token) state.set(DEFERRING, true);
   if (token) state.set(TOKEN_ENDPOINT, true);
+  if (resume) state.set(RESUME, true);
 }
 
 export const atTokenEndpoint = (): boolean => requestState()?.get(TOKEN_ENDPOINT) === true;
+export const atResume = (): boolean => requestState()?.get(RESUME) === true;
 
 /** Queues `write` when this request defers it; false when it must be written now. */
 export function deferred(queries: OidcModelQueries, write: DeferredWrite): boolean {

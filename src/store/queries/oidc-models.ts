@@ -131,6 +131,35 @@ export function createOidcModelQueries(db: Queryable) {
       };
     },
 
+    /**
+     * An interaction with, in the same round trip, the grant its signed-in account gave its client
+     * that lives longest (what liveGrant() would return for them): the resume after a sign-in
+     * reads both. `grantAsked` says whether the interaction named an account and a client at all.
+     */
+    async findInteractionWithGrant(
+      id: string,
+    ): Promise<{ payload: ModelPayload | undefined; grantAsked: boolean; grant?: { id: string; payload: ModelPayload } }> {
+      const { rows } = await db.query<Row & { kind: 'own' | 'grant'; id: string | null; asked: boolean | null }>(
+        `with own as (select payload, consumed_at, payload #>> '{result,login,accountId}' as account_id, payload #>> '{params,client_id}' as client_id
+           from oidc_models where model = 'Interaction' and id = $1 and ${live})
+         select 'own' as kind, null as id, payload, extract(epoch from consumed_at)::int as consumed,
+           (account_id is not null and client_id is not null) as asked from own
+         union all
+         (select 'grant', id, payload, null, null from oidc_models
+           where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = (select account_id from own)
+             and payload ->> 'clientId' = (select client_id from own) and ${live}
+           order by expires_at desc nulls first limit 1)`,
+        [id],
+      );
+      const own = rows.find((row) => row.kind === 'own');
+      const grant = rows.find((row) => row.kind === 'grant');
+      return {
+        payload: withConsumed(own),
+        grantAsked: own?.asked === true,
+        ...(grant ? { grant: { id: grant.id!, payload: grant.payload } } : {}),
+      };
+    },
+
     async findByUid(model: string, uid: string): Promise<ModelPayload | undefined> {
       const { rows } = await db.query<Row>(`${select} where model = $1 and uid = $2 and ${live} limit 1`, [model, uid]);
       return withConsumed(rows[0]);
