@@ -219,7 +219,10 @@ function table(
         .join(' | ')} |`,
     );
   }
-  const mb = (peak: RssPeak | undefined) => (peak ? `${fmt(peak.total / 1024 / 1024, 0)} MB (at ${peak.during}, ${peak.processes} processes)` : '–');
+  const mb = (peak: RssPeak | undefined) =>
+    peak
+      ? `${fmt(peak.total / 1024 / 1024, 0)} MB (at ${peak.during}, ${peak.processes} processes, the server ${fmt(peak.root / 1024 / 1024, 0)} MB of it)`
+      : '–';
   lines.push(
     '',
     `Peak RSS of all Ferry's processes together (the server and its sandbox processes, VmRSS summed, sampled every 0.2 s during the side's measured rows; target ≤ 400 MB): old ${mb(memory.old)}, new ${mb(memory.new)}.`,

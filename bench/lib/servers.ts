@@ -60,6 +60,8 @@ export async function startFerry(options: {
   legacyUrl: string;
   log: string;
   profile?: boolean;
+  /** Node flags to add to the start script's (experiments). */
+  nodeFlags?: string[];
 }): Promise<Server> {
   const port = await freePort();
   const client: Client = { issuer: `http://127.0.0.1:${port}`, clientId: 'bench', clientSecret: CLIENT_SECRET, redirectUri: `http://127.0.0.1:${port}/cb` };
@@ -88,6 +90,7 @@ export async function startFerry(options: {
   );
   const start = startCommand(options.root);
   // BENCH_PROFILE=1: a CPU profile of Ferry's main thread over the whole run, in bench/out/.
+  if (options.nodeFlags) start.args.unshift(...options.nodeFlags);
   if (options.profile) start.args.unshift('--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench', 'out')}`);
   // Ferry's own log (level warn) is kept beside the results: it says why a row had errors.
   mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
