@@ -41,4 +41,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "import('./src/config/load.ts').then(({ loadConfig }) => fetch(`http://127.0.0.1:${loadConfig().config.port}/healthz`)).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # isolated-vm needs --no-node-snapshot; these are the package's start script's flags.
-CMD ["node", "--no-node-snapshot", "--max-semi-space-size=4", "--import", "./src/boot/stripped.mjs", "src/cli/main.ts", "start"]
+CMD ["node", "--no-node-snapshot", "--max-semi-space-size=4", "--heap-growing-percent=25", "--import", "./src/boot/stripped.mjs", "src/cli/main.ts", "start"]

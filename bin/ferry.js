@@ -15,10 +15,8 @@ const stripped = pathToFileURL(join(src, 'boot', 'stripped.mjs')).href;
 // The same flags and memory settings as the package's start script (see README, "Run it", and
 // docs/memory.md: argon2's buffers are kept by glibc for the next hash, not mapped afresh each time).
 const env = { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '41943040', ...process.env };
-const child = spawn(process.execPath, ['--no-node-snapshot', '--max-semi-space-size=4', '--import', stripped, main, ...process.argv.slice(2)], {
-  stdio: 'inherit',
-  env,
-});
+const flags = ['--no-node-snapshot', '--max-semi-space-size=4', '--heap-growing-percent=25', '--import', stripped];
+const child = spawn(process.execPath, [...flags, main, ...process.argv.slice(2)], { stdio: 'inherit', env });
 
 // Ctrl-C and a closing terminal reach the whole process group, the child included: this process
 // only waits for it. SIGTERM (a supervisor stopping this pid) is passed on.

@@ -35,3 +35,25 @@ test("argon2's buffer is below the mmap threshold, so glibc reuses it instead of
   // Two hashes at once (one per core here) freed together must not be handed back at once either.
   assert.ok(Number(trim) >= 2 * buffer, `MALLOC_TRIM_THRESHOLD_ ${trim} must keep two of argon2's buffers`);
 });
+
+test('npm start, the ferry command and the Docker image start node with the same flags', () => {
+  const start: string = JSON.parse(read('package.json')).scripts.start;
+  const words = start.split(/\s+/);
+  const fromScript = words.slice(words.indexOf('node') + 1, words.indexOf('src/cli/main.ts'));
+  const launcher = /const flags = \[([^\]]*)\]/.exec(read('bin/ferry.js'))?.[1] ?? '';
+  // The launcher names the hook by its absolute URL (`stripped`).
+  const fromLauncher = launcher
+    .split(',')
+    .map((word) => word.trim())
+    .filter((word) => word.startsWith("'"))
+    .map((word) => word.slice(1, -1));
+  const dockerCmd = /^CMD \[(.*)\]$/m.exec(read('Dockerfile'))?.[1] ?? '';
+  const fromDockerfile = JSON.parse(`[${dockerCmd}]`) as string[];
+  assert.deepEqual(fromDockerfile.slice(1, fromDockerfile.indexOf('src/cli/main.ts')), fromScript, 'Dockerfile CMD');
+  assert.deepEqual(
+    fromLauncher,
+    fromScript.filter((word) => word !== './src/boot/stripped.mjs'),
+    'bin/ferry.js',
+  );
+  assert.ok(fromScript.includes('--heap-growing-percent=25'), `the start script's flags: ${fromScript.join(' ')}`);
+});

@@ -20,7 +20,8 @@ interface Report {
 test('npm start, the ferry command and the Docker image load Ferry through src/boot/stripped.mjs', () => {
   const start: string = JSON.parse(read('package.json')).scripts.start;
   assert.match(start, /--import \.\/src\/boot\/stripped\.mjs src\/cli\/main\.ts start/);
-  assert.match(read('bin/ferry.js'), /'--import', stripped, main,/);
+  assert.match(read('bin/ferry.js'), /'--import', stripped\];/);
+  assert.match(read('bin/ferry.js'), /spawn\(process\.execPath, \[\.\.\.flags, main,/);
   assert.match(read('bin/ferry.js'), /join\(src, 'boot', 'stripped\.mjs'\)/);
   assert.match(read('Dockerfile'), /CMD \[.*"--import", "\.\/src\/boot\/stripped\.mjs", "src\/cli\/main\.ts", "start"\]/);
 });
