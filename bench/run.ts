@@ -271,7 +271,10 @@ async function getUserRows(url: string) {
 function ceilingUnderStart(options: { concurrency: number; durationMs: number; warmupMs: number }): Promise<Measurement> {
   const start = startCommand(ROOT);
   // Every node flag before the entry module (flags may take values: --import <module>).
-  const flags = start.args.slice(0, start.args.findIndex((arg) => arg.endsWith('.ts')));
+  const flags = start.args.slice(
+    0,
+    start.args.findIndex((arg) => arg.endsWith('.ts')),
+  );
   const env = { ...process.env, ...start.env };
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [...flags, join(ROOT, 'bench', 'ceiling.ts'), JSON.stringify(options)], { env }, (error, stdout) =>
