@@ -30,6 +30,10 @@ export function createOidcModelQueries(db: Queryable) {
     return row.consumed === null ? row.payload : { ...row.payload, consumed: row.consumed };
   };
   const select = `select payload, extract(epoch from consumed_at)::int as consumed from oidc_models`;
+  /** The account's grant to a client that lives longest (liveGrant), given SQL for the account and the client. */
+  const liveGrantOf = (account: string, client: string) =>
+    `select id, payload from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = ${account}
+       and payload ->> 'clientId' = ${client} and ${live} order by expires_at desc nulls first limit 1`;
   type Row = { payload: ModelPayload; consumed: number | null };
 
   return {
@@ -145,10 +149,7 @@ export function createOidcModelQueries(db: Queryable) {
          select 'own' as kind, null as id, payload, extract(epoch from consumed_at)::int as consumed,
            (account_id is not null and client_id is not null) as asked from own
          union all
-         (select 'grant', id, payload, null, null from oidc_models
-           where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = (select account_id from own)
-             and payload ->> 'clientId' = (select client_id from own) and ${live}
-           order by expires_at desc nulls first limit 1)`,
+         select 'grant', id, payload, null, null from (${liveGrantOf('(select account_id from own)', '(select client_id from own)')}) as remembered`,
         [id],
       );
       const own = rows.find((row) => row.kind === 'own');
@@ -215,11 +216,7 @@ export function createOidcModelQueries(db: Queryable) {
 
     /** The account's grant (consent) to a client that lives longest, if any: consent is remembered across browser sessions. */
     async liveGrant(accountId: string, clientId: string): Promise<{ id: string; payload: ModelPayload } | undefined> {
-      const { rows } = await db.query<{ id: string; payload: ModelPayload }>(
-        `select id, payload from oidc_models where model = 'Grant' and payload ? 'accountId' and payload ->> 'accountId' = $1
-           and payload ->> 'clientId' = $2 and ${live} order by expires_at desc nulls first limit 1`,
-        [accountId, clientId],
-      );
+      const { rows } = await db.query<{ id: string; payload: ModelPayload }>(liveGrantOf('$1', '$2'), [accountId, clientId]);
       return rows[0];
     },
 
