@@ -14,8 +14,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { serveModules } from './serve-modules.mjs';
 
 const SRC = new URL('../', import.meta.url);
 const CACHE_DIR = new URL('../../node_modules/.cache/ferry/', import.meta.url);
@@ -74,14 +74,4 @@ try {
   report.error = String(error);
 }
 
-registerHooks({
-  load(url, context, nextLoad) {
-    const source = sources.get(url);
-    if (source !== undefined) {
-      report.served += 1;
-      return { format: 'module', source, shortCircuit: true };
-    }
-    if (url.startsWith('file:') && url.endsWith('.ts')) report.missed.push(url);
-    return nextLoad(url, context);
-  },
-});
+serveModules((url) => sources.get(url), report);

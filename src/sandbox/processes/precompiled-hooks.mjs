@@ -6,7 +6,7 @@
  * reports it, and a test holds it at none).
  */
 import { readFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import { serveModules } from '../../boot/serve-modules.mjs';
 
 const FROM_SERVER = 4;
 
@@ -20,14 +20,4 @@ try {
 const report = { served: 0, missed: [] };
 globalThis[Symbol.for('ferry.precompiled')] = report;
 
-registerHooks({
-  load(url, context, nextLoad) {
-    const source = Object.hasOwn(sources, url) ? sources[url] : undefined;
-    if (source !== undefined) {
-      report.served += 1;
-      return { format: 'module', source, shortCircuit: true };
-    }
-    if (url.startsWith('file:') && url.endsWith('.ts')) report.missed.push(url);
-    return nextLoad(url, context);
-  },
-});
+serveModules((url) => (Object.hasOwn(sources, url) ? sources[url] : undefined), report);
