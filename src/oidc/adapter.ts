@@ -141,7 +141,7 @@ export function createAdapterClass(queries: OidcModelQueries) {
           const found = await queries.findInteractionWithGrant(id);
           const login = (found.payload?.result as { login?: { accountId?: string } } | undefined)?.login;
           const clientId = (found.payload?.params as { client_id?: string } | undefined)?.client_id;
-          if (found.grantAsked && login?.accountId && clientId) remember(liveGrantKey(login.accountId, clientId), { grant: found.grant });
+          if (login?.accountId && clientId) remember(liveGrantKey(login.accountId, clientId), { grant: found.grant });
           return takeClaims(this.model, found.payload);
         });
       }

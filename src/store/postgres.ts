@@ -54,8 +54,9 @@ export async function openPostgres(url: string, options: { max?: number; prepare
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const names = options.preparedStatements === false ? undefined : statementNames(options.maxNamedStatements ?? MAX_NAMED_STATEMENTS);
+  // Only statements with parameters are named (run() decides): one without goes as a simple query.
   const send = (client: pg.Pool | pg.PoolClient, sql: string, params: unknown[] | undefined, name: string | undefined) =>
-    name === undefined || !params?.length ? client.query(sql, params) : client.query({ name, text: sql, values: params });
+    name === undefined ? client.query(sql, params) : client.query({ name, text: sql, values: params });
   const run = async <Row>(
     client: pg.Pool | pg.PoolClient,
     sql: string,

@@ -138,25 +138,21 @@ export function createOidcModelQueries(db: Queryable) {
     /**
      * An interaction with, in the same round trip, the grant its signed-in account gave its client
      * that lives longest (what liveGrant() would return for them): the resume after a sign-in
-     * reads both. `grantAsked` says whether the interaction named an account and a client at all.
+     * reads both. Without an account in its login result (or a client) no grant comes with it.
      */
-    async findInteractionWithGrant(
-      id: string,
-    ): Promise<{ payload: ModelPayload | undefined; grantAsked: boolean; grant?: { id: string; payload: ModelPayload } }> {
-      const { rows } = await db.query<Row & { kind: 'own' | 'grant'; id: string | null; asked: boolean | null }>(
+    async findInteractionWithGrant(id: string): Promise<{ payload: ModelPayload | undefined; grant?: { id: string; payload: ModelPayload } }> {
+      const { rows } = await db.query<Row & { kind: 'own' | 'grant'; id: string | null }>(
         `with own as (select payload, consumed_at, payload #>> '{result,login,accountId}' as account_id, payload #>> '{params,client_id}' as client_id
            from oidc_models where model = 'Interaction' and id = $1 and ${live})
-         select 'own' as kind, null as id, payload, extract(epoch from consumed_at)::int as consumed,
-           (account_id is not null and client_id is not null) as asked from own
+         select 'own' as kind, null as id, payload, extract(epoch from consumed_at)::int as consumed from own
          union all
-         select 'grant', id, payload, null, null from (${liveGrantOf('(select account_id from own)', '(select client_id from own)')}) as remembered`,
+         select 'grant', id, payload, null from (${liveGrantOf('(select account_id from own)', '(select client_id from own)')}) as remembered`,
         [id],
       );
       const own = rows.find((row) => row.kind === 'own');
       const grant = rows.find((row) => row.kind === 'grant');
       return {
         payload: withConsumed(own),
-        grantAsked: own?.asked === true,
         ...(grant ? { grant: { id: grant.id!, payload: grant.payload } } : {}),
       };
     },
