@@ -7,10 +7,11 @@
  * BENCH_FLAGS: a JSON object of name → flags, e.g. '{"default":[],"grow25":["--heap-growing-percent=25"]}'.
  * Used to choose the server's V8 flags (docs/memory.md).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresDatabase } from '../test/helpers/services.ts';
+import { readStat } from './lib/proc.ts';
 import { treeRss } from './lib/rss.ts';
 import { type Job, machineLoad, PASSWORD, ROOT, runClient, type Server, seedLegacy, startFerry } from './lib/servers.ts';
 
@@ -19,11 +20,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const variants = Object.entries(JSON.parse(process.env.BENCH_FLAGS ?? '{"start script":[]}') as Record<string, string[]>);
 
-/** utime + stime of a process, in ms. */
-const cpuMs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
+/** utime + stime of a process, in ms (10 ms ticks). */
+const cpuMs = (pid: number) => readStat(`/proc/${pid}/stat`)!.ticks * 10;
 
 const legacy = await createPostgresDatabase('ferry_flags_legacy');
 const stores: Awaited<ReturnType<typeof createPostgresDatabase>>[] = [];

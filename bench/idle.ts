@@ -18,6 +18,7 @@ import argon2 from 'argon2';
 import { ARGON2_DEFAULTS } from '../src/accounts/passwords.ts';
 import { measure } from './lib/measure.ts';
 import { createProbe, type Probe } from './lib/probe.ts';
+import { readStat } from './lib/proc.ts';
 import { processTree } from './lib/rss.ts';
 import { type Job, machineLoad, PASSWORD, ROOT, runClient, type Server, seedLegacy, startFerry } from './lib/servers.ts';
 
@@ -26,18 +27,6 @@ const CONCURRENCIES = (process.env.BENCH_IDLE_CONCURRENCY ?? '8,16').split(',').
 const MIGRATED = 200;
 const TICK_MS = 10;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** utime + stime of one /proc/<pid>/task/<tid>/stat or /proc/<pid>/stat, and its name. */
-function readStat(path: string): { comm: string; ticks: number; start: string } | undefined {
-  try {
-    const stat = readFileSync(path, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const fields = stat.slice(close + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), start: fields[19]! };
-  } catch {
-    return undefined;
-  }
-}
 
 interface Snapshot {
   at: number;
